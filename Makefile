@@ -1,0 +1,46 @@
+# Two entry points for a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SANDBOX := tools/sandbox
+STAMP := $(VENV)/.installed
+
+.PHONY: venv demo test unit functional lint samples bench clean sandbox-down
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,aws,yandex]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## The main job: the sandbox cloud protected by CloudManager (see docs/demo.md).
+demo: venv
+	$(BIN)/python -m tools.demo
+
+## Everything: lint, unit tests, then functional tests on the sandbox.
+test: venv
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
+	$(SANDBOX) up
+	$(BIN)/python -m pytest -p no:cacheprovider -m functional tests/functional
+
+unit: venv
+	$(BIN)/python -m pytest tests/unit
+
+functional: venv
+	$(SANDBOX) up
+	$(BIN)/python -m pytest -m functional tests/functional
+
+lint: venv
+	$(BIN)/ruff check .
+
+samples: venv
+	$(BIN)/python -m aos.conf.samples etc/aos
+
+bench: venv
+	$(BIN)/python bench/evacuation_planning.py
+
+sandbox-down:
+	$(SANDBOX) down

@@ -1,0 +1,1 @@
+"""AOS shared core: configuration, database, API base, CLI; imports no module package."""

@@ -1,0 +1,32 @@
+"""Serve a WSGI app with gunicorn (threads, no control socket) for the ``*-api`` services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gunicorn.app.base import BaseApplication
+
+
+class _Server(BaseApplication):
+    def __init__(self, app: Callable, options: dict) -> None:
+        self._app = app
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Callable:
+        return self._app
+
+
+def serve(app: Callable, host: str, port: int, workers: int = 1, threads: int = 8) -> None:
+    _Server(app, {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "accesslog": None,
+        "control_socket_disable": True,
+    }).run()

@@ -1,0 +1,86 @@
+"""Database access: one engine per module, SQLite fallback when no URL is configured."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+from oslo_config import cfg
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import URL, Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from aos.conf import state_path
+from aos.modules import Module
+
+
+class DatabaseError(Exception):
+    """A database problem, phrased as one line an operator can act on."""
+
+
+def database_url(conf: cfg.ConfigOpts, module: Module) -> str:
+    url = conf.database.url
+    if url:
+        return url
+    path = state_path(conf) / f"{module.name}.sqlite"
+    return f"sqlite:///{path}"
+
+
+def safe_url(url: str | URL) -> str:
+    """The URL with its password masked, for messages and logs."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa_exc.ArgumentError:
+        return "<unparsable URL>"
+
+
+def create_engine(url: str) -> Engine:
+    try:
+        parsed = sa.make_url(url)
+    except sa_exc.ArgumentError as exc:
+        raise DatabaseError(f"invalid [database] url {url.split('@')[-1]!r}: {exc}") from exc
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        return _sqlite_engine(parsed)
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
+    except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
+        raise DatabaseError(f"unsupported [database] url {safe_url(parsed)}: {exc}") from exc
+
+
+def _sqlite_engine(url: URL) -> Engine:
+    """SQLite with foreign keys on and a busy timeout, so several AOS services can share it."""
+    engine = sa.create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record):  # noqa: ANN001 - SQLAlchemy event signature
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    return engine
+
+
+def check_connection(engine: Engine) -> None:
+    try:
+        with engine.connect():
+            pass
+    except sa_exc.DBAPIError as exc:
+        reason = str(exc.orig).strip() if exc.orig is not None else str(exc)
+        raise DatabaseError(
+            f"cannot connect to database {safe_url(engine.url)}: {reason}"
+        ) from exc
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error."""
+    with factory() as session, session.begin():
+        yield session

@@ -1,0 +1,1 @@
+"""CloudManager: keeps compute nodes and their instances alive and balanced."""

@@ -1,0 +1,182 @@
+"""CloudManager options: sections, names and defaults as the module's documentation lists them."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from aos.conf.api import api_opts, database_opts
+
+STRATEGIES = ("auto", "reserved_host", "auto_priority", "rh_priority")
+
+default_opts = [
+    cfg.ListOpt(
+        "dhcp_leases",
+        default=["/var/lib/dhcp/dhcpd/state/dhcpd.leases", "/var/lib/dhcp/dhcpd.leases"],
+        help="Paths of the DHCP server's .leases files (used to find PXE-booted nodes).",
+    ),
+]
+
+agent_opts = [
+    cfg.IntOpt("agent_confirm_timeout", default=10, min=1,
+               help="Seconds to wait for the node agent to confirm a request."),
+    cfg.IntOpt("agent_response_timeout", default=60, min=1,
+               help="Seconds to wait for the node agent's response."),
+    cfg.FloatOpt("backoff_factor", default=0.3, min=0,
+                 help="Growth of the wait between connection attempts to the node agent."),
+    cfg.BoolOpt("enabled", default=False,
+                help="Use the node agent: its heartbeat and instance-state file count as "
+                "evidence that a node is alive."),
+    cfg.StrOpt("logfile", default="", help="Log file of aos-cloud-manager-agent."),
+    cfg.IntOpt("heartbeat_interval", default=10, min=1,
+               help="Seconds between two instance-state files written by the node agent."),
+]
+
+balancing_opts = [
+    cfg.FloatOpt("approx", default=0.1, min=0, max=1,
+                 help="Balancing accuracy: a node is loaded when its RAM usage ratio exceeds "
+                 "the aggregate's ratio plus approx."),
+    cfg.BoolOpt("enabled", default=False, help="Balance RAM load inside flagged host aggregates."),
+    cfg.IntOpt("migration_retries", default=3, min=0,
+               help="Attempts to live-migrate one instance."),
+    cfg.IntOpt("periodic_time", default=24, min=1, help="Hours between two balancing runs."),
+]
+
+drs_opts = [
+    cfg.HostAddressOpt("host", help="Host where the DRS system runs."),
+    cfg.StrOpt("password", secret=True, help="Password of the DRS user."),
+    cfg.PortOpt("port", default=80, help="Port of the DRS system."),
+    cfg.StrOpt("username", help="DRS user."),
+]
+
+drs_trigger_opts = [
+    cfg.BoolOpt("enabled", default=True, help="Apply DRS audit results automatically."),
+    cfg.StrOpt("logfile", default="", help="Log file of the automatic application of audits."),
+    cfg.IntOpt("trigger_interval", default=600, min=1,
+               help="Seconds between two automatic applications of audit results."),
+]
+
+extra_availability_check_opts = [
+    cfg.IntOpt("attempts", default=2, min=1,
+               help="Attempts to read a compute node's instance-state file."),
+    cfg.IntOpt("delay", default=60, min=0,
+               help="Seconds between two attempts to read the instance-state file."),
+    cfg.BoolOpt("enabled", default=False,
+                help="Before evacuating, check through shared storage whether the node's "
+                "instances still run."),
+    cfg.IntOpt("instance_rate", default=100, min=0, max=100,
+               help="Percentage of the node's instances that must be reported running for "
+               "the node to count as alive."),
+    cfg.StrOpt("storage_path", default="/var/lib/nova/instances/aos",
+               help="Directory on shared storage where node agents write instance-state files."),
+]
+
+host_tasks_opts = [
+    cfg.BoolOpt("allow_evacuate_host", default=True, help="Allow evacuation of hosts."),
+    cfg.ListOpt("deny_evacuate", default=[], help="Hosts that are never evacuated."),
+    cfg.IntOpt("evacuation_retries", default=2, min=0,
+               help="Attempts to evacuate one instance."),
+    cfg.IntOpt("prioritized_evacuation_timeout", default=60, min=0,
+               help="Seconds to wait between evacuating two groups of instances with different "
+               "recovery priorities (less if the group is already active)."),
+    cfg.IntOpt("recovery_priority", default=5, min=0, max=10,
+               help="Recovery priority of instances that set none (0 = never evacuate, "
+               "10 = first)."),
+    cfg.IntOpt("retries_wait_for_node_state", default=240, min=1,
+               help="Polls of a hypervisor's state before giving up."),
+    cfg.IntOpt("retries_wait_for_vm_status", default=60, min=1,
+               help="Polls of an instance's status before giving up."),
+    cfg.StrOpt("evacuation_strategy", default="auto", choices=STRATEGIES,
+               help="Where evacuated instances go: auto (any host), reserved_host (reserve "
+               "nodes only), auto_priority (any host, then reserve nodes), rh_priority "
+               "(reserve nodes, then any host)."),
+    cfg.FloatOpt("poll_interval", default=1.0, min=0.1,
+                 help="Seconds between two polls of an instance or hypervisor state."),
+]
+
+listener_opts = [
+    cfg.StrOpt("logfile", default="", help="Log file of aos-cloud-manager-listener."),
+    cfg.StrOpt("nova_rabbit_vhost", default="/", help="RabbitMQ virtual host of Nova."),
+    cfg.StrOpt("nova_transport_url", secret=True,
+               help="Nova's message bus. Unset: [DEFAULT] transport_url with its virtual host "
+               "replaced by nova_rabbit_vhost."),
+]
+
+node_sync_opts = [
+    cfg.BoolOpt("enabled", default=True, help="Synchronize compute nodes with Nova."),
+    cfg.StrOpt("logfile", default="", help="Log file of compute node synchronization."),
+    cfg.IntOpt("reserve_interval", default=60, min=0,
+               help="Seconds a free hypervisor waits before it is moved to the reserve."),
+    cfg.IntOpt("sync_interval", default=60, min=1,
+               help="Seconds between two compute node synchronizations."),
+]
+
+node_tracker_opts = [
+    cfg.BoolOpt("allow_host_auto_power_off", default=False,
+                help="Power-cycle a compute node that went down and wait host_restart_timeout "
+                "for it before evacuating."),
+    cfg.BoolOpt("enabled", default=True, help="Check the state of compute nodes."),
+    cfg.IntOpt("host_restart_timeout", default=600, min=0,
+               help="Seconds to wait for a power-cycled compute node to come back."),
+    cfg.StrOpt("logfile", default="", help="Log file of the compute node state checks."),
+    cfg.IntOpt("loop_time", default=30, min=1,
+               help="Seconds between two checks of the compute nodes."),
+    cfg.IntOpt("max_down_hosts", default=0, min=0,
+               help="Most compute nodes (reserve nodes excluded) that may be down at once for "
+               "automatic evacuation to run; above it nothing is evacuated. 0 disables "
+               "automatic evacuation."),
+    cfg.IntOpt("mutex", default=3, min=1,
+               help="Consecutive failed checks before a node is declared down."),
+    cfg.IntOpt("mutex_up", default=1, min=1,
+               help="Consecutive good checks before a down node is declared up."),
+    cfg.IntOpt("timeout_reserv_node_up", default=15, min=1,
+               help="Minutes to wait for a reserve node to come up."),
+    cfg.IntOpt("heartbeat_timeout", default=30, min=1,
+               help="Seconds after which a node agent's last instance-state file no longer "
+               "proves the node alive."),
+]
+
+nova_database_opts = [
+    cfg.StrOpt("url", default="", secret=True, help="Connection URL of Nova's database."),
+]
+
+power_opts = [
+    cfg.IntOpt("shutdown_interval", default=30, min=1,
+               help="Seconds between two checks of a node being shut down with evacuation."),
+    cfg.IntOpt("shutdown_max_tick", default=10, min=1,
+               help="Checks of a node being shut down with evacuation before giving up."),
+]
+
+pxe_opts = [
+    cfg.StrOpt("conf_dir", default="/var/lib/tftpboot/pxelinux.cfg/",
+               help="Directory of PXE configuration files."),
+]
+
+storage_sync_opts = [
+    cfg.BoolOpt("enabled", default=True, help="Synchronize storages."),
+    cfg.StrOpt("logfile", default="", help="Log file of storage synchronization."),
+    cfg.IntOpt("sync_interval", default=60, min=1,
+               help="Seconds between two storage synchronizations."),
+]
+
+GROUPS: dict[str | None, list[cfg.Opt]] = {
+    None: default_opts,
+    "agent": agent_opts,
+    "api": api_opts(9362, "CloudManager"),
+    "balancing": balancing_opts,
+    "database": database_opts("cloud_manager"),
+    "drs": drs_opts,
+    "drs_trigger": drs_trigger_opts,
+    "extra_availability_check": extra_availability_check_opts,
+    "host_tasks": host_tasks_opts,
+    "listener": listener_opts,
+    "node_sync": node_sync_opts,
+    "node_tracker": node_tracker_opts,
+    "nova_database": nova_database_opts,
+    "power": power_opts,
+    "pxe": pxe_opts,
+    "storage_sync": storage_sync_opts,
+}
+
+
+def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+    return [(group, list(opts)) for group, opts in GROUPS.items()]

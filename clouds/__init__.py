@@ -1,0 +1,1 @@
+"""Clouds: OpenStack projects backed by AWS or Yandex.Cloud."""

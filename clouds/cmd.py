@@ -1,0 +1,27 @@
+"""Console scripts of the Clouds services."""
+
+from __future__ import annotations
+
+from oslo_config import cfg
+
+from aos import service
+from aos.api.server import serve
+from clouds.module import MODULE
+
+
+def api() -> None:
+    def main(conf: cfg.ConfigOpts) -> None:
+        from clouds.api.clouds_api import create_app
+
+        serve(create_app(conf), conf.api.host, conf.api.port, conf.api.workers)
+
+    service.run(MODULE, "api", main, ("api", "logfile"))
+
+
+def worker() -> None:
+    def main(conf: cfg.ConfigOpts) -> None:
+        from aos.tasks import celery_app, run_worker
+
+        run_worker(celery_app(conf, MODULE), queues=[MODULE.name])
+
+    service.run(MODULE, "worker", main, ("worker", "logfile"))

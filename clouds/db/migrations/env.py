@@ -1,0 +1,3 @@
+from aos.db.alembic_env import run_migrations
+
+run_migrations()

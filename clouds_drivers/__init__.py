@@ -1,0 +1,1 @@
+"""Code that Nova, Cinder, Glance and Neutron load to drive AWS and Yandex.Cloud."""
