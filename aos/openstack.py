@@ -1,0 +1,32 @@
+"""openstacksdk connection for the AOS service user (``[openstack]`` section)."""
+
+from __future__ import annotations
+
+import openstack
+from openstack import connection
+from oslo_config import cfg
+
+
+class OpenStackConfigError(Exception):
+    pass
+
+
+def connect(conf: cfg.ConfigOpts) -> connection.Connection:
+    section = conf.openstack
+    if not section.auth_url or not section.password:
+        raise OpenStackConfigError(
+            "[openstack] auth_url and password must be set to reach OpenStack"
+        )
+    return openstack.connect(
+        auth_url=section.auth_url,
+        username=section.username,
+        password=section.password,
+        project_name=section.project_name,
+        user_domain_name=section.user_domain_name,
+        project_domain_name=section.project_domain_name,
+        region_name=section.region_name,
+        interface=section.interface,
+        cacert=section.cafile,
+        load_yaml_config=False,
+        load_envvars=False,
+    )

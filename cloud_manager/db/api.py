@@ -1,0 +1,198 @@
+"""Reading and writing CloudManager state; callers own the transaction (aos.db.transaction)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem, utcnow
+from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
+
+ACTIVE_TASK_STATES = ("pending", "fencing", "evacuating")
+FINAL_TASK_STATES = ("done", "partial", "failed", "aborted")
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Conflict(Exception):
+    pass
+
+
+def to_timestamp(moment: datetime) -> float:
+    return moment.replace(tzinfo=UTC).timestamp()
+
+
+def from_timestamp(ts: float) -> datetime:
+    return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
+
+
+# --- nodes ---------------------------------------------------------------------------------
+
+def nodes(session: Session) -> list[Node]:
+    return list(session.scalars(sa.select(Node).order_by(Node.hostname)))
+
+
+def node(session: Session, hostname: str) -> Node:
+    found = session.scalar(sa.select(Node).where(Node.hostname == hostname))
+    if found is None:
+        raise NotFound(f"no compute node {hostname!r}")
+    return found
+
+
+def ensure_nodes(session: Session, hostnames: list[str]) -> dict[str, Node]:
+    """Rows for every host Nova knows; a new host starts ``up``."""
+    known = {n.hostname: n for n in nodes(session)}
+    for hostname in hostnames:
+        if hostname not in known:
+            known[hostname] = Node(hostname=hostname, state=NodeState.UP.value,
+                                   state_reason="discovered in Nova", state_since=utcnow())
+            session.add(known[hostname])
+            add_event(session, hostname, "discovered", "compute node discovered in Nova")
+    session.flush()
+    return known
+
+
+def record_of(row: Node) -> NodeRecord:
+    return NodeRecord(host=row.hostname, state=NodeState(row.state),
+                      failed_checks=row.failed_checks, ok_checks=row.ok_checks,
+                      since=to_timestamp(row.state_since), reason=row.state_reason or "")
+
+
+def save_record(session: Session, row: Node, record: NodeRecord,
+                transition: Transition | None) -> None:
+    row.state = record.state.value
+    row.failed_checks = record.failed_checks
+    row.ok_checks = record.ok_checks
+    row.state_reason = record.reason
+    row.state_since = from_timestamp(record.since)
+    if transition is not None:
+        session.add(NodeEvent(hostname=row.hostname, kind="transition",
+                              from_state=transition.from_state.value,
+                              to_state=transition.to_state.value, message=transition.reason))
+
+
+def add_event(session: Session, hostname: str | None, kind: str, message: str) -> None:
+    session.add(NodeEvent(hostname=hostname, kind=kind, message=message))
+
+
+def events(session: Session, hostname: str | None = None, kind: str | None = None,
+           limit: int = 100) -> list[NodeEvent]:
+    query = sa.select(NodeEvent).order_by(NodeEvent.id.desc()).limit(limit)
+    if hostname:
+        query = query.where(NodeEvent.hostname == hostname)
+    if kind:
+        query = query.where(NodeEvent.kind == kind)
+    return list(session.scalars(query))
+
+
+# --- power devices -------------------------------------------------------------------------
+
+def power_devices(session: Session) -> list[PowerDevice]:
+    return list(session.scalars(sa.select(PowerDevice).order_by(PowerDevice.name)))
+
+
+def power_device(session: Session, name: str) -> PowerDevice:
+    found = session.scalar(sa.select(PowerDevice).where(PowerDevice.name == name))
+    if found is None:
+        raise NotFound(f"no power device {name!r}")
+    return found
+
+
+def power_device_of(session: Session, hostname: str) -> PowerDevice | None:
+    return session.scalar(sa.select(PowerDevice).where(PowerDevice.hostname == hostname))
+
+
+def add_power_device(session: Session, *, name: str, driver: str, address: str,
+                     port: int | None, username: str | None, secret: str | None,
+                     hostname: str | None, options: dict[str, Any] | None) -> PowerDevice:
+    if session.scalar(sa.select(PowerDevice.id).where(PowerDevice.name == name)):
+        raise Conflict(f"power device {name!r} already exists")
+    if hostname and power_device_of(session, hostname):
+        raise Conflict(f"node {hostname!r} already has a power device")
+    device = PowerDevice(name=name, driver=driver, address=address, port=port,
+                         username=username, secret=secret, hostname=hostname,
+                         options=json.dumps(options) if options else None)
+    session.add(device)
+    session.flush()
+    return device
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+def active_task(session: Session, hostname: str) -> Task | None:
+    return session.scalar(sa.select(Task).where(Task.hostname == hostname,
+                                                Task.state.in_(ACTIVE_TASK_STATES)))
+
+
+def create_task(session: Session, *, hostname: str, kind: str, strategy: str,
+                reason: str) -> Task:
+    if active_task(session, hostname) is not None:
+        raise Conflict(f"node {hostname!r} already has an active task")
+    task = Task(id=str(uuid.uuid4()), kind=kind, hostname=hostname, state="pending",
+                strategy=strategy, reason=reason, message="waiting for a worker")
+    session.add(task)
+    session.flush()
+    return task
+
+
+def task(session: Session, task_id: str, lock: bool = False) -> Task:
+    query = sa.select(Task).where(Task.id == task_id)
+    if lock:
+        query = query.with_for_update()
+    found = session.scalar(query)
+    if found is None:
+        raise NotFound(f"no task {task_id!r}")
+    return found
+
+
+def tasks(session: Session, hostname: str | None = None, state: str | None = None,
+          limit: int = 100) -> list[Task]:
+    query = sa.select(Task).order_by(Task.created_at.desc()).limit(limit)
+    if hostname:
+        query = query.where(Task.hostname == hostname)
+    if state:
+        query = query.where(Task.state == state)
+    return list(session.scalars(query))
+
+
+def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> Task | None:
+    """Take the task's lease if it is free, expired or already ours; None if someone holds it."""
+    row = task(session, task_id, lock=True)
+    now = utcnow()
+    if row.state not in ACTIVE_TASK_STATES:
+        return None
+    if row.owner and row.owner != owner and row.lease_until and row.lease_until > now:
+        return None
+    row.owner = owner
+    row.lease_until = now + lease
+    return row
+
+
+def orphaned_tasks(session: Session) -> list[Task]:
+    """Active tasks whose worker stopped renewing its lease (it died): to be resumed."""
+    now = utcnow()
+    return list(session.scalars(sa.select(Task).where(
+        Task.state.in_(ACTIVE_TASK_STATES),
+        sa.or_(Task.lease_until.is_(None), Task.lease_until < now),
+    )))
+
+
+def item_counts(row: Task) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for item in row.items:
+        counts[item.state] = counts.get(item.state, 0) + 1
+    return counts
+
+
+def add_items(session: Session, row: Task, items: list[TaskItem]) -> None:
+    for item in items:
+        item.task_id = row.id
+        session.add(item)
+    session.flush()

@@ -1,0 +1,106 @@
+"""CloudManager tables (created by the migrations in ``migrations/versions``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Node(Base):
+    """A compute node as the tracker last saw it."""
+
+    __tablename__ = "nodes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    state: Mapped[str] = mapped_column(sa.String(32))
+    reserve: Mapped[bool] = mapped_column(default=False)
+    maintenance: Mapped[bool] = mapped_column(default=False)
+    failed_checks: Mapped[int] = mapped_column(default=0)
+    ok_checks: Mapped[int] = mapped_column(default=0)
+    state_reason: Mapped[str | None] = mapped_column(sa.Text)
+    state_since: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class NodeEvent(Base):
+    """A state transition, an alert or an action on a node: the durable history."""
+
+    __tablename__ = "node_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[str | None] = mapped_column(sa.String(32))
+    to_state: Mapped[str | None] = mapped_column(sa.String(32))
+    message: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class PowerDevice(Base):
+    """A BMC or other power switch of one node; ``secret`` is Fernet-encrypted."""
+
+    __tablename__ = "power_devices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    driver: Mapped[str] = mapped_column(sa.String(32))
+    address: Mapped[str] = mapped_column(sa.String(255))
+    port: Mapped[int | None]
+    username: Mapped[str | None] = mapped_column(sa.String(255))
+    secret: Mapped[str | None] = mapped_column(sa.Text)
+    options: Mapped[str | None] = mapped_column(sa.Text)
+    hostname: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Task(Base):
+    """A durable host task (evacuation); a restarted worker resumes it from its items."""
+
+    __tablename__ = "tasks"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    hostname: Mapped[str] = mapped_column(sa.String(255), index=True)
+    state: Mapped[str] = mapped_column(sa.String(32), index=True)
+    strategy: Mapped[str | None] = mapped_column(sa.String(32))
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    owner: Mapped[str | None] = mapped_column(sa.String(255))
+    lease_until: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    finished_at: Mapped[datetime | None]
+    items: Mapped[list[TaskItem]] = relationship(
+        back_populates="task", order_by="(TaskItem.priority.desc(), TaskItem.id)",
+        cascade="all, delete-orphan",
+    )
+
+
+class TaskItem(Base):
+    """One instance of a host task, with where it goes and how far it got."""
+
+    __tablename__ = "task_items"
+    __table_args__ = (sa.UniqueConstraint("task_id", "instance_id",
+                                          name="uq_task_items_task_instance"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[str] = mapped_column(sa.ForeignKey("tasks.id", ondelete="CASCADE"),
+                                         index=True)
+    instance_id: Mapped[str] = mapped_column(sa.String(36))
+    instance_name: Mapped[str | None] = mapped_column(sa.String(255))
+    priority: Mapped[int]
+    target_host: Mapped[str | None] = mapped_column(sa.String(255))
+    pool: Mapped[str | None] = mapped_column(sa.String(16))
+    state: Mapped[str] = mapped_column(sa.String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    message: Mapped[str | None] = mapped_column(sa.Text)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    task: Mapped[Task] = relationship(back_populates="items")

@@ -1,0 +1,172 @@
+"""What CloudManager asks of Nova and Placement, over their REST APIs (openstacksdk session).
+
+Microversions are pinned per call on purpose: evacuate at 2.29 (target host checked by the
+scheduler; from 2.95 on an evacuated instance would stay stopped), services at 2.53 (UUID ids,
+``forced_down`` through PUT), servers at 2.47 (flavor with extra specs embedded).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from openstack import connection
+from openstack import exceptions as sdk_exc
+
+EVACUATE_MICROVERSION = "2.29"
+SERVICES_MICROVERSION = "2.53"
+SERVERS_MICROVERSION = "2.47"
+MIGRATIONS_MICROVERSION = "2.59"
+
+
+class NovaError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class ComputeService:
+    id: str
+    host: str
+    up: bool
+    enabled: bool
+    forced_down: bool
+    disabled_reason: str | None
+
+
+@dataclass(frozen=True)
+class Server:
+    id: str
+    name: str
+    status: str
+    host: str | None
+    task_state: str | None
+    metadata: dict[str, str]
+    flavor_extra_specs: dict[str, str]
+    ram_mb: int
+    vcpus: int
+    disk_gb: int
+    az: str | None
+
+
+@dataclass(frozen=True)
+class HostCapacity:
+    host: str
+    free_ram_mb: int
+    free_vcpus: int
+    free_disk_gb: int
+    totals: dict[str, int] = field(default_factory=dict)
+
+
+class Nova:
+    def __init__(self, conn: connection.Connection) -> None:
+        self.conn = conn
+
+    def _call(self, method: str, path: str, microversion: str, **kwargs: Any) -> Any:
+        try:
+            response = self.conn.compute.request(path, method, microversion=microversion,
+                                                 raise_exc=False, **kwargs)
+        except sdk_exc.SDKException as exc:
+            raise NovaError(f"{method} {path}: {exc}") from exc
+        if response.status_code >= 400:
+            raise NovaError(f"{method} {path}: HTTP {response.status_code}: "
+                            f"{response.text[:300]}")
+        return response.json() if response.content else None
+
+    def compute_services(self) -> list[ComputeService]:
+        body = self._call("GET", "/os-services?binary=nova-compute", SERVICES_MICROVERSION)
+        return [
+            ComputeService(
+                id=s["id"], host=s["host"], up=s["state"] == "up",
+                enabled=s["status"] == "enabled", forced_down=bool(s.get("forced_down")),
+                disabled_reason=s.get("disabled_reason"),
+            )
+            for s in body["services"]
+        ]
+
+    def service(self, host: str) -> ComputeService:
+        for service in self.compute_services():
+            if service.host == host:
+                return service
+        raise NovaError(f"no nova-compute service on host {host}")
+
+    def set_forced_down(self, host: str, forced_down: bool) -> None:
+        service = self.service(host)
+        self._call("PUT", f"/os-services/{service.id}", SERVICES_MICROVERSION,
+                   json={"forced_down": forced_down})
+
+    def set_enabled(self, host: str, enabled: bool, reason: str | None = None) -> None:
+        service = self.service(host)
+        body: dict[str, Any] = {"status": "enabled" if enabled else "disabled"}
+        if not enabled and reason:
+            body["disabled_reason"] = reason
+        self._call("PUT", f"/os-services/{service.id}", SERVICES_MICROVERSION, json=body)
+
+    def servers_on_host(self, host: str) -> list[Server]:
+        body = self._call("GET", f"/servers/detail?all_tenants=1&host={host}",
+                          SERVERS_MICROVERSION)
+        return [_server(s) for s in body["servers"]]
+
+    def server(self, server_id: str) -> Server | None:
+        try:
+            body = self._call("GET", f"/servers/{server_id}", SERVERS_MICROVERSION)
+        except NovaError as exc:
+            if "HTTP 404" in str(exc):
+                return None
+            raise
+        return _server(body["server"])
+
+    def evacuate(self, server_id: str, target_host: str | None) -> None:
+        body: dict[str, Any] = {"evacuate": {}}
+        if target_host:
+            body["evacuate"]["host"] = target_host
+        self._call("POST", f"/servers/{server_id}/action", EVACUATE_MICROVERSION, json=body)
+
+    def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:
+        """Evacuation migration records of a server created at or after ``since``."""
+        path = (f"/os-migrations?instance_uuid={server_id}&migration_type=evacuation"
+                f"&changes-since={since.isoformat()}")
+        body = self._call("GET", path, MIGRATIONS_MICROVERSION)
+        return [m for m in body["migrations"]
+                if datetime.fromisoformat(m["created_at"]) >= since.replace(microsecond=0)]
+
+    def unfinished_evacuations_from(self, host: str) -> list[dict]:
+        """Evacuations away from ``host`` that its nova-compute has not cleaned up yet."""
+        body = self._call("GET", f"/os-migrations?source_compute={host}"
+                          "&migration_type=evacuation", MIGRATIONS_MICROVERSION)
+        return [m for m in body["migrations"]
+                if m["status"] in ("accepted", "pre-migrating", "migrating", "done")]
+
+    def capacities(self) -> dict[str, HostCapacity]:
+        """Free RAM, vCPU and disk of every resource provider, from Placement."""
+        placement = self.conn.placement
+        providers = placement.get("/resource_providers").json()["resource_providers"]
+        result = {}
+        for rp in providers:
+            inventories = placement.get(
+                f"/resource_providers/{rp['uuid']}/inventories").json()["inventories"]
+            usages = placement.get(f"/resource_providers/{rp['uuid']}/usages").json()["usages"]
+            free = {rc: _free(inv, usages.get(rc, 0)) for rc, inv in inventories.items()}
+            result[rp["name"]] = HostCapacity(
+                host=rp["name"], free_ram_mb=free.get("MEMORY_MB", 0),
+                free_vcpus=free.get("VCPU", 0), free_disk_gb=free.get("DISK_GB", 0),
+                totals={rc: inv["total"] for rc, inv in inventories.items()},
+            )
+        return result
+
+
+def _free(inventory: dict, used: int) -> int:
+    capacity = (inventory["total"] - inventory.get("reserved", 0)) * inventory.get(
+        "allocation_ratio", 1.0)
+    return max(0, int(capacity) - used)
+
+
+def _server(body: dict) -> Server:
+    flavor = body.get("flavor") or {}
+    return Server(
+        id=body["id"], name=body.get("name", ""), status=body["status"],
+        host=body.get("OS-EXT-SRV-ATTR:host"), task_state=body.get("OS-EXT-STS:task_state"),
+        metadata=body.get("metadata") or {}, flavor_extra_specs=flavor.get("extra_specs") or {},
+        ram_mb=flavor.get("ram", 0), vcpus=flavor.get("vcpus", 0), disk_gb=flavor.get("disk", 0),
+        az=body.get("OS-EXT-AZ:availability_zone"),
+    )

@@ -1,0 +1,33 @@
+"""IPMI over LAN (pyghmi)."""
+
+from __future__ import annotations
+
+from pyghmi import exceptions as ipmi_exc
+from pyghmi.ipmi import command
+
+from cloud_manager.power import PowerDriver, PowerError, PowerState
+
+
+class IPMIDriver(PowerDriver):
+    def _run(self, action: str, *args, **kwargs):
+        try:
+            session = command.Command(bmc=self.address, userid=self.username,
+                                      password=self.password, port=self.port or 623)
+            try:
+                return getattr(session, action)(*args, **kwargs)
+            finally:
+                session.ipmi_session.logout()
+        except ipmi_exc.IpmiException as exc:
+            raise PowerError(f"power device {self.name} (IPMI {self.address}): {exc}") from exc
+
+    def power_state(self) -> PowerState:
+        return "on" if self._run("get_power")["powerstate"] == "on" else "off"
+
+    def power_on(self) -> None:
+        self._run("set_power", "on", wait=True)
+
+    def power_off(self) -> None:
+        self._run("set_power", "off", wait=True)
+
+    def power_cycle(self) -> None:
+        self._run("set_power", "boot", wait=True)

@@ -1,0 +1,45 @@
+"""Everything a CloudManager service needs, built once from its configuration."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+from oslo_config import cfg
+from sqlalchemy.orm import Session, sessionmaker
+
+from aos import conf as aos_conf
+from aos import db, openstack
+from aos.crypto import SecretBox
+from cloud_manager.module import MODULE
+from cloud_manager.nova import Nova
+from cloud_manager.power import PowerDriver, driver_for
+
+
+@dataclass
+class Runtime:
+    conf: cfg.ConfigOpts
+    sessions: sessionmaker[Session]
+
+    @functools.cached_property
+    def secrets(self) -> SecretBox:
+        return SecretBox(aos_conf.secret_key_file(self.conf))
+
+    @functools.cached_property
+    def nova(self) -> Nova:
+        return Nova(openstack.connect(self.conf))
+
+    def transaction(self):
+        return db.transaction(self.sessions)
+
+    def power_driver(self, device) -> PowerDriver:
+        """A driver for a stored power device (its secret decrypted only here)."""
+        return driver_for(device.driver, name=device.name, address=device.address,
+                          port=device.port, username=device.username,
+                          password=self.secrets.decrypt(device.secret) if device.secret else None,
+                          options=device.options)
+
+
+def build(conf: cfg.ConfigOpts) -> Runtime:
+    engine = db.create_engine(db.database_url(conf, MODULE))
+    return Runtime(conf=conf, sessions=db.session_factory(engine))
