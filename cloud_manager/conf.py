@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from oslo_config import cfg
 
 from aos.conf.api import api_opts, database_opts
@@ -29,6 +31,13 @@ agent_opts = [
     cfg.StrOpt("logfile", default="", help="Log file of aos-cloud-manager-agent."),
     cfg.IntOpt("heartbeat_interval", default=10, min=1,
                help="Seconds between two instance-state files written by the node agent."),
+    cfg.StrOpt("host", default=socket.gethostname(), sample_default="<hostname>",
+               help="Name of this compute node as Nova knows it (the node agent's host)."),
+    cfg.StrOpt("instance_source", default="libvirt",
+               choices=[("libvirt", "Ask the local libvirt (virsh) which domains run."),
+                        ("nova", "Ask Nova's API (for hypervisors without libvirt, and the "
+                                 "development sandbox).")],
+               help="Where the node agent learns which instances run on its node."),
 ]
 
 balancing_opts = [
@@ -89,6 +98,9 @@ host_tasks_opts = [
                help="Where evacuated instances go: auto (any host), reserved_host (reserve "
                "nodes only), auto_priority (any host, then reserve nodes), rh_priority "
                "(reserve nodes, then any host)."),
+    cfg.IntOpt("task_lease_time", default=30, min=5,
+               help="Seconds a worker holds a host task without renewing it; after that a "
+               "dead worker's task is resumed by another."),
     cfg.FloatOpt("poll_interval", default=1.0, min=0.1,
                  help="Seconds between two polls of an instance or hypervisor state."),
 ]
@@ -130,6 +142,11 @@ node_tracker_opts = [
                help="Consecutive good checks before a down node is declared up."),
     cfg.IntOpt("timeout_reserv_node_up", default=15, min=1,
                help="Minutes to wait for a reserve node to come up."),
+    cfg.IntOpt("service_timeout", default=30, min=1,
+               help="Seconds without a report from nova-compute (Nova's service updated_at) "
+               "after which the service counts as down for CloudManager. Shorter than Nova's "
+               "service_down_time so that failures are detected sooner; keep it above 2 x "
+               "Nova's report_interval."),
     cfg.IntOpt("heartbeat_timeout", default=30, min=1,
                help="Seconds after which a node agent's last instance-state file no longer "
                "proves the node alive."),

@@ -32,6 +32,11 @@ class ComputeService:
     enabled: bool
     forced_down: bool
     disabled_reason: str | None
+    updated_at: datetime | None = None
+
+    def report_age(self, now: datetime) -> float | None:
+        """Seconds since nova-compute last reported (it keeps reporting while forced down)."""
+        return None if self.updated_at is None else (now - self.updated_at).total_seconds()
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,8 @@ class Nova:
                 id=s["id"], host=s["host"], up=s["state"] == "up",
                 enabled=s["status"] == "enabled", forced_down=bool(s.get("forced_down")),
                 disabled_reason=s.get("disabled_reason"),
+                updated_at=datetime.fromisoformat(s["updated_at"]) if s.get("updated_at")
+                else None,
             )
             for s in body["services"]
         ]
@@ -136,6 +143,13 @@ class Nova:
                           "&migration_type=evacuation", MIGRATIONS_MICROVERSION)
         return [m for m in body["migrations"]
                 if m["status"] in ("accepted", "pre-migrating", "migrating", "done")]
+
+    def host_zones(self) -> dict[str, str]:
+        """Availability zone of every compute host."""
+        body = self._call("GET", "/os-availability-zone/detail", SERVICES_MICROVERSION)
+        return {host: zone["zoneName"] for zone in body["availabilityZoneInfo"]
+                for host, services in (zone.get("hosts") or {}).items()
+                if "nova-compute" in services}
 
     def capacities(self) -> dict[str, HostCapacity]:
         """Free RAM, vCPU and disk of every resource provider, from Placement."""

@@ -15,6 +15,8 @@ from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
 from cloud_manager.power import PowerDriver, driver_for
 
+EVACUATE_TASK = "cloud_manager.evacuate_host"
+
 
 @dataclass
 class Runtime:
@@ -28,6 +30,16 @@ class Runtime:
     @functools.cached_property
     def nova(self) -> Nova:
         return Nova(openstack.connect(self.conf))
+
+    @functools.cached_property
+    def celery(self):
+        from cloud_manager.tasks import celery_app
+
+        return celery_app(self.conf)
+
+    def dispatch_task(self, task_id: str) -> None:
+        """Queue a host task for the workers (by name: the sender needs no task code)."""
+        self.celery.send_task(EVACUATE_TASK, args=[task_id])
 
     def transaction(self):
         return db.transaction(self.sessions)

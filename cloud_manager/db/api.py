@@ -175,12 +175,15 @@ def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> 
     return row
 
 
-def orphaned_tasks(session: Session) -> list[Task]:
-    """Active tasks whose worker stopped renewing its lease (it died): to be resumed."""
+def orphaned_tasks(session: Session, lease_seconds: int) -> list[Task]:
+    """Active tasks no live worker holds: its lease expired (the worker died), or nobody took
+    the task within a lease time of its last change (the message was lost)."""
     now = utcnow()
     return list(session.scalars(sa.select(Task).where(
         Task.state.in_(ACTIVE_TASK_STATES),
-        sa.or_(Task.lease_until.is_(None), Task.lease_until < now),
+        sa.or_(Task.lease_until < now,
+               sa.and_(Task.lease_until.is_(None),
+                       Task.updated_at < now - timedelta(seconds=lease_seconds))),
     )))
 
 

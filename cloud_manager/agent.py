@@ -1,0 +1,67 @@
+"""The node agent (aos-cloud-manager-agent on every compute node).
+
+Every ``[agent] heartbeat_interval`` seconds it writes which instances run on its node to
+``[extra_availability_check] storage_path`` on shared storage. If the node dies the file stops
+changing; if only nova-compute dies the file keeps changing and the node is not evacuated.
+"""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import time
+from collections.abc import Callable
+
+from oslo_config import cfg
+
+from cloud_manager.agent_report import RUNNING, AgentReport, write_report
+
+LOG = logging.getLogger(__name__)
+
+InstanceSource = Callable[[], dict[str, str]]
+
+
+def libvirt_instances() -> dict[str, str]:
+    """Domain UUID (= Nova instance UUID) → running/stopped, from ``virsh``."""
+    def uuids(*flags: str) -> set[str]:
+        out = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--uuid", *flags],
+                             capture_output=True, text=True, check=True, timeout=30).stdout
+        return {line.strip() for line in out.splitlines() if line.strip()}
+
+    running = uuids("--state-running")
+    return {uuid: RUNNING if uuid in running else "stopped" for uuid in uuids("--all")}
+
+
+def nova_instances(conf: cfg.ConfigOpts, host: str) -> InstanceSource:
+    """Instance states as Nova's API reports them for ``host`` (power_state 1 = running)."""
+    from aos import openstack
+
+    conn = openstack.connect(conf)
+
+    def read() -> dict[str, str]:
+        servers = conn.compute.get(f"/servers/detail?all_tenants=1&host={host}").json()
+        return {s["id"]: RUNNING if s.get("OS-EXT-STS:power_state") == 1 else "stopped"
+                for s in servers["servers"]}
+
+    return read
+
+
+def run(conf: cfg.ConfigOpts, stop: Callable[[], bool] = lambda: False) -> None:
+    host = conf.agent.host
+    storage_path = conf.extra_availability_check.storage_path
+    source = (libvirt_instances if conf.agent.instance_source == "libvirt"
+              else nova_instances(conf, host))
+    LOG.info("node agent for %s writing to %s every %ss", host, storage_path,
+             conf.agent.heartbeat_interval)
+    instances: dict[str, str] = {}
+    while not stop():
+        started = time.monotonic()
+        try:
+            instances = source()
+        except Exception as exc:  # noqa: BLE001 - keep the heartbeat going with the last view
+            LOG.warning("cannot list instances (%s); reporting the last known states", exc)
+        try:
+            write_report(storage_path, AgentReport(host, time.time(), instances))
+        except OSError as exc:
+            LOG.error("cannot write the instance-state file to %s: %s", storage_path, exc)
+        time.sleep(max(0.0, conf.agent.heartbeat_interval - (time.monotonic() - started)))

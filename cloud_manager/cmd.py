@@ -1,0 +1,96 @@
+"""Console scripts of the CloudManager services (systemd units of the same names)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+
+from oslo_config import cfg
+
+from aos import service
+from cloud_manager.module import MODULE
+
+LOG = logging.getLogger(__name__)
+
+
+def api() -> None:
+    def main(conf: cfg.ConfigOpts) -> None:
+        from aos.api.server import serve
+        from cloud_manager.api.cloud_manager_api import create_app
+
+        serve(create_app(conf), conf.api.host, conf.api.port, conf.api.workers)
+
+    service.run(MODULE, "api", main, ("api", "logfile"))
+
+
+def worker() -> None:
+    """Runs host tasks (evacuations) from the queue."""
+
+    def main(conf: cfg.ConfigOpts) -> None:
+        from aos.tasks import run_worker
+        from cloud_manager import runtime, tasks
+
+        app = tasks.celery_app(conf)
+        tasks.register(app, runtime.build(conf))
+        run_worker(app, queues=[MODULE.name])
+
+    service.run(MODULE, "worker", main)
+
+
+def beat() -> None:
+    """The periodic side: the node tracker loop, on the leader controller only."""
+
+    def main(conf: cfg.ConfigOpts) -> None:
+        from aos.coordination import Leadership
+        from cloud_manager import runtime, tracker
+
+        if not conf.node_tracker.enabled:
+            LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
+            _wait_for_signal()
+            return
+        rt = runtime.build(conf)
+        leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
+        stop = _stop_event()
+        try:
+            tracker.run_forever(tracker.NodeTracker(rt, rt.dispatch_task),
+                                leadership.is_leader, stop.is_set)
+        finally:
+            leadership.stop()
+
+    service.run(MODULE, "beat", main, ("node_tracker", "logfile"))
+
+
+def agent() -> None:
+    """The node agent: writes this node's instance states to shared storage."""
+
+    def main(conf: cfg.ConfigOpts) -> None:
+        from cloud_manager import agent as node_agent
+
+        if not conf.agent.enabled:
+            LOG.warning("[agent] enabled = false: the node agent does nothing")
+            _wait_for_signal()
+            return
+        node_agent.run(conf, _stop_event().is_set)
+
+    service.run(MODULE, "agent", main, ("agent", "logfile"))
+
+
+def listener() -> None:
+    def main(conf: cfg.ConfigOpts) -> None:
+        from cloud_manager import listener as nova_listener
+
+        nova_listener.run(conf)
+
+    service.run(MODULE, "listener", main, ("listener", "logfile"))
+
+
+def _stop_event() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _wait_for_signal() -> None:
+    _stop_event().wait()

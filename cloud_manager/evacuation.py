@@ -1,0 +1,446 @@
+"""Host evacuation as a durable task: fence, plan, evacuate by priority, record every step.
+
+A task moves pending → fencing → evacuating → done | partial | failed | aborted, and each
+instance has an item pending → requested → done | failed (or unplaced / skipped). The item is
+marked ``requested`` *before* Nova is asked, and a resumed task asks Nova's migration records
+whether the request went through, so a worker killed at any point resumes without evacuating
+an instance twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from itertools import groupby
+
+from cloud_manager import agent_report
+from cloud_manager.db import api as db_api
+from cloud_manager.db.models import Task, TaskItem
+from cloud_manager.ha import (
+    Instance,
+    NodeState,
+    Strategy,
+    TargetHost,
+    mark,
+    plan_evacuation,
+    resolve_priority,
+)
+from cloud_manager.nova import NovaError, Server
+from cloud_manager.power import PowerError
+from cloud_manager.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+AUTOMATIC = "auto-evacuation"
+MANUAL = "manual-evacuation"
+SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
+
+
+class TaskAborted(Exception):
+    """The task must stop without evacuating (e.g. the host cannot be proven dead)."""
+
+
+def request_evacuation(runtime: Runtime, hostname: str, strategy: str, reason: str,
+                       manual: bool = False,
+                       dispatch: Callable[[str], None] | None = None) -> dict:
+    """Create the durable task and hand it to a worker; returns the task's summary."""
+    Strategy(strategy)
+    with runtime.transaction() as session:
+        node = db_api.node(session, hostname)
+        if node.maintenance and not manual:
+            raise db_api.Conflict(f"node {hostname!r} is in maintenance")
+        task = db_api.create_task(session, hostname=hostname,
+                                  kind=MANUAL if manual else AUTOMATIC,
+                                  strategy=strategy, reason=reason)
+        db_api.add_event(session, hostname, "action",
+                         f"evacuation requested ({task.kind}, {strategy}): {reason}; "
+                         f"task {task.id}")
+        summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
+                   "state": task.state, "strategy": strategy, "reason": reason}
+    LOG.info("node %s: evacuation task %s created (%s)", hostname, summary["id"], reason)
+    (dispatch or runtime.dispatch_task)(summary["id"])
+    return summary
+
+
+class Evacuator:
+    """Runs one evacuation task to its end; safe to run again on a half-done task."""
+
+    def __init__(self, runtime: Runtime, owner: str, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.runtime = runtime
+        self.conf = runtime.conf
+        self.owner = owner
+        self.clock = clock
+        self.sleep = sleep
+        self.nova = runtime.nova
+        self.lease = timedelta(seconds=self.conf.host_tasks.task_lease_time)
+
+    # --- driver ----------------------------------------------------------------------------
+
+    def run(self, task_id: str) -> str | None:
+        with self.runtime.transaction() as session:
+            task = db_api.claim_task(session, task_id, self.owner, self.lease)
+            if task is None:
+                LOG.info("task %s is final or held by another worker; skipping", task_id)
+                return None
+            state, host, created_at = task.state, task.hostname, task.created_at
+        LOG.info("task %s: %s node %s (resuming from %s)", task_id, "evacuating", host, state)
+        renewer = _LeaseRenewer(self, task_id)
+        renewer.start()
+        try:
+            if state in ("pending", "fencing"):
+                self._fence(task_id)
+            self._plan(task_id)
+            self._evacuate(task_id, host, created_at)
+            return self._finish(task_id)
+        except TaskAborted as exc:
+            return self._end(task_id, "aborted", str(exc), alert=True)
+        except (PowerError, NovaError) as exc:
+            LOG.exception("task %s failed", task_id)
+            return self._end(task_id, "failed", str(exc), alert=True)
+        finally:
+            renewer.stop()
+
+    # --- fencing ---------------------------------------------------------------------------
+
+    def _fence(self, task_id: str) -> None:
+        """Make sure the host cannot run its instances any more, then tell Nova."""
+        task = self._update_task(task_id, state="fencing", message="fencing the node")
+        host, manual = task.hostname, task.kind == MANUAL
+        self._move_node(host, NodeState.DOWN, "operator requested evacuation", only_from=(
+            NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING))
+        with self.runtime.transaction() as session:
+            device = db_api.power_device_of(session, host)
+            driver = self.runtime.power_driver(device) if device else None
+            device_name = device.name if device else None
+        if driver is not None:
+            if self.conf.node_tracker.allow_host_auto_power_off and not manual:
+                self._try_power_cycle(task_id, host, driver)
+            driver.power_off()
+            state = _poll(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
+            if state != "off":
+                raise PowerError(f"{host} still reports power {state} after power-off")
+            how = f"powered off through power device {device_name}"
+        elif self.conf.extra_availability_check.enabled:
+            how = self._prove_dead_through_storage(host)
+        elif manual:
+            how = "no power device; fencing skipped on the operator's request"
+        else:
+            raise TaskAborted(
+                f"cannot fence {host}: it has no power device and [extra_availability_check] "
+                "is disabled, so it may still run its instances; power it off and evacuate "
+                "it manually (openstack aos node evacuate)")
+        self.nova.set_forced_down(host, True)
+        self.nova.set_enabled(host, False, f"aos: fenced by task {task_id}")
+        self._move_node(host, NodeState.FENCED, f"{how}; nova-compute forced down")
+        self._update_task(task_id, state="evacuating", message=f"fenced: {how}")
+
+    def _try_power_cycle(self, task_id: str, host: str, driver) -> None:
+        timeout = self.conf.node_tracker.host_restart_timeout
+        self._update_task(task_id, message=f"power-cycling, waiting up to {timeout}s for it")
+        driver.power_cycle()
+        deadline = self.clock() + timeout
+        while self.clock() < deadline:
+            if self._service_reporting(host):
+                raise TaskAborted(f"{host} came back after a power cycle; not evacuated")
+            self.sleep(self.conf.host_tasks.poll_interval)
+
+    def _prove_dead_through_storage(self, host: str) -> str:
+        check = self.conf.extra_availability_check
+        first = agent_report.read_report(check.storage_path, host)
+        for _ in range(check.attempts):
+            self.sleep(check.delay)
+            latest = agent_report.read_report(check.storage_path, host)
+            if latest and first and latest.written_at > first.written_at:
+                raise TaskAborted(
+                    f"{host} is alive: its instance-state file is still being written "
+                    f"({latest.running_rate:g}% of instances running); not evacuated")
+        if first is None:
+            raise TaskAborted(f"cannot prove {host} dead: no instance-state file in "
+                              f"{check.storage_path}; not evacuated")
+        age = self.clock() - first.written_at
+        return f"instance-state file unchanged for {age:.0f}s ({check.attempts} checks)"
+
+    def _service_reporting(self, host: str) -> bool:
+        service = self.nova.service(host)
+        age = service.report_age(datetime.now(UTC).replace(tzinfo=None))
+        return age is not None and age <= self.conf.node_tracker.service_timeout
+
+    # --- planning --------------------------------------------------------------------------
+
+    def _plan(self, task_id: str) -> None:
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            if task.items:
+                return
+            host, strategy = task.hostname, Strategy(task.strategy)
+            nodes = {n.hostname: n for n in db_api.nodes(session)}
+            devices = {d.hostname for d in db_api.power_devices(session) if d.hostname}
+        default = self.conf.host_tasks.recovery_priority
+        zones = self.nova.host_zones()
+        instances, warnings = [], []
+        for server in self.nova.servers_on_host(host):
+            priority = resolve_priority(server.metadata, server.flavor_extra_specs, default)
+            if priority.warning:
+                warnings.append(f"{server.id}: {priority.warning}")
+            instances.append(Instance(id=server.id, name=server.name, host=host,
+                                      priority=priority.value, ram_mb=server.ram_mb,
+                                      vcpus=server.vcpus, disk_gb=server.disk_gb,
+                                      az=server.az or None))
+        capacities = self.nova.capacities()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        targets = []
+        for service in self.nova.compute_services():
+            node = nodes.get(service.host)
+            capacity = capacities.get(service.host)
+            if service.host == host or capacity is None or (node and node.maintenance):
+                continue
+            reserve = bool(node and node.reserve)
+            age = service.report_age(now)
+            reporting = age is not None and age <= self.conf.node_tracker.service_timeout
+            targets.append(TargetHost(
+                name=service.host, free_ram_mb=capacity.free_ram_mb,
+                free_vcpus=capacity.free_vcpus, free_disk_gb=capacity.free_disk_gb,
+                reserve=reserve, enabled=service.enabled,
+                up=(reporting and not service.forced_down) or (reserve and service.host in devices),
+                az=zones.get(service.host)))
+        plan = plan_evacuation(instances, targets, strategy, {host})
+        items = [TaskItem(instance_id=p.instance.id, instance_name=p.instance.name,
+                          priority=p.instance.priority, target_host=p.target_host,
+                          pool=str(p.pool), state="pending")
+                 for group in plan.groups for p in group.placements]
+        items += [TaskItem(instance_id=u.instance.id, instance_name=u.instance.name,
+                           priority=u.instance.priority, state="unplaced", message=u.reason)
+                  for u in plan.unplaced]
+        items += [TaskItem(instance_id=s.instance.id, instance_name=s.instance.name,
+                           priority=s.instance.priority, state="skipped", message=s.reason)
+                  for s in plan.skipped]
+        summary = (f"{sum(len(g.placements) for g in plan.groups)} to evacuate in "
+                   f"{len(plan.groups)} priority group(s), {len(plan.unplaced)} do not fit, "
+                   f"{len(plan.skipped)} skipped")
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            db_api.add_items(session, task, items)
+            task.message = summary
+            for warning in warnings:
+                db_api.add_event(session, host, "warning", warning)
+            if plan.unplaced:
+                db_api.add_event(session, host, "alert", f"task {task_id}: "
+                                 f"{len(plan.unplaced)} instance(s) do not fit anywhere: "
+                                 + "; ".join(f"{u.instance.id}: {u.reason}"
+                                             for u in plan.unplaced[:10]))
+        LOG.info("task %s: plan for %s: %s", task_id, host, summary)
+        for reserve_host in plan.reserve_hosts_used:
+            self._activate_reserve(reserve_host)
+
+    def _activate_reserve(self, host: str) -> None:
+        """Power on (if needed) and enable a reserve node so the scheduler accepts it."""
+        with self.runtime.transaction() as session:
+            device = db_api.power_device_of(session, host)
+            driver = self.runtime.power_driver(device) if device else None
+        if driver is not None and driver.power_state() == "off":
+            driver.power_on()
+        deadline = self.clock() + 60 * self.conf.node_tracker.timeout_reserv_node_up
+        while not self._service_reporting(host):
+            if self.clock() > deadline:
+                raise NovaError(f"reserve node {host} did not come up in "
+                                f"{self.conf.node_tracker.timeout_reserv_node_up} minutes")
+            self.sleep(self.conf.host_tasks.poll_interval)
+        self.nova.set_enabled(host, True)
+        with self.runtime.transaction() as session:
+            node = db_api.node(session, host)
+            node.reserve = False
+            db_api.add_event(session, host, "action",
+                             "reserve node enabled in Nova to receive evacuated instances")
+        LOG.info("reserve node %s enabled for evacuation", host)
+
+    # --- evacuation ------------------------------------------------------------------------
+
+    def _evacuate(self, task_id: str, host: str, created_at: datetime) -> None:
+        self._move_node(host, NodeState.EVACUATING, f"evacuation task {task_id} running",
+                        only_from=(NodeState.FENCED,))
+        pending = self._items(task_id, ("pending", "requested"))
+        self._reconcile_requested(pending, created_at)
+        timeout = self.conf.host_tasks.prioritized_evacuation_timeout
+        in_flight: dict[str, int] = {}
+        for priority, group in groupby(pending, key=lambda i: i.priority):
+            group_ids = [item.instance_id for item in group]
+            LOG.info("task %s: evacuating %d instance(s) of priority %d", task_id,
+                     len(group_ids), priority)
+            self._request(task_id, group_ids)
+            in_flight.update(dict.fromkeys(group_ids, 0))
+            deadline = self.clock() + timeout
+            while self._poll(task_id, host, in_flight) and self.clock() < deadline:
+                if not any(i in in_flight for i in group_ids):
+                    break
+                self.sleep(self.conf.host_tasks.poll_interval)
+        while self._poll(task_id, host, in_flight):
+            self.sleep(self.conf.host_tasks.poll_interval)
+
+    def _reconcile_requested(self, items: list[TaskItem], since: datetime) -> None:
+        """After a restart: a ``requested`` item whose request never reached Nova is pending."""
+        for item in items:
+            if item.state != "requested":
+                continue
+            if self.nova.evacuations_since(item.instance_id, since):
+                continue
+            LOG.info("instance %s: evacuation was never sent; sending it now", item.instance_id)
+            self._update_item(item.task_id, item.instance_id, state="pending")
+            item.state = "pending"
+
+    def _request(self, task_id: str, instance_ids: list[str]) -> None:
+        to_send = [i for i in self._items(task_id, ("pending",)) if i.instance_id in instance_ids]
+        for item in to_send:
+            self._update_item(task_id, item.instance_id, state="requested",
+                              attempts=item.attempts + 1, message=None)
+
+        def send(item: TaskItem) -> None:
+            try:
+                self.nova.evacuate(item.instance_id, item.target_host)
+            except NovaError as exc:
+                retry = item.attempts + 1 < self.conf.host_tasks.evacuation_retries
+                self._update_item(task_id, item.instance_id,
+                                  state="pending" if retry else "failed", message=str(exc))
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(send, to_send))
+
+    def _poll(self, task_id: str, host: str, in_flight: dict[str, int]) -> bool:
+        """Check in-flight instances once; True while some are still moving."""
+        for item in self._items(task_id, ("done", "failed")):
+            in_flight.pop(item.instance_id, None)
+        retry = [i.instance_id for i in self._items(task_id, ("pending",))
+                 if i.instance_id in in_flight]
+        if retry:
+            self._request(task_id, retry)
+        for item in self._items(task_id, ("requested",)):
+            if item.instance_id not in in_flight:
+                continue
+            server = self.nova.server(item.instance_id)
+            outcome = _outcome(server, host)
+            in_flight[item.instance_id] += 1
+            if outcome == "done":
+                self._update_item(task_id, item.instance_id, state="done",
+                                  message=f"{server.status} on {server.host}")
+            elif outcome in ("error", "gone") or (
+                    in_flight[item.instance_id] > self.conf.host_tasks.retries_wait_for_vm_status):
+                again = (outcome == "error" and
+                         item.attempts < self.conf.host_tasks.evacuation_retries)
+                reason = {"gone": "server was deleted", "error": "server went to ERROR"}.get(
+                    outcome, "timed out waiting for the server")
+                self._update_item(task_id, item.instance_id,
+                                  state="pending" if again else "failed", message=reason)
+                in_flight[item.instance_id] = 0
+        return bool(in_flight)
+
+    def _finish(self, task_id: str) -> str:
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            counts = db_api.item_counts(task)
+            host = task.hostname
+        done, placed = counts.get("done", 0), sum(counts.values()) - counts.get("skipped", 0)
+        state = "done" if done == placed else ("partial" if done else "failed")
+        if placed == 0:
+            state = "done"
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no instances"
+        self._move_node(host, NodeState.EVACUATED, f"evacuation task {task_id}: {summary}",
+                        only_from=(NodeState.EVACUATING,))
+        return self._end(task_id, state, summary, alert=state != "done")
+
+    # --- bookkeeping -----------------------------------------------------------------------
+
+    def _end(self, task_id: str, state: str, message: str, alert: bool) -> str:
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            task.state, task.message = state, message
+            task.finished_at = datetime.now(UTC).replace(tzinfo=None)
+            task.owner, task.lease_until = None, None
+            db_api.add_event(session, task.hostname, "alert" if alert else "action",
+                             f"evacuation task {task_id} {state}: {message}")
+        log = LOG.error if alert else LOG.info
+        log("task %s %s: %s", task_id, state, message)
+        return state
+
+    def _update_task(self, task_id: str, **values) -> Task:
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            for key, value in values.items():
+                setattr(task, key, value)
+            return task
+
+    def _items(self, task_id: str, states: tuple[str, ...]) -> list[TaskItem]:
+        with self.runtime.transaction() as session:
+            return [i for i in db_api.task(session, task_id).items if i.state in states]
+
+    def _update_item(self, task_id: str, instance_id: str, **values) -> None:
+        with self.runtime.transaction() as session:
+            for item in db_api.task(session, task_id).items:
+                if item.instance_id == instance_id:
+                    for key, value in values.items():
+                        setattr(item, key, value)
+
+    def _move_node(self, host: str, to_state: NodeState, reason: str,
+                   only_from: tuple[NodeState, ...] | None = None) -> None:
+        with self.runtime.transaction() as session:
+            row = db_api.node(session, host)
+            record = db_api.record_of(row)
+            if record.state == to_state or (only_from and record.state not in only_from):
+                return
+            record, transition = mark(record, to_state, reason, self.clock())
+            db_api.save_record(session, row, record, transition)
+        LOG.info("node %s", transition)
+
+    def renew_lease(self, task_id: str) -> None:
+        with self.runtime.transaction() as session:
+            task = db_api.task(session, task_id)
+            if task.owner == self.owner:
+                task.lease_until = datetime.now(UTC).replace(tzinfo=None) + self.lease
+
+
+def _outcome(server: Server | None, failed_host: str) -> str:
+    if server is None:
+        return "gone"
+    if server.task_state is None and server.status == "ERROR":
+        return "error"
+    if (server.task_state is None and server.host != failed_host
+            and server.status in SETTLED_STATUSES):
+        return "done"
+    return "moving"
+
+
+def _poll(read: Callable, done: Callable, attempts: int, interval: float,
+          sleep: Callable[[float], None]):
+    value = read()
+    for _ in range(attempts):
+        if done(value):
+            break
+        sleep(interval)
+        value = read()
+    return value
+
+
+class _LeaseRenewer:
+    """Renews the task's lease while it runs, so a live worker is never taken over."""
+
+    def __init__(self, evacuator: Evacuator, task_id: str) -> None:
+        self._stop = threading.Event()
+        interval = evacuator.lease.total_seconds() / 3
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    evacuator.renew_lease(task_id)
+                except Exception:  # noqa: BLE001 - the next renewal may succeed
+                    LOG.exception("cannot renew the lease of task %s", task_id)
+
+        self._thread = threading.Thread(target=loop, name=f"lease-{task_id}", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()

@@ -1,0 +1,203 @@
+"""The node tracker: every ``loop_time`` it probes the compute nodes and acts on what changed.
+
+It gathers evidence (I/O), lets the pure state machine and guards decide
+(``cloud_manager.ha``), stores every transition, and hands evacuations to the workers as
+durable tasks. Only the leader among controllers acts.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from oslo_config import cfg
+
+from cloud_manager import agent_report
+from cloud_manager.db import api as db_api
+from cloud_manager.evacuation import request_evacuation
+from cloud_manager.ha import (
+    EvacuationPolicy,
+    NodeState,
+    Probes,
+    TrackerPolicy,
+    decide_auto_evacuation,
+    mark,
+    observe,
+)
+from cloud_manager.nova import ComputeService, NovaError
+from cloud_manager.power import PowerError
+from cloud_manager.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+
+def tracker_policy(conf: cfg.ConfigOpts) -> TrackerPolicy:
+    check = conf.extra_availability_check
+    return TrackerPolicy(
+        mutex=conf.node_tracker.mutex,
+        mutex_up=conf.node_tracker.mutex_up,
+        heartbeat_timeout=conf.node_tracker.heartbeat_timeout,
+        instance_rate=check.instance_rate,
+        storage_file_max_age=max(conf.node_tracker.heartbeat_timeout,
+                                 check.delay * check.attempts),
+    )
+
+
+def evacuation_policy(conf: cfg.ConfigOpts) -> EvacuationPolicy:
+    return EvacuationPolicy(
+        max_down_hosts=conf.node_tracker.max_down_hosts,
+        allow_evacuate_host=conf.host_tasks.allow_evacuate_host,
+        deny_evacuate=frozenset(conf.host_tasks.deny_evacuate),
+    )
+
+
+class NodeTracker:
+    def __init__(self, runtime: Runtime, dispatch: Callable[[str], None],
+                 clock: Callable[[], float] = time.time) -> None:
+        self.runtime = runtime
+        self.conf = runtime.conf
+        self.dispatch = dispatch
+        self.clock = clock
+        self.policy = tracker_policy(self.conf)
+        self._last_alert: str | None = None
+
+    def check(self) -> None:
+        """One loop: probe, decide, record, act."""
+        now = self.clock()
+        services = self._services()
+        with self.runtime.transaction() as session:
+            rows = db_api.ensure_nodes(session, sorted(services or {}))
+            for row in rows.values():
+                if row.maintenance or row.state == NodeState.MAINTENANCE:
+                    continue
+                service = (services or {}).get(row.hostname)
+                probes = self._probes(session, row.hostname, service, services is None, now)
+                record, transition = observe(db_api.record_of(row), probes, self.policy, now)
+                db_api.save_record(session, row, record, transition)
+                if transition:
+                    LOG.info("node %s", transition)
+        self._evacuate_down_hosts()
+        self._recover_hosts(services or {})
+        self._resume_orphaned_tasks()
+
+    def _services(self) -> dict[str, ComputeService] | None:
+        try:
+            return {s.host: s for s in self.runtime.nova.compute_services()}
+        except NovaError as exc:
+            LOG.warning("cannot list nova-compute services: %s; no node changes state "
+                        "this loop", exc)
+            return None
+
+    def _probes(self, session, host: str, service: ComputeService | None, nova_unknown: bool,
+                now: float) -> Probes:
+        if nova_unknown or service is None:
+            service_up = None
+        else:
+            age = service.report_age(datetime.fromtimestamp(now, UTC).replace(tzinfo=None))
+            service_up = age is not None and age <= self.conf.node_tracker.service_timeout
+        report = None
+        if self.conf.agent.enabled or self.conf.extra_availability_check.enabled:
+            report = agent_report.read_report(
+                self.conf.extra_availability_check.storage_path, host)
+        power = None
+        if service_up is False:
+            power = self._power_state(session, host)
+        return Probes(
+            service_up=service_up,
+            service_disabled=bool(service and not service.enabled),
+            agent_heartbeat_at=report.written_at if report and self.conf.agent.enabled
+            else None,
+            power=power,
+            storage_running_rate=report.running_rate
+            if report and self.conf.extra_availability_check.enabled else None,
+            storage_file_at=report.written_at if report else None,
+        )
+
+    def _power_state(self, session, host: str) -> str | None:
+        device = db_api.power_device_of(session, host)
+        if device is None:
+            return None
+        try:
+            return self.runtime.power_driver(device).power_state()
+        except PowerError as exc:
+            LOG.warning("cannot read the power state of %s: %s", host, exc)
+            return None
+
+    def _evacuate_down_hosts(self) -> None:
+        with self.runtime.transaction() as session:
+            rows = db_api.nodes(session)
+            down = [r.hostname for r in rows if r.state == NodeState.DOWN]
+            if not down:
+                self._last_alert = None
+                return
+            decision = decide_auto_evacuation(
+                down, {r.hostname for r in rows if r.reserve}, evacuation_policy(self.conf),
+                {r.hostname for r in rows if r.maintenance})
+            if decision.alert and decision.alert != self._last_alert:
+                LOG.error("%s", decision.alert)
+                db_api.add_event(session, None, "alert", decision.alert)
+            self._last_alert = decision.alert
+            waiting = [h for h in decision.allowed if db_api.active_task(session, h) is None]
+        for host in sorted(waiting):
+            try:
+                request_evacuation(self.runtime, host, self.conf.host_tasks.evacuation_strategy,
+                                   "automatic: node is down", dispatch=self.dispatch)
+            except db_api.Conflict:
+                continue
+
+    def _recover_hosts(self, services: dict[str, ComputeService]) -> None:
+        """Give a host that came back to Nova again, once Nova has cleaned up after it."""
+        with self.runtime.transaction() as session:
+            recovering = [r.hostname for r in db_api.nodes(session)
+                          if r.state == NodeState.RECOVERING]
+        for host in recovering:
+            service = services.get(host)
+            if service is None:
+                continue
+            try:
+                if self.runtime.nova.unfinished_evacuations_from(host):
+                    LOG.info("node %s is back; waiting for its nova-compute to clean up "
+                             "evacuated instances", host)
+                    continue
+                with self.runtime.transaction() as session:
+                    row = db_api.node(session, host)
+                    reserve = row.reserve
+                if service.forced_down:
+                    self.runtime.nova.set_forced_down(host, False)
+                if reserve:
+                    self.runtime.nova.set_enabled(host, False, "aos: reserve node")
+                else:
+                    self.runtime.nova.set_enabled(host, True)
+            except NovaError as exc:
+                LOG.info("node %s not returned to Nova yet: %s", host, exc)
+                continue
+            with self.runtime.transaction() as session:
+                row = db_api.node(session, host)
+                where = "reserve pool" if reserve else "service"
+                record, transition = mark(db_api.record_of(row), NodeState.UP,
+                                          f"back in {where}: force_down unset", self.clock())
+                db_api.save_record(session, row, record, transition)
+                LOG.info("node %s", transition)
+
+    def _resume_orphaned_tasks(self) -> None:
+        with self.runtime.transaction() as session:
+            orphaned = [t.id for t in db_api.orphaned_tasks(
+                session, self.conf.host_tasks.task_lease_time)]
+        for task_id in orphaned:
+            LOG.warning("task %s has no live worker; dispatching it again", task_id)
+            self.dispatch(task_id)
+
+
+def run_forever(tracker: NodeTracker, is_leader: Callable[[], bool],
+                stop: Callable[[], bool] = lambda: False) -> None:
+    loop_time = tracker.conf.node_tracker.loop_time
+    while not stop():
+        started = time.monotonic()
+        if is_leader():
+            try:
+                tracker.check()
+            except Exception:
+                LOG.exception("node tracker loop failed; retrying in %ss", loop_time)
+        time.sleep(max(0.0, loop_time - (time.monotonic() - started)))

@@ -1,0 +1,92 @@
+"""An in-memory stand-in for ``cloud_manager.nova.Nova`` (the adapter, not Nova itself).
+
+It keeps just enough state to let the tracker and the evacuator run their whole logic in unit
+tests: services that report or not, servers that move when evacuated, migration records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from cloud_manager.nova import ComputeService, HostCapacity, NovaError, Server
+
+
+def now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class FakeNova:
+    def __init__(self, hosts: list[str], ram_mb: int = 8192) -> None:
+        self.services = {h: ComputeService(id=h, host=h, up=True, enabled=True,
+                                           forced_down=False, disabled_reason=None,
+                                           updated_at=now()) for h in hosts}
+        self.ram_mb = ram_mb
+        self.servers: dict[str, Server] = {}
+        self.migrations: list[dict] = []
+        self.evacuate_calls: list[tuple[str, str | None]] = []
+        self.fail_evacuate: set[str] = set()
+
+    # test controls
+    def add_server(self, server_id: str, host: str, priority: int | None = None,
+                   ram_mb: int = 512) -> None:
+        metadata = {} if priority is None else {"aos:recovery_priority": str(priority)}
+        self.servers[server_id] = Server(
+            id=server_id, name=server_id, status="ACTIVE", host=host, task_state=None,
+            metadata=metadata, flavor_extra_specs={}, ram_mb=ram_mb, vcpus=1, disk_gb=1,
+            az="nova")
+
+    def kill(self, host: str, seconds_ago: int = 3600) -> None:
+        self.services[host] = replace(self.services[host], up=False,
+                                      updated_at=now() - timedelta(seconds=seconds_ago))
+
+    def revive(self, host: str) -> None:
+        self.services[host] = replace(self.services[host], updated_at=now())
+
+    # adapter interface
+    def compute_services(self) -> list[ComputeService]:
+        return list(self.services.values())
+
+    def service(self, host: str) -> ComputeService:
+        return self.services[host]
+
+    def set_forced_down(self, host: str, forced_down: bool) -> None:
+        self.services[host] = replace(self.services[host], forced_down=forced_down)
+
+    def set_enabled(self, host: str, enabled: bool, reason: str | None = None) -> None:
+        self.services[host] = replace(self.services[host], enabled=enabled,
+                                      disabled_reason=None if enabled else reason)
+
+    def servers_on_host(self, host: str) -> list[Server]:
+        return [s for s in self.servers.values() if s.host == host]
+
+    def server(self, server_id: str) -> Server | None:
+        return self.servers.get(server_id)
+
+    def evacuate(self, server_id: str, target_host: str | None) -> None:
+        self.evacuate_calls.append((server_id, target_host))
+        if server_id in self.fail_evacuate:
+            raise NovaError("POST evacuate: HTTP 409: conflict")
+        source = self.servers[server_id].host
+        if not self.services[source].forced_down:
+            raise NovaError("POST evacuate: HTTP 409: compute service is still in use")
+        self.servers[server_id] = replace(self.servers[server_id], host=target_host)
+        self.migrations.append({"instance_uuid": server_id, "source_compute": source,
+                                "dest_compute": target_host, "status": "done",
+                                "created_at": now().isoformat()})
+
+    def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:
+        return [m for m in self.migrations if m["instance_uuid"] == server_id]
+
+    def unfinished_evacuations_from(self, host: str) -> list[dict]:
+        return [m for m in self.migrations if m["source_compute"] == host
+                and m["status"] == "done"]
+
+    def host_zones(self) -> dict[str, str]:
+        return dict.fromkeys(self.services, "nova")
+
+    def capacities(self) -> dict[str, HostCapacity]:
+        used: dict[str, int] = {}
+        for server in self.servers.values():
+            used[server.host] = used.get(server.host, 0) + server.ram_mb
+        return {h: HostCapacity(h, self.ram_mb - used.get(h, 0), 8, 100) for h in self.services}

@@ -1,0 +1,185 @@
+"""Tracker and evacuator logic with Nova replaced by an in-memory adapter."""
+
+from __future__ import annotations
+
+import pytest
+
+from aos import conf as aos_conf
+from aos import crypto, db, modules
+from aos.db.migrations import Migrator
+from cloud_manager import runtime as cm_runtime
+from cloud_manager.db import api as db_api
+from cloud_manager.evacuation import Evacuator
+from cloud_manager.tracker import NodeTracker
+from tests.unit.cloud_manager.fake_nova import FakeNova
+
+HOSTS = ["c1", "c2", "c3", "c4"]
+
+
+@pytest.fixture
+def make_runtime(aos_env):
+    def make(**sections):
+        lines = ["[node_tracker]", "mutex = 2", "max_down_hosts = 1", "service_timeout = 30",
+                 "[host_tasks]", "poll_interval = 0.1", "prioritized_evacuation_timeout = 5"]
+        for section, values in sections.items():
+            lines.append(f"[{section}]")
+            lines += [f"{k} = {v}" for k, v in values.items()]
+        (aos_env["etc"] / "cloud_manager.conf").write_text("\n".join(lines) + "\n")
+        conf = aos_conf.load(modules.get("cloud_manager"))
+        crypto.create_key_file(aos_conf.secret_key_file(conf))
+        module = modules.get("cloud_manager")
+        Migrator(module, db.create_engine(db.database_url(conf, module))).migrate()
+        runtime = cm_runtime.build(conf)
+        runtime.__dict__["nova"] = FakeNova(HOSTS)
+        return runtime
+
+    return make
+
+
+def _tracker(runtime) -> tuple[NodeTracker, list[str]]:
+    dispatched: list[str] = []
+    return NodeTracker(runtime, dispatched.append), dispatched
+
+
+def test_dead_host_without_power_device_is_not_evacuated_automatically(make_runtime):
+    runtime = make_runtime()
+    nova = runtime.nova
+    nova.add_server("vm1", "c1", 5)
+    tracker, dispatched = _tracker(runtime)
+    tracker.check()
+    nova.kill("c1")
+    tracker.check()
+    tracker.check()
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "down"
+    assert len(dispatched) == 1
+    state = Evacuator(runtime, "w1").run(dispatched[0])
+    assert state == "aborted"
+    assert nova.evacuate_calls == []
+    assert nova.servers["vm1"].host == "c1"
+    with runtime.transaction() as session:
+        task = db_api.task(session, dispatched[0])
+        assert "cannot fence c1" in task.message
+
+
+def test_storage_check_proves_death_then_evacuates_by_priority(make_runtime):
+    runtime = make_runtime(extra_availability_check={"enabled": "true", "delay": 0,
+                                                     "attempts": 2})
+    nova = runtime.nova
+    from cloud_manager.agent_report import AgentReport, write_report
+
+    storage = runtime.conf.extra_availability_check.storage_path
+    write_report(storage, AgentReport("c1", 1.0, {"vm-a": "running"}))
+    for name, prio in [("vm-a", 2), ("vm-b", 9), ("vm-c", 0), ("vm-d", None)]:
+        nova.add_server(name, "c1", prio)
+    tracker, dispatched = _tracker(runtime)
+    tracker.check()
+    nova.kill("c1")
+    tracker.check()
+    tracker.check()
+    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    order = [server for server, _ in nova.evacuate_calls]
+    assert order == ["vm-b", "vm-d", "vm-a"]
+    assert nova.servers["vm-c"].host == "c1"
+    assert nova.services["c1"].forced_down and not nova.services["c1"].enabled
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "evacuated"
+
+    nova.revive("c1")
+    tracker.check()
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "recovering"
+    for migration in nova.migrations:
+        migration["status"] = "completed"
+    tracker.check()
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "up"
+    assert not nova.services["c1"].forced_down and nova.services["c1"].enabled
+
+
+def test_live_agent_file_keeps_host_from_being_fenced(make_runtime):
+    runtime = make_runtime(extra_availability_check={"enabled": "true", "delay": 0,
+                                                     "attempts": 2})
+    from cloud_manager.agent_report import AgentReport, write_report
+
+    storage = runtime.conf.extra_availability_check.storage_path
+    stamps = iter(range(100, 200))
+
+    def sleep(_seconds):
+        write_report(storage, AgentReport("c1", float(next(stamps)), {}))
+
+    runtime.nova.add_server("vm1", "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    from cloud_manager.evacuation import request_evacuation
+
+    write_report(storage, AgentReport("c1", 50.0, {}))
+    task = request_evacuation(runtime, "c1", "auto", "test", dispatch=lambda _id: None)
+    state = Evacuator(runtime, "w1", sleep=sleep).run(task["id"])
+    assert state == "aborted"
+    assert runtime.nova.evacuate_calls == []
+    assert not runtime.nova.services["c1"].forced_down
+
+
+def test_resumed_task_never_evacuates_twice(make_runtime):
+    runtime = make_runtime()
+    nova = runtime.nova
+    for name in ("vm1", "vm2", "vm3"):
+        nova.add_server(name, "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    from cloud_manager.evacuation import request_evacuation
+
+    task = request_evacuation(runtime, "c1", "auto", "test", manual=True,
+                              dispatch=lambda _id: None)
+    evacuator = Evacuator(runtime, "w1")
+    evacuator._fence(task["id"])
+    evacuator._plan(task["id"])
+    # The worker died after marking vm1 and vm2 requested, having sent only vm1's request.
+    evacuator._update_item(task["id"], "vm1", state="requested", attempts=1)
+    evacuator._update_item(task["id"], "vm2", state="requested", attempts=1)
+    target = next(i.target_host for i in evacuator._items(task["id"], ("requested",))
+                  if i.instance_id == "vm1")
+    nova.evacuate("vm1", target)
+    nova.evacuate_calls.clear()
+    with runtime.transaction() as session:
+        db_api.task(session, task["id"]).lease_until = None
+
+    assert Evacuator(runtime, "w2").run(task["id"]) == "done"
+    assert sorted(s for s, _ in nova.evacuate_calls) == ["vm2", "vm3"]
+    assert all(nova.servers[n].host != "c1" for n in ("vm1", "vm2", "vm3"))
+
+
+def test_failed_requests_are_retried_then_reported(make_runtime):
+    runtime = make_runtime(host_tasks={"evacuation_retries": 2})
+    nova = runtime.nova
+    nova.add_server("ok", "c1", 5)
+    nova.add_server("bad", "c1", 5)
+    nova.fail_evacuate.add("bad")
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    from cloud_manager.evacuation import request_evacuation
+
+    task = request_evacuation(runtime, "c1", "auto", "t", manual=True, dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
+    with runtime.transaction() as session:
+        items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
+    assert items["bad"].state == "failed" and "409" in items["bad"].message
+    assert items["ok"].state == "done"
+
+
+def test_task_held_by_live_worker_is_not_taken_over(make_runtime):
+    runtime = make_runtime()
+    runtime.nova.add_server("vm1", "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    from datetime import timedelta
+
+    from cloud_manager.evacuation import request_evacuation
+
+    task = request_evacuation(runtime, "c1", "auto", "t", manual=True, dispatch=lambda _: None)
+    with runtime.transaction() as session:
+        assert db_api.claim_task(session, task["id"], "w1", timedelta(seconds=60))
+    assert Evacuator(runtime, "w2").run(task["id"]) is None
+    assert runtime.nova.evacuate_calls == []
