@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+import sqlalchemy.dialects.mysql
 from oslo_config import cfg
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, Engine
@@ -84,3 +85,7 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error."""
     with factory() as session, session.begin():
         yield session
+
+
+#: A UTC timestamp with microseconds on every backend (MySQL's DATETIME keeps none by default).
+Timestamp = sa.DateTime().with_variant(sa.dialects.mysql.DATETIME(fsp=6), "mysql", "mariadb")

@@ -7,13 +7,15 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from aos.db import Timestamp
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
 class Base(DeclarativeBase):
-    pass
+    type_annotation_map = {datetime: Timestamp}
 
 
 class Node(Base):

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from aos.db import Timestamp
+
 revision = "1"
 down_revision = None
 
@@ -18,9 +20,9 @@ def upgrade() -> None:
         sa.Column("failed_checks", sa.Integer, nullable=False, default=0),
         sa.Column("ok_checks", sa.Integer, nullable=False, default=0),
         sa.Column("state_reason", sa.Text),
-        sa.Column("state_since", sa.DateTime, nullable=False),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("state_since", Timestamp, nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
     )
     op.create_table(
         "node_events",
@@ -30,7 +32,7 @@ def upgrade() -> None:
         sa.Column("from_state", sa.String(32)),
         sa.Column("to_state", sa.String(32)),
         sa.Column("message", sa.Text, nullable=False),
-        sa.Column("created_at", sa.DateTime, nullable=False, index=True),
+        sa.Column("created_at", Timestamp, nullable=False, index=True),
     )
 
 

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from aos.db import Timestamp
+
 revision = "2"
 down_revision = "1"
 
@@ -19,8 +21,8 @@ def upgrade() -> None:
         sa.Column("secret", sa.Text),
         sa.Column("options", sa.Text),
         sa.Column("hostname", sa.String(255), unique=True),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
     )
 
 

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from aos.db import Timestamp
+
 revision = "3"
 down_revision = "2"
 
@@ -18,10 +20,10 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text),
         sa.Column("message", sa.Text),
         sa.Column("owner", sa.String(255)),
-        sa.Column("lease_until", sa.DateTime),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
-        sa.Column("finished_at", sa.DateTime),
+        sa.Column("lease_until", Timestamp),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
+        sa.Column("finished_at", Timestamp),
     )
     op.create_table(
         "task_items",
@@ -41,7 +43,7 @@ def upgrade() -> None:
         sa.Column("state", sa.String(32), nullable=False),
         sa.Column("attempts", sa.Integer, nullable=False, default=0),
         sa.Column("message", sa.Text),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
         sa.UniqueConstraint("task_id", "instance_id", name="uq_task_items_task_instance"),
     )
 

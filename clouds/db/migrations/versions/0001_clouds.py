@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from aos.db import Timestamp
+
 revision = "1"
 down_revision = None
 
@@ -17,8 +19,8 @@ def upgrade() -> None:
         sa.Column("availability_zone", sa.String(64), nullable=False),
         sa.Column("credentials", sa.Text, nullable=False),
         sa.Column("options", sa.Text),
-        sa.Column("created_at", sa.DateTime, nullable=False),
-        sa.Column("updated_at", sa.DateTime, nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
+        sa.Column("updated_at", Timestamp, nullable=False),
     )
 
 

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from alembic import op
 
+from aos.db import Timestamp
+
 revision = "2"
 down_revision = "1"
 
@@ -18,7 +20,7 @@ def upgrade() -> None:
         sa.Column("openstack_id", sa.String(64), nullable=False),
         sa.Column("cloud_resource_id", sa.String(255), nullable=False),
         sa.Column("data", sa.Text),
-        sa.Column("created_at", sa.DateTime, nullable=False),
+        sa.Column("created_at", Timestamp, nullable=False),
         sa.UniqueConstraint("cloud_id", "kind", "openstack_id", name="uq_resources_mapping"),
     )
 

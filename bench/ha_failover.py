@@ -1,0 +1,152 @@
+"""Failover benchmark on the sandbox: one hypervisor with 20 servers dies.
+
+Run from the repository root, with the sandbox up with 4 computes:
+    tools/sandbox up --computes 4 && .venv/bin/python -m bench.ha_failover [--runs 5]
+
+For each run it boots 20 servers on the victim host, kills its nova-compute (a power loss) and
+measures, from the kill: detect_s (CloudManager declares it down), fence_s (powered off through
+its IPMI BMC and forced down in Nova), first_active_s and last_active_s (servers ACTIVE on
+other hosts). The baseline is Nova alone: wait for the service to be reported down
+(service_down_time), then evacuate the servers one call after another as
+``nova host-evacuate`` does. Medians of all runs, and the baseline/CloudManager ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tests.functional.cloud_manager_harness import CloudManager, wait_for
+from tests.functional.conftest import REPO, Sandbox, _sandbox
+from tests.functional.test_instance_ha import _restore_host
+
+SERVERS = 20
+SETTINGS = {"node_tracker": {"loop_time": 2, "mutex": 2, "max_down_hosts": 1}}
+
+
+def boot(sandbox: Sandbox, host: str, count: int) -> list[str]:
+    conn = sandbox.conn("admin")
+    net = conn.network.find_network("private")
+    flavor = conn.compute.find_flavor("m1.tiny")
+    image = conn.image.find_image("cirros")
+    created = [conn.compute.create_server(
+        name=f"bench-{host}-{i}", flavor_id=flavor.id, image_id=image.id,
+        networks=[{"uuid": net.id}], availability_zone=f"nova:{host}") for i in range(count)]
+    for server in created:
+        conn.compute.wait_for_server(server, wait=300)
+    return [s.id for s in created]
+
+
+def watch_active(sandbox: Sandbox, ids: list[str], victim: str, start: float,
+                 timeout: float = 180) -> list[float]:
+    """Seconds from ``start`` at which each server was ACTIVE on another host."""
+    conn = sandbox.conn("admin")
+    done: dict[str, float] = {}
+    deadline = time.monotonic() + timeout
+    while len(done) < len(ids) and time.monotonic() < deadline:
+        for server in conn.compute.servers(all_projects=True, name="^bench-"):
+            if (server.id in ids and server.id not in done and server.status == "ACTIVE"
+                    and server.compute_host != victim and not server.task_state):
+                done[server.id] = time.monotonic() - start
+        time.sleep(0.2)
+    if len(done) < len(ids):
+        raise TimeoutError(f"only {len(done)} of {len(ids)} servers became ACTIVE")
+    return sorted(done.values())
+
+
+def delete(sandbox: Sandbox, ids: list[str]) -> None:
+    conn = sandbox.conn("admin")
+    for server_id in ids:
+        conn.compute.delete_server(server_id, force=True, ignore_missing=True)
+    for server_id in ids:
+        server = conn.compute.find_server(server_id)
+        if server is not None:
+            conn.compute.wait_for_delete(server, wait=120)
+
+
+def run_cloud_manager(sandbox: Sandbox, victim: str, workdir: Path) -> dict[str, float]:
+    cm = CloudManager(sandbox, workdir, **SETTINGS)
+    ids = boot(sandbox, victim, SERVERS)
+    try:
+        cm.add_bmc(victim, "ipmi")
+        cm.start("beat")
+        cm.start("worker")
+        wait_for("nodes discovered", lambda: victim in cm.node_states(), 60)
+        time.sleep(2 * SETTINGS["node_tracker"]["loop_time"])
+        wall = time.time()
+        start = time.monotonic()
+        sandbox.kill_host(victim)
+        active = watch_active(sandbox, ids, victim, start)
+        events = {e.to_state: e.created_at for e in cm.events(victim, "transition")}
+        return {"detect_s": _since(events["down"], wall), "fence_s": _since(events["fenced"], wall),
+                "first_active_s": active[0], "last_active_s": active[-1]}
+    finally:
+        cm.drop()
+        delete(sandbox, ids)
+        _restore_host(sandbox, victim)
+
+
+def _since(moment: datetime, wall_start: float) -> float:
+    return moment.replace(tzinfo=UTC).timestamp() - wall_start
+
+
+def run_nova_alone(sandbox: Sandbox, victim: str) -> dict[str, float]:
+    conn = sandbox.conn("admin")
+    ids = boot(sandbox, victim, SERVERS)
+    try:
+        start = time.monotonic()
+        sandbox.kill_host(victim)
+        sandbox.wait_compute_state(victim, "down", timeout=180)
+        detect = time.monotonic() - start
+        for server_id in ids:
+            conn.compute.evacuate_server(server_id)
+        active = watch_active(sandbox, ids, victim, start)
+        return {"detect_s": detect, "fence_s": float("nan"),
+                "first_active_s": active[0], "last_active_s": active[-1]}
+    finally:
+        delete(sandbox, ids)
+        _restore_host(sandbox, victim)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="also write the raw figures to this file")
+    args = parser.parse_args()
+    _sandbox("up", "--computes", "4")
+    state = Path(REPO / ".sandbox")
+    sandbox = Sandbox(json.loads((state / "sandbox.json").read_text()))
+    hosts = sorted(sandbox.info["hosts"], key=lambda h: (len(h), h))
+    if len(hosts) < 4:
+        raise SystemExit("the benchmark needs 4 computes: tools/sandbox up --computes 4")
+    victim = hosts[1]
+    results: dict[str, list[dict[str, float]]] = {"cloud_manager": [], "nova_alone": []}
+    for run in range(args.runs):
+        with tempfile.TemporaryDirectory() as tmp:
+            results["cloud_manager"].append(run_cloud_manager(sandbox, victim, Path(tmp)))
+        results["nova_alone"].append(run_nova_alone(sandbox, victim))
+        print(f"run {run + 1}: cloud_manager {results['cloud_manager'][-1]}  "
+              f"nova_alone {results['nova_alone'][-1]}", flush=True)
+    metrics = ["detect_s", "fence_s", "first_active_s", "last_active_s"]
+    medians = {name: {m: statistics.median(r[m] for r in runs) for m in metrics}
+               for name, runs in results.items()}
+    print(f"\nmedian of {args.runs} runs, {SERVERS} servers on {victim}, "
+          f"loop_time={SETTINGS['node_tracker']['loop_time']}, "
+          f"mutex={SETTINGS['node_tracker']['mutex']}")
+    print(f"{'':16}" + "".join(f"{m:>16}" for m in metrics))
+    for name, values in medians.items():
+        print(f"{name:16}" + "".join(f"{values[m]:>16.1f}" for m in metrics))
+    ratio = medians["nova_alone"]["last_active_s"] / medians["cloud_manager"]["last_active_s"]
+    print(f"\nlast_active_s ratio nova_alone / cloud_manager: {ratio:.2f}x")
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": results, "medians": medians,
+                                               "ratio": ratio}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
