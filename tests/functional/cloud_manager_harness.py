@@ -49,12 +49,13 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 90,
 
 
 class CloudManager:
-    def __init__(self, sandbox: Any, root: Path, **sections: dict[str, Any]) -> None:
+    def __init__(self, sandbox: Any, root: Path, database: str | None = None,
+                 **sections: dict[str, Any]) -> None:
         self.sandbox = sandbox
         self.root = root
         self.etc = root / "etc"
         self.etc.mkdir(parents=True, exist_ok=True)
-        self.database = f"cm_{uuid.uuid4().hex[:12]}"
+        self.database = database or f"cm_{uuid.uuid4().hex[:12]}"
         mysql = sandbox.info["mysql"]
         self.server_url = (f"mysql+pymysql://{mysql['user']}:{mysql['password']}@"
                            f"{mysql['host']}:{mysql['port']}")
@@ -88,7 +89,7 @@ class CloudManager:
     def _create_database(self) -> None:
         engine = sa.create_engine(self.server_url)
         with engine.begin() as conn:
-            conn.execute(sa.text(f"CREATE DATABASE {self.database}"))
+            conn.execute(sa.text(f"CREATE DATABASE IF NOT EXISTS {self.database}"))
         engine.dispose()
         conf = self.conf()
         crypto.create_key_file(aos_conf.secret_key_file(conf))
