@@ -62,7 +62,11 @@ def request_evacuation(runtime: Runtime, hostname: str, strategy: str, reason: s
         summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
                    "state": task.state, "strategy": strategy, "reason": reason}
     LOG.info("node %s: evacuation task %s created (%s)", hostname, summary["id"], reason)
-    (dispatch or runtime.dispatch_task)(summary["id"])
+    try:
+        (dispatch or runtime.dispatch_task)(summary["id"])
+    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
+        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
+                    summary["id"], exc)
     return summary
 
 

@@ -1,0 +1,31 @@
+"""WSGI entry of the CloudManager API (``cloud_manager.api.cloud_manager_api:wsgi``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from oslo_config import cfg
+
+from aos import api
+from aos import conf as aos_conf
+from cloud_manager import runtime
+from cloud_manager.api.routes import API
+from cloud_manager.module import MODULE
+
+
+def create_app(conf: cfg.ConfigOpts | None = None) -> Callable:
+    """The API application; its views reach the database and secrets through ``runtime``."""
+    conf = conf or aos_conf.load(MODULE)
+    return api.create_app(API, conf, runtime=runtime.build(conf))
+
+
+_app: Callable | None = None
+
+
+def wsgi(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+    """WSGI callable for external servers; builds the app from /etc/aos on first request."""
+    global _app
+    if _app is None:
+        _app = create_app()
+    return _app(environ, start_response)

@@ -1,0 +1,353 @@
+"""The CloudManager REST API: compute nodes, power devices, host tasks and events.
+
+Views run one database transaction each through the ``runtime`` extension and return plain
+dicts built by ``cloud_manager.api.views``; repository errors become 404 / 409 responses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import flask
+from sqlalchemy.orm import Session
+
+from aos.api.app import Api, APIError, RequestContext, extension
+from aos.crypto import SecretKeyError
+from cloud_manager.api import views
+from cloud_manager.api.policies import RULES
+from cloud_manager.conf import STRATEGIES
+from cloud_manager.db import api as db
+from cloud_manager.db.models import Node
+from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
+from cloud_manager.power import DRIVERS, PowerError
+from cloud_manager.runtime import Runtime
+
+API = Api("CloudManager", "1", RULES)
+LOG = logging.getLogger(__name__)
+
+EVENTS_OF_NODE_SHOWN = 50
+MAX_LIMIT = 1000
+_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+
+def _runtime() -> Runtime:
+    return extension("runtime")
+
+
+@contextlib.contextmanager
+def _transaction() -> Iterator[Session]:
+    """A session for one request; repository NotFound / Conflict become 404 / 409."""
+    try:
+        with _runtime().transaction() as session:
+            yield session
+    except db.NotFound as exc:
+        raise APIError(404, str(exc)) from None
+    except db.Conflict as exc:
+        raise APIError(409, str(exc)) from None
+
+
+def _query_flag(name: str) -> bool | None:
+    value = flask.request.args.get(name)
+    if value is None or value == "":
+        return None
+    try:
+        return _BOOLEANS[value.lower()]
+    except KeyError:
+        message = f"query parameter {name} must be true or false, not {value!r}"
+        raise APIError(400, message) from None
+
+
+def _query_text(name: str) -> str | None:
+    return flask.request.args.get(name) or None
+
+
+def _query_limit(default: int = 100) -> int:
+    value = flask.request.args.get("limit")
+    if value is None or value == "":
+        return default
+    try:
+        limit = int(value)
+    except ValueError:
+        message = f"query parameter limit must be a whole number, not {value!r}"
+        raise APIError(400, message) from None
+    if not 1 <= limit <= MAX_LIMIT:
+        raise APIError(400, f"query parameter limit must be between 1 and {MAX_LIMIT}")
+    return limit
+
+
+def _by(context: RequestContext) -> str:
+    return f"user {context.user_id or 'unknown'}"
+
+
+def _action(what: str, context: RequestContext, reason: str | None) -> str:
+    """An action event's message: what, who, and why if the caller said."""
+    return f"{what} by {_by(context)}" + (f": {reason}" if reason else "")
+
+
+def _switch(on: bool) -> str:
+    return "on" if on else "off"
+
+
+# --- nodes ---------------------------------------------------------------------------------
+
+NODE_UPDATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "maintenance": {"type": "boolean"},
+        "reserve": {"type": "boolean"},
+        "reason": {"type": "string", "maxLength": 1000},
+    },
+    "anyOf": [{"required": ["maintenance"]}, {"required": ["reserve"]}],
+    "additionalProperties": False,
+}
+
+EVACUATE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "strategy": {"enum": list(STRATEGIES)},
+        "reason": {"type": "string", "maxLength": 1000},
+        "force": {"type": "boolean"},
+    },
+    "additionalProperties": False,
+}
+
+# A node in these states may still run its instances: evacuating it needs "force".
+_ALIVE_STATES = (NodeState.UP.value, NodeState.SUSPECT.value)
+
+
+@API.route("/v1/nodes", rule="cloud_manager:node:list", summary="List compute nodes.",
+           query={"state": "Only nodes in this state.",
+                  "reserve": "true: only reserve nodes; false: only the others."})
+def list_nodes(context: RequestContext) -> list[dict[str, Any]]:
+    state, reserve = _query_text("state"), _query_flag("reserve")
+    with _transaction() as session:
+        return [views.node(row) for row in db.nodes(session)
+                if (state is None or row.state == state)
+                and (reserve is None or row.reserve == reserve)]
+
+
+@API.route("/v1/nodes/{hostname}", rule="cloud_manager:node:show",
+           summary="Show a compute node, its last events, power device and active task.")
+def show_node(context: RequestContext, hostname: str) -> dict[str, Any]:
+    with _transaction() as session:
+        return _node_detail(session, db.node(session, hostname))
+
+
+def _node_detail(session: Session, row: Node) -> dict[str, Any]:
+    return views.node_detail(
+        row,
+        db.events(session, hostname=row.hostname, limit=EVENTS_OF_NODE_SHOWN),
+        db.power_device_of(session, row.hostname),
+        db.active_task(session, row.hostname),
+    )
+
+
+@API.route("/v1/nodes/{hostname}", "PATCH", rule="cloud_manager:node:update",
+           summary="Put a node into or out of maintenance or the reserve.",
+           schema=NODE_UPDATE_SCHEMA)
+def update_node(context: RequestContext, body: dict[str, Any], hostname: str) -> dict[str, Any]:
+    reason = body.get("reason")
+    with _transaction() as session:
+        row = db.node(session, hostname)
+        if "maintenance" in body:
+            _set_maintenance(session, row, body["maintenance"], reason, context)
+        if "reserve" in body:
+            _set_reserve(session, row, body["reserve"], reason, context)
+        session.flush()
+        return _node_detail(session, row)
+
+
+def _set_maintenance(session: Session, row: Node, on: bool, reason: str | None,
+                     context: RequestContext) -> None:
+    """Move the node to maintenance (or back to up) through the state machine's rules.
+
+    Asking for the state the node is already in changes nothing; any other move the state
+    machine refuses (e.g. a down node straight to up) is a 409 that says what is allowed.
+    """
+    target = NodeState.MAINTENANCE if on else NodeState.UP
+    if row.state == target.value:
+        return
+    why = reason or f"maintenance {_switch(on)} requested by {_by(context)}"
+    try:
+        record, transition = mark(db.record_of(row), target, why, time.time())
+    except InvalidTransition as exc:
+        raise APIError(409, str(exc)) from None
+    db.save_record(session, row, record, transition)
+    row.maintenance = on
+    db.add_event(session, row.hostname, "action",
+                 _action(f"maintenance {_switch(on)}", context, reason))
+
+
+def _set_reserve(session: Session, row: Node, on: bool, reason: str | None,
+                 context: RequestContext) -> None:
+    if row.reserve == on:
+        return
+    active = db.active_task(session, row.hostname)
+    if active is not None:
+        raise APIError(409, f"node {row.hostname!r} has an active task {active.id} "
+                       f"({active.state}): change the reserve after it finishes")
+    row.reserve = on
+    db.add_event(session, row.hostname, "action",
+                 _action(f"reserve {_switch(on)}", context, reason))
+
+
+@API.route("/v1/nodes/{hostname}/evacuate", "POST", rule="cloud_manager:node:evacuate",
+           summary="Evacuate a compute node's instances (asynchronous: returns the task).",
+           schema=EVACUATE_SCHEMA, status=202)
+def evacuate_node(context: RequestContext, body: dict[str, Any],
+                  hostname: str) -> dict[str, Any]:
+    from cloud_manager import evacuation
+
+    runtime = _runtime()
+    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
+    # request_evacuation records the reason in the task and its event: name the caller there.
+    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
+              else f"manual evacuation requested by {_by(context)}")
+    with _transaction() as session:
+        row = db.node(session, hostname)
+        if row.state in _ALIVE_STATES and not body.get("force"):
+            raise APIError(409, f"node {hostname!r} is {row.state}: it may still run its "
+                           "instances; pass force to evacuate it anyway")
+    try:
+        task = evacuation.request_evacuation(runtime, hostname, strategy, reason, manual=True)
+    except db.NotFound as exc:
+        raise APIError(404, str(exc)) from None
+    except db.Conflict as exc:
+        raise APIError(409, str(exc)) from None
+    return task
+
+
+# --- power devices -------------------------------------------------------------------------
+
+POWER_DEVICE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[^/\s]+$"},
+        "driver": {"enum": list(DRIVERS)},
+        "address": {"type": "string", "minLength": 1, "maxLength": 255},
+        "port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
+        "username": {"type": ["string", "null"], "maxLength": 255},
+        "password": {"type": ["string", "null"]},
+        "hostname": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
+        "options": {"type": "object"},
+    },
+    "required": ["name", "driver", "address"],
+    "additionalProperties": False,
+}
+
+POWER_ACTION_SCHEMA = {
+    "type": "object",
+    "properties": {"action": {"enum": ["on", "off", "status", "cycle"]}},
+    "required": ["action"],
+    "additionalProperties": False,
+}
+
+
+@API.route("/v1/power-devices", rule="cloud_manager:power_device:list",
+           summary="List power devices (passwords are never shown).")
+def list_power_devices(context: RequestContext) -> list[dict[str, Any]]:
+    with _transaction() as session:
+        return [views.power_device(row) for row in db.power_devices(session)]
+
+
+@API.route("/v1/power-devices/{name}", rule="cloud_manager:power_device:show",
+           summary="Show a power device (its password is never shown).")
+def show_power_device(context: RequestContext, name: str) -> dict[str, Any]:
+    with _transaction() as session:
+        return views.power_device(db.power_device(session, name))
+
+
+@API.route("/v1/power-devices", "POST", rule="cloud_manager:power_device:create",
+           summary="Create a power device; its password is stored encrypted.",
+           schema=POWER_DEVICE_SCHEMA, status=201)
+def create_power_device(context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    password = body.get("password")
+    try:
+        secret = _runtime().secrets.encrypt(password) if password else None
+    except SecretKeyError as exc:
+        raise APIError(500, str(exc)) from None
+    with _transaction() as session:
+        row = db.add_power_device(
+            session, name=body["name"], driver=body["driver"], address=body["address"],
+            port=body.get("port"), username=body.get("username"), secret=secret,
+            hostname=body.get("hostname"), options=body.get("options"),
+        )
+        if row.hostname:
+            db.add_event(session, row.hostname, "action",
+                         _action(f"power device {row.name} ({row.driver}) added", context, None))
+        return views.power_device(row)
+
+
+@API.route("/v1/power-devices/{name}", "DELETE", rule="cloud_manager:power_device:delete",
+           summary="Delete a power device.")
+def delete_power_device(context: RequestContext, name: str) -> None:
+    with _transaction() as session:
+        row = db.power_device(session, name)
+        if row.hostname:
+            db.add_event(session, row.hostname, "action",
+                         _action(f"power device {row.name} deleted", context, None))
+        session.delete(row)
+
+
+@API.route("/v1/power-devices/{name}/action", "POST", rule="cloud_manager:power_device:action",
+           summary="Power the device's node on, off or cycle it, or read its power state.",
+           schema=POWER_ACTION_SCHEMA)
+def power_action(context: RequestContext, body: dict[str, Any], name: str) -> dict[str, Any]:
+    runtime = _runtime()
+    action = body["action"]
+    with _transaction() as session:
+        device = db.power_device(session, name)
+        hostname = device.hostname
+    try:
+        driver = runtime.power_driver(device)
+        if action == "on":
+            driver.power_on()
+        elif action == "off":
+            driver.power_off()
+        elif action == "cycle":
+            driver.power_cycle()
+        power_state = driver.power_state()
+    except PowerError as exc:
+        LOG.warning("power %s of device %s failed: %s", action, name, exc)
+        raise APIError(502, str(exc)) from None
+    except SecretKeyError as exc:
+        raise APIError(500, str(exc)) from None
+    if action != "status" and hostname:
+        with _transaction() as session:
+            db.add_event(session, hostname, "action",
+                         _action(f"power {action} through {name}", context, f"now {power_state}"))
+    return {"name": name, "action": action, "power_state": power_state}
+
+
+# --- tasks and events ----------------------------------------------------------------------
+
+@API.route("/v1/tasks", rule="cloud_manager:task:list", summary="List host tasks, newest first.",
+           query={"hostname": "Only tasks of this node.", "state": "Only tasks in this state."})
+def list_tasks(context: RequestContext) -> list[dict[str, Any]]:
+    with _transaction() as session:
+        rows = db.tasks(session, hostname=_query_text("hostname"), state=_query_text("state"))
+        return [views.task(row) for row in rows]
+
+
+@API.route("/v1/tasks/{task_id}", rule="cloud_manager:task:show",
+           summary="Show a host task with its per-instance items and progress.")
+def show_task(context: RequestContext, task_id: str) -> dict[str, Any]:
+    with _transaction() as session:
+        return views.task_detail(db.task(session, task_id))
+
+
+@API.route("/v1/events", rule="cloud_manager:event:list",
+           summary="List node events and alerts, newest first.",
+           query={"hostname": "Only events of this node.",
+                  "kind": "Only events of this kind (transition, action, alert, ...).",
+                  "limit": f"At most this many events (1-{MAX_LIMIT}, default 100)."})
+def list_events(context: RequestContext) -> list[dict[str, Any]]:
+    limit = _query_limit()
+    with _transaction() as session:
+        rows = db.events(session, hostname=_query_text("hostname"), kind=_query_text("kind"),
+                         limit=limit)
+        return [views.event(row) for row in rows]

@@ -1,0 +1,129 @@
+"""JSON views of CloudManager rows: what the API shows, and what it never shows (secrets)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from aos.crypto import REDACTED
+from cloud_manager.db.api import FINAL_TASK_STATES
+from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem
+
+# Item states after which an instance needs no more work (see cloud_manager.evacuation); they
+# count towards a task's progress. "pending" and "requested" items are still being worked on.
+FINAL_ITEM_STATES = frozenset({"done", "failed", "skipped", "unplaced", "aborted"})
+
+
+def timestamp(moment: datetime | None) -> str | None:
+    """ISO-8601 in UTC with a "Z": the database stores naive UTC datetimes."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds") + "Z"
+
+
+def node(row: Node) -> dict[str, Any]:
+    return {
+        "hostname": row.hostname,
+        "state": row.state,
+        "state_reason": row.state_reason,
+        "state_since": timestamp(row.state_since),
+        "reserve": row.reserve,
+        "maintenance": row.maintenance,
+        "failed_checks": row.failed_checks,
+        "ok_checks": row.ok_checks,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+    }
+
+
+def node_detail(row: Node, events: list[NodeEvent], device: PowerDevice | None,
+                active: Task | None) -> dict[str, Any]:
+    return {
+        **node(row),
+        "power_device": device.name if device else None,
+        "active_task": active.id if active else None,
+        "events": [event(e) for e in events],
+    }
+
+
+def event(row: NodeEvent) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "hostname": row.hostname,
+        "kind": row.kind,
+        "from_state": row.from_state,
+        "to_state": row.to_state,
+        "message": row.message,
+        "created_at": timestamp(row.created_at),
+    }
+
+
+def power_device(row: PowerDevice) -> dict[str, Any]:
+    """The device with its password replaced by a marker: the secret never leaves the DB."""
+    return {
+        "name": row.name,
+        "driver": row.driver,
+        "address": row.address,
+        "port": row.port,
+        "username": row.username,
+        "password": REDACTED if row.secret else None,
+        "hostname": row.hostname,
+        "options": json.loads(row.options) if row.options else {},
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+    }
+
+
+def task(row: Task) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "hostname": row.hostname,
+        "state": row.state,
+        "strategy": row.strategy,
+        "reason": row.reason,
+        "message": row.message,
+        "created_at": timestamp(row.created_at),
+        "updated_at": timestamp(row.updated_at),
+        "finished_at": timestamp(row.finished_at),
+    }
+
+
+def task_detail(row: Task) -> dict[str, Any]:
+    """The task with its items, item counts per state and progress (finished / all items)."""
+    items = list(row.items)
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.state] = counts.get(item.state, 0) + 1
+    finished = sum(1 for item in items if item.state in FINAL_ITEM_STATES)
+    return {
+        **task(row),
+        "items": [task_item(item) for item in items],
+        "counts": counts,
+        "total": len(items),
+        "finished": finished,
+        "progress": _progress(row, finished, len(items)),
+    }
+
+
+def _progress(row: Task, finished: int, total: int) -> int:
+    """0-100; a finished task without items (an empty host) is complete, not stuck at 0."""
+    if total == 0:
+        return 100 if row.state in FINAL_TASK_STATES else 0
+    return 100 * finished // total
+
+
+def task_item(row: TaskItem) -> dict[str, Any]:
+    return {
+        "instance_id": row.instance_id,
+        "instance_name": row.instance_name,
+        "priority": row.priority,
+        "target_host": row.target_host,
+        "pool": row.pool,
+        "state": row.state,
+        "attempts": row.attempts,
+        "message": row.message,
+    }

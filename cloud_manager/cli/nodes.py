@@ -1,0 +1,125 @@
+"""``openstack aos node list|show|evacuate|maintenance|reserve``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from cloud_manager.cli import common
+from cloud_manager.conf import STRATEGIES
+
+NODE_FIELDS = ("hostname", "state", "reserve", "maintenance", "state_since", "state_reason")
+
+
+def _add_hostname(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("hostname", metavar="<hostname>", help="Compute node (as Nova names it).")
+
+
+class NodeList(common.ListCommand):
+    """List the compute nodes CloudManager tracks, with their state and reserve flag."""
+
+    fields = NODE_FIELDS
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--state", metavar="<state>",
+                            help="Only nodes in this state (up, suspect, down, fenced, "
+                            "evacuating, evacuated, recovering, maintenance).")
+        reserve = parser.add_mutually_exclusive_group()
+        reserve.add_argument("--reserve", dest="reserve", action="store_const", const="true",
+                             help="Only reserve nodes.")
+        reserve.add_argument("--no-reserve", dest="reserve", action="store_const",
+                             const="false", help="Only nodes outside the reserve.")
+        return parser
+
+    def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
+        return common.call(self.app, "GET", "/v1/nodes",
+                           params={"state": parsed_args.state, "reserve": parsed_args.reserve})
+
+
+class NodeShow(common.ShowCommand):
+    """Show a compute node: state and why, power device, active task and its last 50 events."""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_hostname(parser)
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        return common.call(self.app, "GET", common.path("v1", "nodes", parsed_args.hostname))
+
+
+class NodeEvacuate(common.ShowCommand):
+    """Evacuate a compute node: rebuild its instances elsewhere; prints the evacuation task.
+
+    The evacuation runs in the background: follow it with 'openstack aos task show --wait'.
+    A node that is up or suspect may still run its instances, so it is refused unless --force.
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_hostname(parser)
+        parser.add_argument("--strategy", choices=STRATEGIES,
+                            help="Where instances go: auto (any host), reserved_host (reserve "
+                            "nodes only), auto_priority (any host, then reserve nodes), "
+                            "rh_priority (reserve nodes, then any host). Default: "
+                            "[host_tasks] evacuation_strategy of the service.")
+        common.add_reason(parser, "the task and the node's events")
+        parser.add_argument("--force", action="store_true",
+                            help="Evacuate even a node that looks up (its instances may "
+                            "still run there: only when you know the node is dead).")
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body: dict[str, Any] = {"force": parsed_args.force}
+        if parsed_args.strategy:
+            body["strategy"] = parsed_args.strategy
+        if parsed_args.reason:
+            body["reason"] = parsed_args.reason
+        return common.call(self.app, "POST",
+                           common.path("v1", "nodes", parsed_args.hostname, "evacuate"), body)
+
+
+class _NodeUpdate(common.ShowCommand):
+    """Changes one flag of a node through PATCH /v1/nodes/{hostname}; prints the node."""
+
+    flag = ""
+    on_help = ""
+    off_help = ""
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_hostname(parser)
+        common.add_switch(parser, self.on_help, self.off_help)
+        common.add_reason(parser)
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body: dict[str, Any] = {self.flag: parsed_args.on}
+        if parsed_args.reason:
+            body["reason"] = parsed_args.reason
+        return common.call(self.app, "PATCH",
+                           common.path("v1", "nodes", parsed_args.hostname), body)
+
+
+class NodeMaintenance(_NodeUpdate):
+    """Put a compute node into maintenance (--on) or take it back to up (--off).
+
+    A node in maintenance is neither checked nor evacuated automatically.
+    """
+
+    flag = "maintenance"
+    on_help = "Put the node into maintenance."
+    off_help = "Take the node out of maintenance (back to up)."
+
+
+class NodeReserve(_NodeUpdate):
+    """Add a compute node to the reserve (--on) or remove it (--off).
+
+    Reserve nodes receive instances of evacuated nodes (strategies reserved_host,
+    auto_priority, rh_priority). Refused while the node has an active task.
+    """
+
+    flag = "reserve"
+    on_help = "Add the node to the reserve."
+    off_help = "Remove the node from the reserve."

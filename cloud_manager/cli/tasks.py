@@ -1,0 +1,102 @@
+"""``openstack aos task list|show [--wait]``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from osc_lib import exceptions
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from cloud_manager.cli import common
+
+# Kept in step with cloud_manager.db.api.FINAL_TASK_STATES (not imported: no DB code in the CLI).
+FINAL_TASK_STATES = frozenset({"done", "partial", "failed", "aborted"})
+TASK_FIELDS = ("id", "hostname", "kind", "state", "strategy", "created_at", "finished_at")
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, not {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"expected more than 0 seconds, not {text!r}")
+    return value
+
+
+class TaskList(common.ListCommand):
+    """List host tasks (evacuations), newest first."""
+
+    fields = TASK_FIELDS
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("--hostname", metavar="<hostname>", help="Only tasks of this node.")
+        parser.add_argument("--state", metavar="<state>",
+                            help="Only tasks in this state (pending, fencing, evacuating, "
+                            "done, partial, failed, aborted).")
+        return parser
+
+    def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
+        return common.call(self.app, "GET", "/v1/tasks",
+                           params={"hostname": parsed_args.hostname, "state": parsed_args.state})
+
+
+class TaskShow(common.ShowCommand):
+    """Show a host task with each instance's target, state and attempts, and its progress.
+
+    With --wait, follow the task until it is done, partial, failed or aborted, drawing a
+    progress bar of finished instances on stderr, then print it.
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("task_id", metavar="<task-id>", help="Task ID.")
+        parser.add_argument("--wait", action="store_true",
+                            help="Wait until the task is final, showing its progress.")
+        parser.add_argument("--poll-interval", type=_positive, default=2.0, metavar="<seconds>",
+                            help="Seconds between two polls with --wait (default: 2).")
+        parser.add_argument("--timeout", type=_positive, metavar="<seconds>",
+                            help="Give up waiting after this many seconds (default: never).")
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        path = common.path("v1", "tasks", parsed_args.task_id)
+
+        def fetch() -> dict[str, Any]:
+            return common.call(self.app, "GET", path)
+
+        if not parsed_args.wait:
+            return fetch()
+        return wait_for_task(fetch, parsed_args.poll_interval, parsed_args.timeout)
+
+
+def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
+                  timeout: float | None) -> dict[str, Any]:
+    """Poll until the task is final, with a finished/total bar on stderr; the final task."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    task = fetch()
+    console = Console(file=sys.stderr)
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=console, transient=False) as progress:
+        bar = progress.add_task(_describe(task), total=task.get("total") or None)
+        while True:
+            progress.update(bar, description=_describe(task), total=task.get("total") or None,
+                            completed=task.get("finished", 0))
+            if task["state"] in FINAL_TASK_STATES:
+                return task
+            if deadline is not None and time.monotonic() >= deadline:
+                raise exceptions.CommandError(
+                    f"task {task['id']} is still {task['state']} after {timeout:g} s "
+                    f"({task.get('finished', 0)}/{task.get('total', 0)} instances finished)")
+            time.sleep(interval)
+            task = fetch()
+
+
+def _describe(task: dict[str, Any]) -> str:
+    return f"{task.get('hostname', '')} {task['state']}"

@@ -1,0 +1,221 @@
+"""``openstack aos node|power-device|task|event`` through the real ``openstack`` command.
+
+The API runs for real (werkzeug server in a thread, ``auth_strategy = noauth``); the CLI
+reaches it with ``--os-auth-type none --os-cloud-manager-url``, as an operator would without
+a catalog entry.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from importlib.metadata import entry_points
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.serving import make_server
+
+from cloud_manager.api import cloud_manager_api
+from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task
+from tests.cli import openstack
+from tests.unit.cloud_manager.test_api import PASSWORD, add_node, add_task, make_conf
+
+
+@pytest.fixture
+def server(aos_env):
+    app = cloud_manager_api.create_app(make_conf(aos_env))
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}", app.extensions["runtime"]
+    httpd.shutdown()
+    thread.join(timeout=10)
+
+
+def aos(url: str, *args: str, env: dict[str, str] | None = None):
+    return openstack("--os-auth-type", "none", "--os-cloud-manager-url", url, "aos", *args,
+                     env=env)
+
+
+def one_line_error(result) -> str:
+    assert result.code != 0, result.out
+    lines = [line for line in result.err.splitlines() if line.strip()]
+    assert len(lines) == 1, result.err
+    return lines[0]
+
+
+def test_node_list_and_show_as_json(server):
+    url, runtime = server
+    add_node(runtime, "compute-1", "down")
+    add_node(runtime, "reserve-1", reserve=True)
+
+    listed = aos(url, "node", "list", "-f", "json")
+    assert listed.code == 0, listed.err
+    assert [(n["Hostname"], n["State"], n["Reserve"]) for n in listed.json()] == [
+        ("compute-1", "down", False), ("reserve-1", "up", True)]
+    reserve_only = aos(url, "node", "list", "--reserve", "-f", "json")
+    assert [n["Hostname"] for n in reserve_only.json()] == ["reserve-1"]
+
+    shown = aos(url, "node", "show", "compute-1", "-f", "json")
+    assert shown.code == 0, shown.err
+    node = shown.json()
+    assert (node["Hostname"], node["State"], node["Power device"]) == ("compute-1", "down", None)
+    assert node["Events"] == []
+
+
+def test_environment_variables_work_as_well(server):
+    url, runtime = server
+    add_node(runtime, "compute-1")
+    result = openstack("aos", "node", "list", "-f", "value", "-c", "Hostname",
+                       env={"OS_AUTH_TYPE": "none", "OS_CLOUD_MANAGER_URL": url})
+    assert result.code == 0, result.err
+    assert result.out.split() == ["compute-1"]
+
+
+def test_node_maintenance_and_reserve(server):
+    url, runtime = server
+    add_node(runtime, "compute-1")
+
+    on = aos(url, "node", "maintenance", "compute-1", "--on", "--reason", "firmware",
+             "-f", "json")
+    assert on.code == 0, on.err
+    assert (on.json()["State"], on.json()["Maintenance"]) == ("maintenance", True)
+    assert aos(url, "node", "maintenance", "compute-1", "--off").code == 0
+    assert aos(url, "node", "reserve", "compute-1", "--on").code == 0
+    with runtime.transaction() as session:
+        node = session.scalar(sa.select(Node))
+        assert (node.state, node.reserve) == ("up", True)
+        messages = session.scalars(sa.select(NodeEvent.message).where(
+            NodeEvent.kind == "action").order_by(NodeEvent.id)).all()
+    assert messages == ["maintenance on by user noauth: firmware",
+                        "maintenance off by user noauth", "reserve on by user noauth"]
+
+    usage = aos(url, "node", "maintenance", "compute-1")
+    assert usage.code != 0
+    assert "one of the arguments --on --off is required" in usage.err
+
+
+def test_power_device_create_list_show_delete(server):
+    url, runtime = server
+    created = aos(url, "power-device", "create", "bmc-1", "--driver", "redfish",
+                  "--address", "10.0.0.5", "--username", "root", "--password", PASSWORD,
+                  "--hostname", "compute-1", "--option", "system=/redfish/v1/Systems/1",
+                  "-f", "json")
+    assert created.code == 0, created.err
+    device = created.json()
+    assert device["Password"] == "***"
+    assert device["Options"] == {"system": "/redfish/v1/Systems/1"}
+    assert PASSWORD not in created.out + created.err
+    with runtime.transaction() as session:
+        assert PASSWORD not in session.scalar(sa.select(PowerDevice.secret))
+
+    listed = aos(url, "power-device", "list", "-f", "json")
+    assert [(d["Name"], d["Driver"], d["Hostname"]) for d in listed.json()] == [
+        ("bmc-1", "redfish", "compute-1")]
+    shown = aos(url, "power-device", "show", "bmc-1", "-f", "json")
+    assert shown.json()["Address"] == "10.0.0.5"
+    assert PASSWORD not in listed.out + shown.out
+
+    duplicate = aos(url, "power-device", "create", "bmc-1", "--driver", "ipmi",
+                    "--address", "10.0.0.6")
+    assert one_line_error(duplicate) == "409: power device 'bmc-1' already exists"
+
+    deleted = aos(url, "power-device", "delete", "bmc-1")
+    assert deleted.code == 0, deleted.err
+    assert aos(url, "power-device", "list", "-f", "json").json() == []
+    assert one_line_error(aos(url, "power-device", "show", "bmc-1")) == (
+        "404: no power device 'bmc-1'")
+
+
+def test_power_failure_is_one_line(server):
+    url, _ = server
+    assert aos(url, "power-device", "create", "pdu-1", "--driver", "ssh",
+               "--address", "127.0.0.1").code == 0
+    line = one_line_error(aos(url, "power-device", "off", "pdu-1"))
+    assert line == "502: power device pdu-1: option 'off' (a command) not set"
+
+
+def test_unknown_node_and_bad_option_value(server):
+    url, _ = server
+    assert one_line_error(aos(url, "node", "show", "ghost")) == "404: no compute node 'ghost'"
+    bad = aos(url, "power-device", "create", "x", "--driver", "ipmi", "--address", "a",
+              "--option", "novalue")
+    assert bad.code != 0
+    assert "expected KEY=VALUE, not 'novalue'" in bad.err
+
+
+def test_unreachable_api_is_one_line(aos_env):
+    line = one_line_error(aos("http://127.0.0.1:9", "node", "list"))
+    assert line.startswith("cannot reach the cloud-manager API")
+
+
+def test_task_show_waits_until_the_task_is_final(server):
+    url, runtime = server
+    task_id = add_task(runtime, "compute-1", "evacuating", ["done", "requested"])
+
+    def finish_later() -> None:
+        time.sleep(1.5)
+        with runtime.transaction() as session:
+            task = session.get(Task, task_id)
+            task.state = "done"
+            task.items[1].state = "done"
+
+    finisher = threading.Thread(target=finish_later)
+    finisher.start()
+    started = time.monotonic()
+    result = aos(url, "task", "show", task_id, "--wait", "--poll-interval", "0.2",
+                 "-f", "json")
+    finisher.join()
+    assert result.code == 0, result.err
+    assert time.monotonic() - started >= 1.5
+    task = result.json()
+    assert (task["State"], task["Progress"], task["Finished"]) == ("done", 100, 2)
+    assert [item["state"] for item in task["Items"]] == ["done", "done"]
+    assert "2/2" in result.err
+
+    listed = aos(url, "task", "list", "--hostname", "compute-1", "-f", "json")
+    assert [t["Id"] for t in listed.json()] == [task_id]
+
+
+def test_task_wait_timeout(server):
+    url, runtime = server
+    task_id = add_task(runtime, "compute-1", "pending", ["pending"])
+    result = aos(url, "task", "show", task_id, "--wait", "--poll-interval", "0.1",
+                 "--timeout", "0.5")
+    assert result.code != 0
+    assert f"task {task_id} is still pending after 0.5 s (0/1 instances finished)" in result.err
+
+
+def test_event_list(server):
+    url, runtime = server
+    with runtime.transaction() as session:
+        session.add(NodeEvent(hostname="compute-1", kind="alert", message="disk full"))
+        session.add(NodeEvent(hostname="compute-2", kind="action", message="reboot"))
+    result = aos(url, "event", "list", "--kind", "alert", "-f", "json")
+    assert result.code == 0, result.err
+    assert [(e["Hostname"], e["Message"]) for e in result.json()] == [("compute-1",
+                                                                      "disk full")]
+
+
+COMMANDS = [
+    "node list", "node show", "node evacuate", "node maintenance", "node reserve",
+    "power-device create", "power-device list", "power-device show", "power-device delete",
+    "power-device on", "power-device off", "power-device status", "task list", "task show",
+    "event list",
+]
+
+
+def test_every_command_is_listed_by_openstack_help():
+    result = openstack("help", "aos")
+    assert result.code == 0, result.err
+    listed = {line.strip().removeprefix("aos ") for line in result.out.splitlines()}
+    assert set(COMMANDS) <= listed
+
+
+@pytest.mark.parametrize("name", COMMANDS)
+def test_every_command_explains_itself(name):
+    entry_point_name = "aos_" + name.replace(" ", "_")
+    (entry_point,) = [ep for ep in entry_points(group="openstack.aos.v1")
+                      if ep.name == entry_point_name]
+    description = entry_point.load().__doc__ or ""
+    assert len(description.split()) >= 6, f"{name}: {description!r}"
