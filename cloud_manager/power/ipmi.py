@@ -1,4 +1,8 @@
-"""IPMI over LAN (pyghmi)."""
+"""IPMI over LAN (pyghmi).
+
+Credentials are passed as bytes: with ``str`` pyghmi hangs when one process opens a second
+session to the same BMC.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,8 @@ from cloud_manager.power import PowerDriver, PowerError, PowerState
 class IPMIDriver(PowerDriver):
     def _run(self, action: str, *args, **kwargs):
         try:
-            session = command.Command(bmc=self.address, userid=self.username,
-                                      password=self.password, port=self.port or 623)
+            session = command.Command(bmc=self.address, userid=_bytes(self.username),
+                                      password=_bytes(self.password), port=self.port or 623)
             try:
                 return getattr(session, action)(*args, **kwargs)
             finally:
@@ -31,3 +35,7 @@ class IPMIDriver(PowerDriver):
 
     def power_cycle(self) -> None:
         self._run("set_power", "boot", wait=True)
+
+
+def _bytes(value: str | None) -> bytes | None:
+    return value.encode() if isinstance(value, str) else value

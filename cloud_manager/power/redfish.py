@@ -14,8 +14,11 @@ class RedfishDriver(PowerDriver):
         if self.port:
             url = f"{url.rstrip('/')}:{self.port}" if url.count(":") < 2 else url
         try:
+            # Few, short retries: fencing must fail fast on a dead BMC, not after 30 s.
             root = sushy.Sushy(url, username=self.username, password=self.password,
-                               verify=self.options.get("verify", False))
+                               verify=self.options.get("verify", False),
+                               server_side_retries=1, server_side_retries_delay=1,
+                               connect_timeout=5, read_timeout=30)
             system_id = self.options.get("system_id")
             if system_id:
                 return root.get_system(f"/redfish/v1/Systems/{system_id}")
