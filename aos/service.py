@@ -12,6 +12,17 @@ from aos import db, log
 from aos.modules import Module
 
 
+def run_api(module: Module, create_app: Callable[[cfg.ConfigOpts], Callable]) -> None:
+    """The ``*-api`` service: the module's WSGI app on ``[api] host:port`` under gunicorn."""
+
+    def main(conf: cfg.ConfigOpts) -> None:
+        from aos.api.server import serve
+
+        serve(create_app(conf), conf.api.host, conf.api.port, conf.api.workers)
+
+    run(module, "api", main, ("api", "logfile"))
+
+
 def run(module: Module, service: str, main: Callable[[cfg.ConfigOpts], None],
         logfile_option: tuple[str, str] | None = None) -> None:
     """Run ``main(conf)``; a configuration or database problem exits 2 with one clear line."""

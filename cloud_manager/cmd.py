@@ -15,13 +15,9 @@ LOG = logging.getLogger(__name__)
 
 
 def api() -> None:
-    def main(conf: cfg.ConfigOpts) -> None:
-        from aos.api.server import serve
-        from cloud_manager.api.cloud_manager_api import create_app
+    from cloud_manager.api.cloud_manager_api import create_app
 
-        serve(create_app(conf), conf.api.host, conf.api.port, conf.api.workers)
-
-    service.run(MODULE, "api", main, ("api", "logfile"))
+    service.run_api(MODULE, create_app)
 
 
 def worker() -> None:

@@ -5,17 +5,13 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from aos import service
-from aos.api.server import serve
 from clouds.module import MODULE
 
 
 def api() -> None:
-    def main(conf: cfg.ConfigOpts) -> None:
-        from clouds.api.clouds_api import create_app
+    from clouds.api.clouds_api import create_app
 
-        serve(create_app(conf), conf.api.host, conf.api.port, conf.api.workers)
-
-    service.run(MODULE, "api", main, ("api", "logfile"))
+    service.run_api(MODULE, create_app)
 
 
 def worker() -> None:

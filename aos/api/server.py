@@ -30,3 +30,20 @@ def serve(app: Callable, host: str, port: int, workers: int = 1, threads: int = 
         "accesslog": None,
         "control_socket_disable": True,
     }).run()
+
+
+class LazyApp:
+    """A WSGI callable that builds its app on the first request.
+
+    External WSGI servers import the entry module before configuration may be readable;
+    building on first use keeps that import free of side effects.
+    """
+
+    def __init__(self, factory: Callable[[], Callable]) -> None:
+        self._factory = factory
+        self._app: Callable | None = None
+
+    def __call__(self, environ: dict, start_response: Callable):
+        if self._app is None:
+            self._app = self._factory()
+        return self._app(environ, start_response)

@@ -6,13 +6,13 @@ with the Clouds module itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
 
 from oslo_config import cfg
 
 from aos import api
 from aos import conf as aos_conf
+from aos.api.server import LazyApp
 from clouds.api.policies import RULES
 from clouds.module import MODULE
 
@@ -23,12 +23,5 @@ def create_app(conf: cfg.ConfigOpts | None = None) -> Callable:
     return api.create_app(API, conf or aos_conf.load(MODULE))
 
 
-_app: Callable | None = None
-
-
-def wsgi(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-    """WSGI callable for external servers; builds the app from /etc/aos on first request."""
-    global _app
-    if _app is None:
-        _app = create_app()
-    return _app(environ, start_response)
+#: The WSGI callable for external servers (built from /etc/aos on the first request).
+wsgi = LazyApp(create_app)
