@@ -23,14 +23,14 @@ demo: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
-	$(SANDBOX) up
+	$(SANDBOX) up --computes 4
 	$(BIN)/python -m pytest -p no:cacheprovider -m functional tests/functional
 
 unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 functional: venv
-	$(SANDBOX) up
+	$(SANDBOX) up --computes 4
 	$(BIN)/python -m pytest -m functional tests/functional
 
 lint: venv

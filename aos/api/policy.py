@@ -3,7 +3,7 @@
 from oslo_policy import policy
 
 ADMIN = "role:admin"
-READER = "role:admin or role:reader"
+READER = "role:admin or (role:reader and system_scope:all)"
 
 
 def base_rules() -> list[policy.RuleDefault]:

@@ -1,0 +1,47 @@
+"""A nova fake virt driver that behaves like one real hypervisor per nova-compute.
+
+Nova's own FakeDriver is built for nova's unit tests: it invents a random node UUID per
+process (so a restarted compute looks like a new node) and keeps a live-migrated guest in
+the source host's memory (so migrating back fails with InstanceExists). This driver fixes
+both: node name = CONF.host, node UUID persisted in CONF.state_path, the guest forgotten on
+the source after live migration. Sizes come from AOS_SANDBOX_COMPUTE_* variables.
+"""
+
+from __future__ import annotations
+
+import os
+
+from nova.virt import fake
+from nova.virt import node as virt_node
+
+
+def _size(name: str, default: int) -> int:
+    return int(os.environ.get(f"AOS_SANDBOX_COMPUTE_{name}", default))
+
+
+class SandboxFakeDriver(fake.FakeDriver):
+    """FakeDriver with a stable node identity and sized like a small server."""
+
+    vcpus = _size("VCPUS", 8)
+    memory_mb = _size("RAM_MB", 8192)
+    local_gb = _size("DISK_GB", 200)
+
+    def init_host(self, host):
+        super().init_host(host)
+        self._set_nodes([host])
+
+    def _node_uuid(self) -> str:
+        return str(virt_node.get_local_node_uuid())
+
+    def get_available_resource(self, nodename):
+        status = super().get_available_resource(nodename)
+        if status:
+            status["uuid"] = self._node_uuid()
+        return status
+
+    def get_nodenames_by_uuid(self, refresh=False):
+        return {self._node_uuid(): n for n in self.get_available_nodes()}
+
+    def post_live_migration(self, context, instance, block_device_info, migrate_data=None):
+        # Runs on the source host: the guest now lives on the destination.
+        self.destroy(context, instance, network_info=None, block_device_info=block_device_info)
