@@ -128,18 +128,22 @@ class NodeTracker:
     def _evacuate_down_hosts(self) -> None:
         with self.runtime.transaction() as session:
             rows = db_api.nodes(session)
-            down = [r.hostname for r in rows if r.state == NodeState.DOWN]
+            down = {r.hostname for r in rows if r.state == NodeState.DOWN}
             if not down:
                 self._last_alert = None
                 return
+            # Suspect hosts count toward max_down_hosts too: in a mass failure they are the
+            # next ones to go down, and the first host must not be evacuated alone meanwhile.
+            failing = sorted(down | {r.hostname for r in rows if r.state == NodeState.SUSPECT})
             decision = decide_auto_evacuation(
-                down, {r.hostname for r in rows if r.reserve}, evacuation_policy(self.conf),
+                failing, {r.hostname for r in rows if r.reserve}, evacuation_policy(self.conf),
                 {r.hostname for r in rows if r.maintenance})
             if decision.alert and decision.alert != self._last_alert:
                 LOG.error("%s", decision.alert)
                 db_api.add_event(session, None, "alert", decision.alert)
             self._last_alert = decision.alert
-            waiting = [h for h in decision.allowed if db_api.active_task(session, h) is None]
+            waiting = [h for h in decision.allowed & down
+                       if db_api.active_task(session, h) is None]
         for host in sorted(waiting):
             try:
                 request_evacuation(self.runtime, host, self.conf.host_tasks.evacuation_strategy,

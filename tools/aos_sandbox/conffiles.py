@@ -171,6 +171,9 @@ def nova(s: Settings) -> Path:
                 "report_interval": 5,
                 "service_down_time": 20,
                 "heal_instance_info_cache_interval": -1,
+                # Resyncs the COMPUTE_STATUS_DISABLED trait soon after a re-enabled host
+                # restarts (the trait is set at start-up while the service is still disabled).
+                "update_resources_interval": 5,
                 "graceful_shutdown_timeout": 5,
                 "instance_usage_audit": False,
                 "osapi_compute_listen": HOST,
