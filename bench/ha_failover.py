@@ -125,6 +125,8 @@ def main() -> None:
     if len(hosts) < 4:
         raise SystemExit("the benchmark needs 4 computes: tools/sandbox up --computes 4")
     victim = hosts[1]
+    admin = sandbox.conn("admin")
+    admin.set_compute_quotas(admin.current_project_id, instances=-1, cores=-1, ram=-1)
     results: dict[str, list[dict[str, float]]] = {"cloud_manager": [], "nova_alone": []}
     for run in range(args.runs):
         with tempfile.TemporaryDirectory() as tmp:

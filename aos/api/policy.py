@@ -9,7 +9,7 @@ READER = "role:admin or (role:reader and system_scope:all)"
 def base_rules() -> list[policy.RuleDefault]:
     return [
         policy.RuleDefault("admin_api", ADMIN, "Management calls: admin only by default."),
-        policy.RuleDefault("reader_api", READER, "Read-only calls: admin or reader."),
+        policy.RuleDefault("reader_api", READER, "Reads: admin or system reader."),
     ]
 
 
