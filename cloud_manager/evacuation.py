@@ -29,6 +29,7 @@ from cloud_manager.ha import (
     plan_evacuation,
     resolve_priority,
 )
+from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.nova import NovaError, Server
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
@@ -82,6 +83,7 @@ class Evacuator:
         self.sleep = sleep
         self.nova = runtime.nova
         self.lease = timedelta(seconds=self.conf.host_tasks.task_lease_time)
+        self.heartbeats = Heartbeats(self.conf)
 
     # --- driver ----------------------------------------------------------------------------
 
@@ -170,9 +172,9 @@ class Evacuator:
         return f"instance-state file unchanged for {age:.0f}s ({check.attempts} checks)"
 
     def _service_reporting(self, host: str) -> bool:
-        service = self.nova.service(host)
-        age = service.report_age(datetime.now(UTC).replace(tzinfo=None))
-        return age is not None and age <= self.conf.node_tracker.service_timeout
+        """Used for hosts CloudManager has not forced down (power cycle, reserve nodes)."""
+        return self.heartbeats.is_reporting(self.nova.service(host), self.heartbeats.last_seen(),
+                                            None, datetime.now(UTC).replace(tzinfo=None))
 
     # --- planning --------------------------------------------------------------------------
 
@@ -197,6 +199,7 @@ class Evacuator:
                                       az=server.az or None))
         capacities = self.nova.capacities()
         now = datetime.now(UTC).replace(tzinfo=None)
+        last_seen = self.heartbeats.last_seen()
         targets = []
         for service in self.nova.compute_services():
             node = nodes.get(service.host)
@@ -204,8 +207,7 @@ class Evacuator:
             if service.host == host or capacity is None or (node and node.maintenance):
                 continue
             reserve = bool(node and node.reserve)
-            age = service.report_age(now)
-            reporting = age is not None and age <= self.conf.node_tracker.service_timeout
+            reporting = self.heartbeats.is_reporting(service, last_seen, None, now)
             targets.append(TargetHost(
                 name=service.host, free_ram_mb=capacity.free_ram_mb,
                 free_vcpus=capacity.free_vcpus, free_disk_gb=capacity.free_disk_gb,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import uuid
 
 from celery import Celery
 from oslo_config import cfg
@@ -18,10 +19,11 @@ def celery_app(conf: cfg.ConfigOpts) -> Celery:
 
 
 def register(app: Celery, runtime: Runtime) -> None:
-    owner = f"{socket.gethostname()}-{os.getpid()}"
+    worker = f"{socket.gethostname()}-{os.getpid()}"
 
     @app.task(name=EVACUATE_TASK, ignore_result=True)
     def evacuate_host(task_id: str) -> None:
         from cloud_manager.evacuation import Evacuator
 
-        Evacuator(runtime, owner).run(task_id)
+        # One owner per run: two deliveries of a task in one worker must not share a lease.
+        Evacuator(runtime, f"{worker}-{uuid.uuid4().hex[:8]}").run(task_id)

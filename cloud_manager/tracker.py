@@ -26,6 +26,7 @@ from cloud_manager.ha import (
     mark,
     observe,
 )
+from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.nova import ComputeService, NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
@@ -61,19 +62,27 @@ class NodeTracker:
         self.dispatch = dispatch
         self.clock = clock
         self.policy = tracker_policy(self.conf)
+        self.heartbeats = Heartbeats(self.conf)
         self._last_alert: str | None = None
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
         now = self.clock()
         services = self._services()
+        last_seen = self.heartbeats.last_seen()
         with self.runtime.transaction() as session:
             rows = db_api.ensure_nodes(session, sorted(services or {}))
             for row in rows.values():
                 if row.maintenance or row.state == NodeState.MAINTENANCE:
                     continue
                 service = (services or {}).get(row.hostname)
-                probes = self._probes(session, row.hostname, service, services is None, now)
+                if services is None or service is None:
+                    service_up = None
+                else:
+                    service_up = self.heartbeats.is_reporting(
+                        service, last_seen, row.state_since,
+                        datetime.fromtimestamp(now, UTC).replace(tzinfo=None))
+                probes = self._probes(session, row.hostname, service, service_up, now)
                 record, transition = observe(db_api.record_of(row), probes, self.policy, now)
                 db_api.save_record(session, row, record, transition)
                 if transition:
@@ -90,13 +99,8 @@ class NodeTracker:
                         "this loop", exc)
             return None
 
-    def _probes(self, session, host: str, service: ComputeService | None, nova_unknown: bool,
-                now: float) -> Probes:
-        if nova_unknown or service is None:
-            service_up = None
-        else:
-            age = service.report_age(datetime.fromtimestamp(now, UTC).replace(tzinfo=None))
-            service_up = age is not None and age <= self.conf.node_tracker.service_timeout
+    def _probes(self, session, host: str, service: ComputeService | None,
+                service_up: bool | None, now: float) -> Probes:
         report = None
         if self.conf.agent.enabled or self.conf.extra_availability_check.enabled:
             report = agent_report.read_report(
@@ -187,8 +191,7 @@ class NodeTracker:
 
     def _resume_orphaned_tasks(self) -> None:
         with self.runtime.transaction() as session:
-            orphaned = [t.id for t in db_api.orphaned_tasks(
-                session, self.conf.host_tasks.task_lease_time)]
+            orphaned = db_api.take_orphaned_tasks(session, self.conf.host_tasks.task_lease_time)
         for task_id in orphaned:
             LOG.warning("task %s has no live worker; dispatching it again", task_id)
             self.dispatch(task_id)

@@ -168,23 +168,28 @@ def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> 
     now = utcnow()
     if row.state not in ACTIVE_TASK_STATES:
         return None
-    if row.owner and row.owner != owner and row.lease_until and row.lease_until > now:
+    if row.owner not in (None, owner) and row.lease_until and row.lease_until > now:
         return None
     row.owner = owner
     row.lease_until = now + lease
     return row
 
 
-def orphaned_tasks(session: Session, lease_seconds: int) -> list[Task]:
-    """Active tasks no live worker holds: its lease expired (the worker died), or nobody took
-    the task within a lease time of its last change (the message was lost)."""
+def take_orphaned_tasks(session: Session, lease_seconds: int) -> list[str]:
+    """Active tasks no live worker holds — its lease expired (the worker died), or nobody took
+    the task within a lease time of its last change (the message was lost) — released for a new
+    dispatch; they are not returned again for another lease time, whoever takes them."""
     now = utcnow()
-    return list(session.scalars(sa.select(Task).where(
+    found = list(session.scalars(sa.select(Task).where(
         Task.state.in_(ACTIVE_TASK_STATES),
         sa.or_(Task.lease_until < now,
                sa.and_(Task.lease_until.is_(None),
                        Task.updated_at < now - timedelta(seconds=lease_seconds))),
-    )))
+    ).with_for_update()))
+    for row in found:
+        row.owner = None
+        row.lease_until = now + timedelta(seconds=lease_seconds)
+    return [row.id for row in found]
 
 
 def item_counts(row: Task) -> dict[str, int]:

@@ -76,6 +76,7 @@ class CloudManager:
                           "password": user["password"], "project_name": user["project_name"],
                           "interface": "public"},
             "extra_availability_check": {"storage_path": self.root / "shared"},
+            "nova_database": {"url": f"{self.server_url}/nova?charset=utf8"},
         }
         for name, values in [*DEFAULTS.items(), *sections.items()]:
             merged.setdefault(name, {}).update(values)

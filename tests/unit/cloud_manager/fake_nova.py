@@ -41,21 +41,24 @@ class FakeNova:
                                       updated_at=now() - timedelta(seconds=seconds_ago))
 
     def revive(self, host: str) -> None:
-        self.services[host] = replace(self.services[host], updated_at=now())
+        self.services[host] = replace(self.services[host], up=True, updated_at=now())
 
     # adapter interface
     def compute_services(self) -> list[ComputeService]:
-        return list(self.services.values())
+        return [replace(s, up=s.up and not s.forced_down) for s in self.services.values()]
 
     def service(self, host: str) -> ComputeService:
         return self.services[host]
 
     def set_forced_down(self, host: str, forced_down: bool) -> None:
-        self.services[host] = replace(self.services[host], forced_down=forced_down)
+        # Like Nova, any change of the service row moves its updated_at.
+        self.services[host] = replace(self.services[host], forced_down=forced_down,
+                                      updated_at=now())
 
     def set_enabled(self, host: str, enabled: bool, reason: str | None = None) -> None:
         self.services[host] = replace(self.services[host], enabled=enabled,
-                                      disabled_reason=None if enabled else reason)
+                                      disabled_reason=None if enabled else reason,
+                                      updated_at=now())
 
     def servers_on_host(self, host: str) -> list[Server]:
         return [s for s in self.servers.values() if s.host == host]

@@ -1,0 +1,55 @@
+"""When did each nova-compute last report?
+
+Nova's API shows a service's ``updated_at``, which every change of the service row bumps —
+forcing it down or disabling it included — so it is no heartbeat. The real one,
+``last_seen_up``, is only in Nova's database: with ``[nova_database] url`` set, CloudManager
+reads it there and detects a silent nova-compute after ``[node_tracker] service_timeout``.
+Without it, CloudManager falls back to the API's up/down state (Nova's ``service_down_time``),
+and notices a forced-down host reporting again when its ``updated_at`` moves after the last
+change CloudManager made (the node's ``state_since``).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import sqlalchemy as sa
+from oslo_config import cfg
+
+from aos import db
+from cloud_manager.nova import ComputeService
+
+LOG = logging.getLogger(__name__)
+
+
+class Heartbeats:
+    def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.timeout = conf.node_tracker.service_timeout
+        url = conf.nova_database.url
+        self._engine = db.create_engine(url) if url else None
+
+    def last_seen(self) -> dict[str, datetime] | None:
+        """``last_seen_up`` of every nova-compute, or None without (or failing) Nova's DB."""
+        if self._engine is None:
+            return None
+        query = sa.text("SELECT host, last_seen_up FROM services "
+                        "WHERE `binary` = 'nova-compute' AND deleted = 0")
+        try:
+            with self._engine.connect() as conn:
+                return {host: seen for host, seen in conn.execute(query) if seen is not None}
+        except sa.exc.DBAPIError as exc:
+            LOG.warning("cannot read heartbeats from Nova's database (%s); using the API's "
+                        "service state", exc.orig)
+            return None
+
+    def is_reporting(self, service: ComputeService, last_seen: dict[str, datetime] | None,
+                     changed_by_us_at: datetime | None, now: datetime) -> bool:
+        if last_seen is not None and service.host in last_seen:
+            return (now - last_seen[service.host]).total_seconds() <= self.timeout
+        if not service.forced_down:
+            return service.up
+        age = service.report_age(now)
+        moved = (service.updated_at is not None and changed_by_us_at is not None
+                 and service.updated_at > changed_by_us_at)
+        return moved and age is not None and age <= self.timeout
