@@ -34,8 +34,6 @@ def celery_app(conf: cfg.ConfigOpts, module: Module) -> Celery:
         worker_hijack_root_logger=False,
         beat_schedule_filename=str(aos_conf.state_path(conf) / f"{module.name}-beat-schedule"),
         task_serializer="json",
-        # The embedded (database) broker is polled; a short interval keeps failover fast.
-        broker_transport_options={"polling_interval": 0.2},
         accept_content=["json"],
     )
     return app
