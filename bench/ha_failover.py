@@ -26,7 +26,9 @@ from tests.functional.conftest import REPO, Sandbox, _sandbox
 from tests.functional.test_instance_ha import _restore_host
 
 SERVERS = 20
-SETTINGS = {"node_tracker": {"loop_time": 2, "mutex": 2, "max_down_hosts": 1}}
+# service_timeout: the sandbox's nova-compute reports every 5 s.
+SETTINGS = {"node_tracker": {"loop_time": 2, "mutex": 2, "max_down_hosts": 1,
+                             "service_timeout": 7}}
 
 
 def boot(sandbox: Sandbox, host: str, count: int) -> list[str]:

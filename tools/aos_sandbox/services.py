@@ -56,7 +56,8 @@ def wsgi_service(s: Settings, name: str) -> Service:
         "--bind",
         f"{HOST}:{port}",
         "--workers",
-        "1",
+        # Neutron is the bottleneck of mass evacuations (every rebuild rebinds its ports).
+        "2" if name == "neutron" else "1",
         "--threads",
         "8",
         "--timeout",
