@@ -119,7 +119,7 @@ def test_boot_migrate_fail_evacuate_recover(sandbox, project):
         for name in ("a", "b"):
             admin.compute.evacuate_server(servers[name])
         moved = [_wait_moved(admin, servers[name], "compute1") for name in ("a", "b")]
-    assert all(s.compute_host in ("compute2", "compute3") for s in moved)
+    assert all(s.compute_host not in (None, "compute1") for s in moved), moved
 
     with step("start compute1 + unset force_down + service up"):
         sandbox.start_host("compute1")
