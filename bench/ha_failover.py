@@ -31,14 +31,18 @@ SETTINGS = {"node_tracker": {"loop_time": 2, "mutex": 2, "max_down_hosts": 1,
                              "service_timeout": 7}}
 
 
+NETWORK = "private"
+
+
 def boot(sandbox: Sandbox, host: str, count: int) -> list[str]:
     conn = sandbox.conn("admin")
-    net = conn.network.find_network("private")
+    networks = ("none" if NETWORK == "none"
+                else [{"uuid": conn.network.find_network(NETWORK).id}])
     flavor = conn.compute.find_flavor("m1.tiny")
     image = conn.image.find_image("cirros")
     created = [conn.compute.create_server(
         name=f"bench-{host}-{i}", flavor_id=flavor.id, image_id=image.id,
-        networks=[{"uuid": net.id}], availability_zone=f"nova:{host}") for i in range(count)]
+        networks=networks, availability_zone=f"nova:{host}") for i in range(count)]
     for server in created:
         conn.compute.wait_for_server(server, wait=300)
     return [s.id for s in created]
@@ -120,7 +124,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--json", help="also write the raw figures to this file")
+    parser.add_argument("--network", default="private",
+                        help="network of the servers ('none': no ports, so Neutron is out of "
+                        "the evacuation path)")
     args = parser.parse_args()
+    global NETWORK
+    NETWORK = args.network
     _sandbox("up", "--computes", "4")
     state = Path(REPO / ".sandbox")
     sandbox = Sandbox(json.loads((state / "sandbox.json").read_text()))
@@ -140,7 +149,8 @@ def main() -> None:
     metrics = ["detect_s", "fence_s", "first_active_s", "last_active_s"]
     medians = {name: {m: statistics.median(r[m] for r in runs) for m in metrics}
                for name, runs in results.items()}
-    print(f"\nmedian of {args.runs} runs, {SERVERS} servers on {victim}, "
+    print(f"\nmedian of {args.runs} runs, {SERVERS} servers on {victim} "
+          f"(network {NETWORK}), "
           f"loop_time={SETTINGS['node_tracker']['loop_time']}, "
           f"mutex={SETTINGS['node_tracker']['mutex']}")
     print(f"{'':16}" + "".join(f"{m:>16}" for m in metrics))
