@@ -267,6 +267,7 @@ class Evacuator:
     # --- evacuation ------------------------------------------------------------------------
 
     def _evacuate(self, task_id: str, host: str, created_at: datetime) -> None:
+        self._polling_since = created_at
         self._move_node(host, NodeState.EVACUATING, f"evacuation task {task_id} running",
                         only_from=(NodeState.FENCED,))
         pending = self._items(task_id, ("pending", "requested"))
@@ -323,10 +324,11 @@ class Evacuator:
                  if i.instance_id in in_flight]
         if retry:
             self._request(task_id, retry)
+        changed = self.nova.servers_changed_since(self._polling_since)
         for item in self._items(task_id, ("requested",)):
             if item.instance_id not in in_flight:
                 continue
-            server = self.nova.server(item.instance_id)
+            server = changed.get(item.instance_id) or self.nova.server(item.instance_id)
             outcome = _outcome(server, host)
             in_flight[item.instance_id] += 1
             if outcome == "done":

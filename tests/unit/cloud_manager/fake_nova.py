@@ -63,6 +63,9 @@ class FakeNova:
     def servers_on_host(self, host: str) -> list[Server]:
         return [s for s in self.servers.values() if s.host == host]
 
+    def servers_changed_since(self, since: datetime) -> dict[str, Server]:
+        return dict(self.servers)
+
     def server(self, server_id: str) -> Server | None:
         return self.servers.get(server_id)
 
