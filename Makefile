@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test,aws,yandex]'
+	$(BIN)/pip install -q -e '.[test,aws,yandex,postgresql]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -23,6 +23,7 @@ demo: venv
 test: venv
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
+	tools/install-test-packages
 	$(SANDBOX) up --computes 4
 	$(BIN)/python -m pytest -p no:cacheprovider -m functional tests/functional
 
@@ -30,6 +31,7 @@ unit: venv
 	$(BIN)/python -m pytest tests/unit
 
 functional: venv
+	tools/install-test-packages
 	$(SANDBOX) up --computes 4
 	$(BIN)/python -m pytest -m functional tests/functional
 
