@@ -127,7 +127,7 @@ class Evacuator:
             if self.conf.node_tracker.allow_host_auto_power_off and not manual:
                 self._try_power_cycle(task_id, host, driver)
             driver.power_off()
-            state = _poll(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
+            state = _poll_until(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
             if state != "off":
                 raise PowerError(f"{host} still reports power {state} after power-off")
             how = f"powered off through power device {device_name}"
@@ -420,8 +420,8 @@ def _outcome(server: Server | None, failed_host: str) -> str:
     return "moving"
 
 
-def _poll(read: Callable, done: Callable, attempts: int, interval: float,
-          sleep: Callable[[float], None]):
+def _poll_until(read: Callable, done: Callable, attempts: int, interval: float,
+                sleep: Callable[[float], None]):
     value = read()
     for _ in range(attempts):
         if done(value):

@@ -192,9 +192,5 @@ def _error(status: int, message: str) -> Any:
     return flask.jsonify({"error": {"code": status, "message": message}}), status
 
 
-def current_conf() -> cfg.ConfigOpts:
-    return flask.current_app.config["AOS_CONF"]
-
-
 def extension(name: str) -> Any:
     return flask.current_app.extensions[name]
