@@ -17,9 +17,11 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
+import sqlalchemy as sa
+
 from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
-from cloud_manager.db.models import Task, TaskItem
+from cloud_manager.db.models import Task, TaskItem, utcnow
 from cloud_manager.ha import (
     Instance,
     NodeState,
@@ -385,11 +387,12 @@ class Evacuator:
             return [i for i in db_api.task(session, task_id).items if i.state in states]
 
     def _update_item(self, task_id: str, instance_id: str, **values) -> None:
+        """One UPDATE of one row: items change often and a task may hold hundreds."""
         with self.runtime.transaction() as session:
-            for item in db_api.task(session, task_id).items:
-                if item.instance_id == instance_id:
-                    for key, value in values.items():
-                        setattr(item, key, value)
+            session.execute(sa.update(TaskItem)
+                            .where(TaskItem.task_id == task_id,
+                                   TaskItem.instance_id == instance_id)
+                            .values(updated_at=utcnow(), **values))
 
     def _move_node(self, host: str, to_state: NodeState, reason: str,
                    only_from: tuple[NodeState, ...] | None = None) -> None:
