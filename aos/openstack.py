@@ -27,6 +27,9 @@ def connect(conf: cfg.ConfigOpts) -> connection.Connection:
         region_name=section.region_name,
         interface=section.interface,
         cacert=section.cafile,
+        # A pooled keep-alive connection closed by the server just as a request goes out
+        # fails with "connection reset"; one retry on a new connection is what a browser does.
+        connect_retries=2,
         load_yaml_config=False,
         load_envvars=False,
     )

@@ -83,6 +83,29 @@ class Sandbox:
         services = list(self.conn().compute.services(binary="nova-compute", host=name))
         return services[0] if services else None
 
+    def wait_active(self, server: Any, timeout: float = 120) -> Any:
+        """Wait for ACTIVE; on ERROR fail with Nova's fault and the sandbox log lines that
+        explain it (a bare "transitioned to ERROR" says nothing in a CI log)."""
+        conn = self.conn()
+        try:
+            return conn.compute.wait_for_server(server, interval=0.5, wait=timeout)
+        except Exception as exc:
+            current = conn.compute.get_server(server)
+            raise AssertionError(
+                f"server {current.id} is {current.status} on {current.compute_host}: "
+                f"fault={current.fault}\n{self.log_errors()}"
+            ) from exc
+
+    def log_errors(self, lines: int = 40) -> str:
+        """The last ERROR lines of the Nova and Neutron logs."""
+        found = []
+        for log in sorted((_state_dir() / "log").glob("*.log")):
+            if log.name.startswith(("nova", "compute", "neutron", "placement")):
+                errors = [line for line in log.read_text(errors="replace").splitlines()
+                          if " ERROR " in line]
+                found += [f"{log.name}: {line}" for line in errors[-lines:]]
+        return "\n".join(found[-lines:])
+
     def wait_compute_state(self, name: str, state: str, timeout: float = 60) -> Any:
         """Wait until nova reports the host's nova-compute as `up` or `down`."""
         deadline = time.monotonic() + timeout

@@ -57,7 +57,7 @@ def servers(sandbox, hosts, cm):
                 image_id=image.id, networks=[{"uuid": net.id}], metadata=metadata,
                 availability_zone=f"nova:{host}"))
         booted.extend(batch)
-        return [conn.compute.wait_for_server(s, wait=120) for s in batch]
+        return [sandbox.wait_active(s) for s in batch]
 
     yield boot
     for server in booted:

@@ -42,6 +42,15 @@ def service_auth(s: Settings, user: str) -> dict[str, object]:
     }
 
 
+def service_client(s: Settings, user: str) -> dict[str, object]:
+    """Options for a keystoneauth adapter section ([placement], [neutron], ...).
+
+    Retries a failed connect: gunicorn closes idle keep-alive connections, and a request sent
+    on one just as it closes gets "connection reset" -- Nova turns that into NoValidHost.
+    """
+    return {**service_auth(s, user), "connect_retries": 3, "connect_retry_delay": 0.2}
+
+
 def _authtoken(s: Settings, user: str) -> dict[str, object]:
     return {
         "www_authenticate_uri": s.auth_url,
@@ -133,7 +142,7 @@ def neutron(s: Settings) -> list[Path]:
             },
             "database": {"connection": s.db_url("neutron")},
             "keystone_authtoken": _authtoken(s, "neutron"),
-            "nova": service_auth(s, "nova"),
+            "nova": service_client(s, "nova"),
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "noop"},
         },
@@ -184,9 +193,9 @@ def nova(s: Settings) -> Path:
             "database": {"connection": s.db_url("nova")},
             "keystone_authtoken": _authtoken(s, "nova"),
             "service_user": {**service_auth(s, "nova"), "send_service_user_token": True},
-            "placement": service_auth(s, "nova"),
-            "neutron": {**service_auth(s, "nova"), "service_metadata_proxy": False},
-            "glance": {"region_name": REGION},
+            "placement": service_client(s, "nova"),
+            "neutron": {**service_client(s, "nova"), "service_metadata_proxy": False},
+            "glance": {"region_name": REGION, "connect_retries": 3, "connect_retry_delay": 0.2},
             "cinder": {"os_region_name": REGION},
             "vnc": {"enabled": False},
             "spice": {"enabled": False},

@@ -62,6 +62,9 @@ def wsgi_service(s: Settings, name: str) -> Service:
         "8",
         "--timeout",
         "300",
+        # Longer than the clients' idle gaps, so pooled connections are rarely closed under them.
+        "--keep-alive",
+        "75",
         "--graceful-timeout",
         "3",
         "--no-control-socket",
