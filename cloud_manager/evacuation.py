@@ -24,6 +24,7 @@ from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Task, TaskItem, utcnow
 from cloud_manager.ha import (
     Instance,
+    InvalidTransition,
     NodeState,
     Strategy,
     TargetHost,
@@ -33,13 +34,15 @@ from cloud_manager.ha import (
 )
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.nova import NovaError, Server
-from cloud_manager.power import PowerError
+from cloud_manager.power import PowerDriver, PowerError
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 
 AUTOMATIC = "auto-evacuation"
 MANUAL = "manual-evacuation"
+SHUTDOWN = "planned-shutdown"
+KINDS = (AUTOMATIC, MANUAL, SHUTDOWN)
 SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
 
 
@@ -48,19 +51,30 @@ class TaskAborted(Exception):
 
 
 def request_evacuation(runtime: Runtime, hostname: str, strategy: str, reason: str,
-                       manual: bool = False,
+                       kind: str = AUTOMATIC,
                        dispatch: Callable[[str], None] | None = None) -> dict:
-    """Create the durable task and hand it to a worker; returns the task's summary."""
+    """Create the durable task and hand it to a worker; returns the task's summary.
+
+    ``kind`` is AUTOMATIC (the tracker found the node down), MANUAL (an operator evacuates a
+    node) or SHUTDOWN (an operator shuts a running node down through its power device and
+    its instances are evacuated once it is off).
+    """
     Strategy(strategy)
+    if kind not in KINDS:
+        raise ValueError(f"unknown task kind {kind!r}")
     with runtime.transaction() as session:
         node = db_api.node(session, hostname)
-        if node.maintenance and not manual:
-            raise db_api.Conflict(f"node {hostname!r} is in maintenance")
-        task = db_api.create_task(session, hostname=hostname,
-                                  kind=MANUAL if manual else AUTOMATIC,
+        if node.maintenance:
+            raise db_api.Conflict(f"node {hostname!r} is in maintenance: CloudManager does "
+                                  "not act on it; turn maintenance off first")
+        if kind == SHUTDOWN and db_api.power_device_of(session, hostname) is None:
+            raise db_api.Conflict(f"node {hostname!r} has no power device: CloudManager "
+                                  "cannot shut it down")
+        task = db_api.create_task(session, hostname=hostname, kind=kind,
                                   strategy=strategy, reason=reason)
+        what = "shutdown with evacuation" if kind == SHUTDOWN else "evacuation"
         db_api.add_event(session, hostname, "action",
-                         f"evacuation requested ({task.kind}, {strategy}): {reason}; "
+                         f"{what} requested ({task.kind}, {strategy}): {reason}; "
                          f"task {task.id}")
         summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
                    "state": task.state, "strategy": strategy, "reason": reason}
@@ -95,8 +109,8 @@ class Evacuator:
             if task is None:
                 LOG.info("task %s is final or held by another worker; skipping", task_id)
                 return None
-            state, host, created_at = task.state, task.hostname, task.created_at
-        LOG.info("task %s: %s node %s (resuming from %s)", task_id, "evacuating", host, state)
+            state, host, kind, created_at = task.state, task.hostname, task.kind, task.created_at
+        LOG.info("task %s: %s of node %s (resuming from %s)", task_id, kind, host, state)
         renewer = _LeaseRenewer(self, task_id)
         renewer.start()
         try:
@@ -107,7 +121,7 @@ class Evacuator:
             return self._finish(task_id)
         except TaskAborted as exc:
             return self._end(task_id, "aborted", str(exc), alert=True)
-        except (PowerError, NovaError) as exc:
+        except (PowerError, NovaError, InvalidTransition) as exc:
             LOG.exception("task %s failed", task_id)
             return self._end(task_id, "failed", str(exc), alert=True)
         finally:
@@ -118,34 +132,66 @@ class Evacuator:
     def _fence(self, task_id: str) -> None:
         """Make sure the host cannot run its instances any more, then tell Nova."""
         task = self._update_task(task_id, state="fencing", message="fencing the node")
-        host, manual = task.hostname, task.kind == MANUAL
-        self._move_node(host, NodeState.DOWN, "operator requested evacuation", only_from=(
-            NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING))
+        host, kind = task.hostname, task.kind
         with self.runtime.transaction() as session:
             device = db_api.power_device_of(session, host)
             driver = self.runtime.power_driver(device) if device else None
             device_name = device.name if device else None
-        if driver is not None:
-            if self.conf.node_tracker.allow_host_auto_power_off and not manual:
+        if kind == SHUTDOWN:
+            if driver is None:
+                raise TaskAborted(f"cannot shut {host} down: it has no power device")
+            how = self._shut_down(task_id, host, driver, device_name)
+        elif driver is not None:
+            if self.conf.node_tracker.allow_host_auto_power_off and kind == AUTOMATIC:
                 self._try_power_cycle(task_id, host, driver)
-            driver.power_off()
-            state = _poll_until(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
-            if state != "off":
-                raise PowerError(f"{host} still reports power {state} after power-off")
+            self._power_off(host, driver)
             how = f"powered off through power device {device_name}"
         elif self.conf.extra_availability_check.enabled:
             how = self._prove_dead_through_storage(host)
-        elif manual:
+        elif kind == MANUAL:
             how = "no power device; fencing skipped on the operator's request"
         else:
             raise TaskAborted(
                 f"cannot fence {host}: it has no power device and [extra_availability_check] "
                 "is disabled, so it may still run its instances; power it off and evacuate "
                 "it manually (openstack aos node evacuate)")
+        why = {MANUAL: "operator requested evacuation", SHUTDOWN: "planned shutdown"}.get(
+            kind, "automatic evacuation")
+        self._move_node(host, NodeState.DOWN, f"{why}: {how}", only_from=(
+            NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING))
         self.nova.set_forced_down(host, True)
         self.nova.set_enabled(host, False, f"aos: fenced by task {task_id}")
         self._move_node(host, NodeState.FENCED, f"{how}; nova-compute forced down")
         self._update_task(task_id, state="evacuating", message=f"fenced: {how}")
+
+    def _power_off(self, host: str, driver: PowerDriver) -> None:
+        driver.power_off()
+        state = _poll_until(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
+        if state != "off":
+            raise PowerError(f"{host} still reports power {state} after power-off")
+
+    def _shut_down(self, task_id: str, host: str, driver: PowerDriver, device: str) -> str:
+        """Planned shutdown: let the OS stop cleanly, checking its power state every
+        ``[power] shutdown_interval`` seconds; after ``shutdown_max_tick`` checks switch the
+        power off, since the operator asked for the node to be off and its instances moved."""
+        interval, ticks = self.conf.power.shutdown_interval, self.conf.power.shutdown_max_tick
+        try:
+            driver.power_soft_off()
+        except PowerError as exc:
+            LOG.warning("task %s: soft power-off of %s failed (%s); powering it off",
+                        task_id, host, exc)
+            fallback = f"soft power-off failed: {exc}"
+        else:
+            self._update_task(task_id, message=f"shutting down: power state checked every "
+                              f"{interval}s, at most {ticks} times")
+            state = _poll_until(driver.power_state, lambda s: s == "off", ticks, interval,
+                                self.sleep)
+            if state == "off":
+                return f"shut down cleanly through power device {device}"
+            fallback = f"still on after {ticks} checks {interval}s apart"
+            LOG.warning("task %s: %s is %s; powering it off", task_id, host, fallback)
+        self._power_off(host, driver)
+        return f"powered off through power device {device} ({fallback})"
 
     def _try_power_cycle(self, task_id: str, host: str, driver) -> None:
         timeout = self.conf.node_tracker.host_restart_timeout

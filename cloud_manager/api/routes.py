@@ -212,13 +212,49 @@ def evacuate_node(context: RequestContext, body: dict[str, Any],
         if row.state in _ALIVE_STATES and not body.get("force"):
             raise APIError(409, f"node {hostname!r} is {row.state}: it may still run its "
                            "instances; pass force to evacuate it anyway")
+    return _request_task(runtime, hostname, strategy, reason, evacuation.MANUAL)
+
+
+SHUTDOWN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "strategy": {"enum": list(STRATEGIES)},
+        "reason": {"type": "string", "maxLength": 1000},
+    },
+    "additionalProperties": False,
+}
+
+
+@API.route("/v1/nodes/{hostname}/shutdown", "POST", rule="cloud_manager:node:shutdown",
+           summary="Shut a running node down through its power device and evacuate its "
+           "instances once it is off (asynchronous: returns the task).",
+           schema=SHUTDOWN_SCHEMA, status=202)
+def shutdown_node(context: RequestContext, body: dict[str, Any],
+                  hostname: str) -> dict[str, Any]:
+    from cloud_manager import evacuation
+
+    runtime = _runtime()
+    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
+    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
+              else f"planned shutdown requested by {_by(context)}")
+    with _transaction() as session:
+        row = db.node(session, hostname)
+        if row.state not in _ALIVE_STATES:
+            raise APIError(409, f"node {hostname!r} is {row.state}, not running: use "
+                           "evacuate for a node that is already down")
+    return _request_task(runtime, hostname, strategy, reason, evacuation.SHUTDOWN)
+
+
+def _request_task(runtime: Runtime, hostname: str, strategy: str, reason: str,
+                  kind: str) -> dict[str, Any]:
+    from cloud_manager import evacuation
+
     try:
-        task = evacuation.request_evacuation(runtime, hostname, strategy, reason, manual=True)
+        return evacuation.request_evacuation(runtime, hostname, strategy, reason, kind=kind)
     except db.NotFound as exc:
         raise APIError(404, str(exc)) from None
     except db.Conflict as exc:
         raise APIError(409, str(exc)) from None
-    return task
 
 
 # --- power devices -------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``openstack aos node list|show|evacuate|maintenance|reserve``."""
+"""``openstack aos node list|show|evacuate|shutdown|maintenance|reserve``."""
 
 from __future__ import annotations
 
@@ -49,6 +49,19 @@ class NodeShow(common.ShowCommand):
         return common.call(self.app, "GET", common.path("v1", "nodes", parsed_args.hostname))
 
 
+def _add_strategy(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--strategy", choices=STRATEGIES,
+                        help="Where instances go: auto (any host), reserved_host (reserve "
+                        "nodes only), auto_priority (any host, then reserve nodes), "
+                        "rh_priority (reserve nodes, then any host). Default: "
+                        "[host_tasks] evacuation_strategy of the service.")
+
+
+def _task_options(parsed_args: argparse.Namespace) -> dict[str, Any]:
+    return {key: value for key in ("strategy", "reason")
+            if (value := getattr(parsed_args, key))}
+
+
 class NodeEvacuate(common.ShowCommand):
     """Evacuate a compute node: rebuild its instances elsewhere; prints the evacuation task.
 
@@ -59,11 +72,7 @@ class NodeEvacuate(common.ShowCommand):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_hostname(parser)
-        parser.add_argument("--strategy", choices=STRATEGIES,
-                            help="Where instances go: auto (any host), reserved_host (reserve "
-                            "nodes only), auto_priority (any host, then reserve nodes), "
-                            "rh_priority (reserve nodes, then any host). Default: "
-                            "[host_tasks] evacuation_strategy of the service.")
+        _add_strategy(parser)
         common.add_reason(parser, "the task and the node's events")
         parser.add_argument("--force", action="store_true",
                             help="Evacuate even a node that looks up (its instances may "
@@ -71,13 +80,31 @@ class NodeEvacuate(common.ShowCommand):
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        body: dict[str, Any] = {"force": parsed_args.force}
-        if parsed_args.strategy:
-            body["strategy"] = parsed_args.strategy
-        if parsed_args.reason:
-            body["reason"] = parsed_args.reason
+        body = {"force": parsed_args.force, **_task_options(parsed_args)}
         return common.call(self.app, "POST",
                            common.path("v1", "nodes", parsed_args.hostname, "evacuate"), body)
+
+
+class NodeShutdown(common.ShowCommand):
+    """Shut a running node down through its power device, then evacuate its instances.
+
+    The OS is asked to stop cleanly (ACPI soft-off); its power state is checked every
+    [power] shutdown_interval seconds, at most shutdown_max_tick times, after which the power
+    is switched off. Once the node is off its instances are rebuilt elsewhere as in
+    'node evacuate'. Runs in the background: prints the task ('openstack aos task show --wait').
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        _add_hostname(parser)
+        _add_strategy(parser)
+        common.add_reason(parser, "the task and the node's events")
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        return common.call(self.app, "POST",
+                           common.path("v1", "nodes", parsed_args.hostname, "shutdown"),
+                           _task_options(parsed_args))
 
 
 class _NodeUpdate(common.ShowCommand):

@@ -39,6 +39,14 @@ class PowerDriver(abc.ABC):
     def power_off(self) -> None:
         """Hard power-off: used for fencing, so it must not wait for the OS."""
 
+    def power_soft_off(self) -> None:
+        """Ask the OS to shut down cleanly (ACPI); returns at once, without waiting.
+
+        Used for a planned shutdown; the caller polls `power_state` and falls back to
+        `power_off` when the OS does not finish in time.
+        """
+        raise PowerError(f"power device {self.name}: soft power-off is not supported")
+
     def power_cycle(self) -> None:
         self.power_off()
         self.power_on()

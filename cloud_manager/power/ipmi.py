@@ -33,6 +33,9 @@ class IPMIDriver(PowerDriver):
     def power_off(self) -> None:
         self._run("set_power", "off", wait=True)
 
+    def power_soft_off(self) -> None:
+        self._run("set_power", "shutdown", wait=False)
+
     def power_cycle(self) -> None:
         self._run("set_power", "boot", wait=True)
 

@@ -42,5 +42,8 @@ class RedfishDriver(PowerDriver):
     def power_off(self) -> None:
         self._reset(sushy.RESET_FORCE_OFF)
 
+    def power_soft_off(self) -> None:
+        self._reset(sushy.RESET_GRACEFUL_SHUTDOWN)
+
     def power_cycle(self) -> None:
         self._reset(sushy.RESET_FORCE_RESTART)

@@ -4,13 +4,14 @@ services. A killed nova-compute process is a failed hypervisor."""
 from __future__ import annotations
 
 import contextlib
+import subprocess
 import time
 import uuid
 
 import pytest
 
 from cloud_manager.power import driver_for
-from tests.functional.cloud_manager_harness import CloudManager, wait_for
+from tests.functional.cloud_manager_harness import BIN, CloudManager, wait_for
 
 pytestmark = pytest.mark.functional
 
@@ -275,3 +276,53 @@ def test_only_one_of_two_trackers_acts(sandbox, hosts, cm, servers):
     assert task.state == "done"
     assert len(cm.tasks(victim)) == 1
     assert len(_evacuations(sandbox, placed[0].id)) == 1
+
+
+SHUTDOWN_API_PORT = 19362
+
+
+@pytest.mark.cm_config(power={"shutdown_interval": 1, "shutdown_max_tick": 20},
+                       api={"port": SHUTDOWN_API_PORT})
+def test_planned_shutdown_through_the_cli_powers_off_and_moves_the_servers(
+        sandbox, hosts, cm, servers):
+    victim = hosts[2]
+    placed = servers(victim, [5, 5])
+    cm.add_bmc(victim, "redfish")
+    cm.start("api")
+    cm.start("beat")
+    cm.start("worker")
+    wait_for("nodes discovered", lambda: cm.node_states().get(victim) == "up", 60)
+    url = f"http://127.0.0.1:{SHUTDOWN_API_PORT}"
+    wait_for("the API", lambda: _cli(url, "node", "show", victim).returncode == 0, 30)
+
+    refused = _cli(url, "node", "shutdown", hosts[0])  # no power device
+    assert refused.returncode == 1
+    assert refused.stderr.strip().endswith(
+        f"node '{hosts[0]}' has no power device: CloudManager cannot shut it down"), refused.stderr
+
+    started = _cli(url, "node", "shutdown", victim, "--reason", "firmware upgrade",
+                   "-f", "json")
+    assert started.returncode == 0, started.stderr
+    task = cm.wait_task_final(victim, timeout=180)
+    assert task.state == "done", task.message
+    assert task.kind == "planned-shutdown"
+    for server in placed:
+        host, status = _host_of(sandbox, server.id)
+        assert host != victim and status == "ACTIVE", (host, status)
+        assert len(_evacuations(sandbox, server.id)) == 1
+    down = next(e for e in cm.events(victim, "transition") if e.to_state == "down")
+    assert f"planned shutdown: shut down cleanly through power device {victim}-bmc" in (
+        down.message)
+    bmc = sandbox.info["bmc"][victim]["redfish"]
+    driver = driver_for("redfish", name=victim, address=bmc["url"], port=None,
+                        username=bmc["username"], password=bmc["password"],
+                        options={"system_id": bmc["system_id"]})
+    assert driver.power_state() == "off"
+    service = sandbox.compute_service(victim)
+    assert service.is_forced_down and service.status == "disabled"
+
+
+def _cli(url: str, *args: str):
+    return subprocess.run([str(BIN / "openstack"), "--os-auth-type", "none",
+                           "--os-cloud-manager-url", url, "aos", *args],
+                          capture_output=True, text=True, timeout=120)

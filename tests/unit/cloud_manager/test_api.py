@@ -195,8 +195,6 @@ def test_evacuate_validation_and_live_node_guard(client, runtime):
     message = error_of(client.post("/v1/nodes/compute-1/evacuate",
                                    json={"strategy": "anywhere"}), 400)
     assert "invalid body at strategy: 'anywhere' is not one of" in message
-    pytest.importorskip("cloud_manager.evacuation",
-                        reason="cloud_manager.evacuation (request_evacuation) not written yet")
     message = error_of(client.post("/v1/nodes/compute-1/evacuate", json={}), 409)
     assert message.startswith("node 'compute-1' is up: it may still run its instances")
     assert error_of(client.post("/v1/nodes/ghost/evacuate", json={}), 404) == (
@@ -204,8 +202,6 @@ def test_evacuate_validation_and_live_node_guard(client, runtime):
 
 
 def test_evacuate_creates_a_task_and_refuses_a_second(client, runtime):
-    pytest.importorskip("cloud_manager.evacuation",
-                        reason="cloud_manager.evacuation (request_evacuation) not written yet")
     dispatched: list[str] = []
     runtime.dispatch_task = dispatched.append  # the task queue, not the code under test
     add_node(runtime, "compute-1", "fenced")
@@ -227,6 +223,33 @@ def test_evacuate_creates_a_task_and_refuses_a_second(client, runtime):
     forced = client.post("/v1/nodes/compute-2/evacuate", json={"force": True})
     assert forced.status_code == 202
     assert forced.get_json()["strategy"] == "auto"  # [host_tasks] evacuation_strategy
+
+
+def test_shutdown_of_a_running_node_with_a_power_device(client, runtime):
+    dispatched: list[str] = []
+    runtime.dispatch_task = dispatched.append
+    add_node(runtime, "compute-1")
+    add_node(runtime, "compute-2", "down")
+    add_node(runtime, "compute-3", "maintenance")
+    assert error_of(client.post("/v1/nodes/compute-1/shutdown", json={}), 409) == (
+        "node 'compute-1' has no power device: CloudManager cannot shut it down")
+    assert create_device(client, hostname="compute-1").status_code == 201
+    assert error_of(client.post("/v1/nodes/compute-2/shutdown", json={}), 409) == (
+        "node 'compute-2' is down, not running: use evacuate for a node that is already down")
+    assert error_of(client.post("/v1/nodes/compute-3/shutdown", json={}), 409).startswith(
+        "node 'compute-3' is maintenance, not running")
+    assert "is not one of" in error_of(
+        client.post("/v1/nodes/compute-1/shutdown", json={"strategy": "x"}), 400)
+    assert error_of(client.post("/v1/nodes/ghost/shutdown", json={}), 404) == (
+        "no compute node 'ghost'")
+    assert dispatched == []
+
+    response = client.post("/v1/nodes/compute-1/shutdown", json={"reason": "firmware"})
+    assert response.status_code == 202, response.get_data(as_text=True)
+    task = response.get_json()
+    assert (task["kind"], task["reason"]) == (
+        "planned-shutdown", "firmware (requested by user noauth)")
+    assert dispatched == [task["id"]]
 
 
 # --- power devices -------------------------------------------------------------------------
@@ -357,6 +380,7 @@ def test_openapi_lists_every_route(client):
     assert published == {
         ("get", "/v1/nodes"), ("get", "/v1/nodes/{hostname}"),
         ("patch", "/v1/nodes/{hostname}"), ("post", "/v1/nodes/{hostname}/evacuate"),
+        ("post", "/v1/nodes/{hostname}/shutdown"),
         ("get", "/v1/power-devices"), ("post", "/v1/power-devices"),
         ("get", "/v1/power-devices/{name}"), ("delete", "/v1/power-devices/{name}"),
         ("post", "/v1/power-devices/{name}/action"),

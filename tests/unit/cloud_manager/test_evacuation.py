@@ -9,7 +9,7 @@ from aos import crypto, db, modules
 from aos.db.migrations import Migrator
 from cloud_manager import runtime as cm_runtime
 from cloud_manager.db import api as db_api
-from cloud_manager.evacuation import Evacuator
+from cloud_manager.evacuation import MANUAL, SHUTDOWN, Evacuator, request_evacuation
 from cloud_manager.tracker import NodeTracker
 from tests.unit.cloud_manager.fake_nova import FakeNova
 
@@ -111,7 +111,6 @@ def test_live_agent_file_keeps_host_from_being_fenced(make_runtime):
     runtime.nova.add_server("vm1", "c1", 5)
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    from cloud_manager.evacuation import request_evacuation
 
     write_report(storage, AgentReport("c1", 50.0, {}))
     task = request_evacuation(runtime, "c1", "auto", "test", dispatch=lambda _id: None)
@@ -128,9 +127,8 @@ def test_resumed_task_never_evacuates_twice(make_runtime):
         nova.add_server(name, "c1", 5)
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    from cloud_manager.evacuation import request_evacuation
 
-    task = request_evacuation(runtime, "c1", "auto", "test", manual=True,
+    task = request_evacuation(runtime, "c1", "auto", "test", kind=MANUAL,
                               dispatch=lambda _id: None)
     evacuator = Evacuator(runtime, "w1")
     evacuator._fence(task["id"])
@@ -158,9 +156,8 @@ def test_failed_requests_are_retried_then_reported(make_runtime):
     nova.fail_evacuate.add("bad")
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    from cloud_manager.evacuation import request_evacuation
 
-    task = request_evacuation(runtime, "c1", "auto", "t", manual=True, dispatch=lambda _: None)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
     assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
     assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
     with runtime.transaction() as session:
@@ -176,10 +173,107 @@ def test_task_held_by_live_worker_is_not_taken_over(make_runtime):
         db_api.ensure_nodes(session, HOSTS)
     from datetime import timedelta
 
-    from cloud_manager.evacuation import request_evacuation
 
-    task = request_evacuation(runtime, "c1", "auto", "t", manual=True, dispatch=lambda _: None)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
     with runtime.transaction() as session:
         assert db_api.claim_task(session, task["id"], "w1", timedelta(seconds=60))
     assert Evacuator(runtime, "w2").run(task["id"]) is None
     assert runtime.nova.evacuate_calls == []
+
+
+class FakePower:
+    """A node's power switch: soft-off turns it off after ``soft_off_reads`` state reads
+    (never when None); hard off at once."""
+
+    def __init__(self, nova: FakeNova, host: str, soft_off_reads: int | None) -> None:
+        self.nova, self.host, self.soft_off_reads = nova, host, soft_off_reads
+        self.state, self.calls, self._reads_left = "on", [], None
+
+    def power_state(self) -> str:
+        if self._reads_left is not None:
+            self._reads_left -= 1
+            if self._reads_left < 0:
+                self._switch_off()
+        return self.state
+
+    def power_soft_off(self) -> None:
+        self.calls.append("soft_off")
+        self._reads_left = self.soft_off_reads
+
+    def power_off(self) -> None:
+        self.calls.append("off")
+        self._switch_off()
+
+    def _switch_off(self) -> None:
+        self.state, self._reads_left = "off", None
+        self.nova.kill(self.host)
+
+
+def _with_power_device(runtime, host: str, soft_off_reads: int | None) -> FakePower:
+    power = FakePower(runtime.nova, host, soft_off_reads)
+    runtime.power_driver = lambda device: power
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+        db_api.add_power_device(session, name=f"bmc-{host}", driver="ipmi", address="x",
+                                port=None, username=None, secret=None, hostname=host,
+                                options=None)
+    return power
+
+
+def _node(runtime, host: str):
+    with runtime.transaction() as session:
+        node = db_api.node(session, host)
+        return node.state, node.state_reason
+
+
+def test_planned_shutdown_waits_for_a_clean_stop_then_evacuates(make_runtime):
+    runtime = make_runtime(power={"shutdown_interval": 7, "shutdown_max_tick": 5})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=2)
+    sleeps: list[float] = []
+
+    task = request_evacuation(runtime, "c1", "auto", "PSU swap", kind=SHUTDOWN,
+                              dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert power.calls == ["soft_off"]
+    assert sleeps[:2] == [7, 7]
+    assert runtime.nova.servers["vm1"].host != "c1"
+    assert runtime.nova.services["c1"].forced_down
+    state, _ = _node(runtime, "c1")
+    assert state == "evacuated"
+    with runtime.transaction() as session:
+        reasons = [e.message for e in db_api.events(session, "c1")]
+    assert any("planned shutdown: shut down cleanly through power device bmc-c1" in r
+               for r in reasons), reasons
+
+
+def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
+    runtime = make_runtime(power={"shutdown_interval": 3, "shutdown_max_tick": 4})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+    sleeps: list[float] = []
+
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN,
+                              dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert power.calls == ["soft_off", "off"]
+    assert sleeps.count(3) == 4
+    assert runtime.nova.servers["vm1"].host != "c1"
+    with runtime.transaction() as session:
+        reasons = [e.message for e in db_api.events(session, "c1")]
+    assert any("(still on after 4 checks 3s apart)" in r for r in reasons), reasons
+
+
+def test_planned_shutdown_needs_a_power_device_and_no_maintenance(make_runtime):
+    runtime = make_runtime()
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    with pytest.raises(db_api.Conflict, match="'c1' has no power device"):
+        request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN, dispatch=lambda _: None)
+    with runtime.transaction() as session:
+        db_api.node(session, "c2").maintenance = True
+    with pytest.raises(db_api.Conflict, match="'c2' is in maintenance"):
+        request_evacuation(runtime, "c2", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    with runtime.transaction() as session:
+        assert db_api.active_task(session, "c1") is None
+        assert db_api.active_task(session, "c2") is None
