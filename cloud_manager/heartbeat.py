@@ -44,12 +44,21 @@ class Heartbeats:
             return None
 
     def is_reporting(self, service: ComputeService, last_seen: dict[str, datetime] | None,
-                     changed_by_us_at: datetime | None, now: datetime) -> bool:
+                     dead_since: datetime | None, now: datetime) -> bool:
+        """Has the host's nova-compute reported within ``service_timeout``?
+
+        ``dead_since``: when CloudManager concluded the host dead (or fenced it), if it did.
+        Only a report newer than that counts: a host powered off a second after its last
+        report must not look alive for the rest of ``service_timeout``.
+        """
         if last_seen is not None and service.host in last_seen:
-            return (now - last_seen[service.host]).total_seconds() <= self.timeout
+            seen = last_seen[service.host]
+            if dead_since is not None and seen <= dead_since:
+                return False
+            return (now - seen).total_seconds() <= self.timeout
         if not service.forced_down:
             return service.up
         age = service.report_age(now)
-        moved = (service.updated_at is not None and changed_by_us_at is not None
-                 and service.updated_at > changed_by_us_at)
+        moved = (service.updated_at is not None and dead_since is not None
+                 and service.updated_at > dead_since)
         return moved and age is not None and age <= self.timeout

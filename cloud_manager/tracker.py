@@ -18,6 +18,7 @@ from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
 from cloud_manager.evacuation import request_evacuation
 from cloud_manager.ha import (
+    RECOVERABLE_STATES,
     EvacuationPolicy,
     NodeState,
     Probes,
@@ -76,13 +77,17 @@ class NodeTracker:
                 if row.maintenance or row.state == NodeState.MAINTENANCE:
                     continue
                 service = (services or {}).get(row.hostname)
+                # A host held dead comes back only with a report newer than that verdict.
+                dead_since = (row.state_since if NodeState(row.state) in RECOVERABLE_STATES
+                              else None)
                 if services is None or service is None:
                     service_up = None
                 else:
                     service_up = self.heartbeats.is_reporting(
-                        service, last_seen, row.state_since,
+                        service, last_seen, dead_since,
                         datetime.fromtimestamp(now, UTC).replace(tzinfo=None))
-                probes = self._probes(session, row.hostname, service, service_up, now)
+                probes = self._probes(session, row.hostname, service, service_up, dead_since,
+                                      now)
                 record, transition = observe(db_api.record_of(row), probes, self.policy, now)
                 db_api.save_record(session, row, record, transition)
                 if transition:
@@ -100,11 +105,14 @@ class NodeTracker:
             return None
 
     def _probes(self, session, host: str, service: ComputeService | None,
-                service_up: bool | None, now: float) -> Probes:
+                service_up: bool | None, dead_since: datetime | None, now: float) -> Probes:
         report = None
         if self.conf.agent.enabled or self.conf.extra_availability_check.enabled:
             report = agent_report.read_report(
                 self.conf.extra_availability_check.storage_path, host)
+            if report and dead_since and report.written_at <= dead_since.replace(
+                    tzinfo=UTC).timestamp():
+                report = None
         power = None
         if service_up is False:
             power = self._power_state(session, host)

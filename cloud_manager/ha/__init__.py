@@ -17,6 +17,7 @@ from cloud_manager.ha.evacuation_plan import (
 )
 from cloud_manager.ha.guards import EvacuationPolicy, GuardDecision, decide_auto_evacuation
 from cloud_manager.ha.node_state import (
+    RECOVERABLE_STATES,
     InvalidTransition,
     Liveness,
     NodeRecord,
@@ -32,6 +33,7 @@ from cloud_manager.ha.node_state import (
 from cloud_manager.ha.priority import RECOVERY_PRIORITY_KEY, Priority, resolve_priority
 
 __all__ = [
+    "RECOVERABLE_STATES",
     "RECOVERY_PRIORITY_KEY",
     "EvacuationPlan",
     "EvacuationPolicy",

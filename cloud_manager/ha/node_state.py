@@ -45,7 +45,9 @@ ALLOWED_TRANSITIONS: dict[NodeState, frozenset[NodeState]] = {
     _S.MAINTENANCE: frozenset({_S.UP}),
 }
 
-_RECOVERABLE_STATES = frozenset({_S.DOWN, _S.FENCED, _S.EVACUATING, _S.EVACUATED})
+# States in which CloudManager holds the host dead; only a sign of life newer than the move
+# into them can bring the host back.
+RECOVERABLE_STATES = frozenset({_S.DOWN, _S.FENCED, _S.EVACUATING, _S.EVACUATED})
 
 
 class InvalidTransition(ValueError):
@@ -204,7 +206,7 @@ def observe(
     elif record.state is NodeState.SUSPECT and alive:
         reason = f"alive again after {record.failed_checks} failed check(s): {liveness.reason}"
         return _move(counted, NodeState.UP, reason, now)
-    elif record.state in _RECOVERABLE_STATES and alive and ok_checks >= policy.mutex_up:
+    elif record.state in RECOVERABLE_STATES and alive and ok_checks >= policy.mutex_up:
         reason = (
             f"seen alive {ok_checks} consecutive time(s) (mutex_up={policy.mutex_up}): "
             f"{liveness.reason}"

@@ -1,0 +1,53 @@
+"""Which nova-compute reports count as a sign of life."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from oslo_config import cfg
+
+from cloud_manager.heartbeat import Heartbeats
+from cloud_manager.nova import ComputeService
+
+NOW = datetime(2026, 11, 22, 12, 0, 0)
+
+
+def _heartbeats(timeout: int = 10) -> Heartbeats:
+    conf = cfg.ConfigOpts()
+    conf.register_opts([cfg.IntOpt("service_timeout", default=timeout)], "node_tracker")
+    conf.register_opts([cfg.StrOpt("url", default="")], "nova_database")
+    conf([])
+    return Heartbeats(conf)
+
+
+def _service(up: bool = True, forced_down: bool = False,
+             updated_at: datetime | None = None) -> ComputeService:
+    return ComputeService(id="1", host="c1", up=up, enabled=not forced_down,
+                          forced_down=forced_down, disabled_reason=None, updated_at=updated_at)
+
+
+def test_last_seen_within_service_timeout_is_reporting():
+    hb = _heartbeats(timeout=10)
+    assert hb.is_reporting(_service(), {"c1": NOW - timedelta(seconds=9)}, None, NOW)
+    assert not hb.is_reporting(_service(), {"c1": NOW - timedelta(seconds=11)}, None, NOW)
+
+
+def test_a_report_older_than_the_dead_verdict_does_not_bring_a_host_back():
+    """A host powered off one second after its last report must not look alive."""
+    hb = _heartbeats(timeout=10)
+    last_report = NOW - timedelta(seconds=3)
+    fenced_at = NOW - timedelta(seconds=2)
+    assert not hb.is_reporting(_service(forced_down=True), {"c1": last_report}, fenced_at, NOW)
+    newer = NOW - timedelta(seconds=1)
+    assert hb.is_reporting(_service(forced_down=True), {"c1": newer}, fenced_at, NOW)
+
+
+def test_without_novas_database_a_forced_down_host_reports_when_updated_at_moves():
+    hb = _heartbeats(timeout=10)
+    fenced_at = NOW - timedelta(seconds=5)
+    before = _service(up=False, forced_down=True, updated_at=fenced_at)
+    after = _service(up=False, forced_down=True, updated_at=NOW - timedelta(seconds=1))
+    assert not hb.is_reporting(before, None, fenced_at, NOW)
+    assert hb.is_reporting(after, None, fenced_at, NOW)
+    assert not hb.is_reporting(after, None, None, NOW)
+    assert hb.is_reporting(_service(up=True), None, None, NOW)
