@@ -105,7 +105,12 @@ class Evacuator:
 
     def run(self, task_id: str) -> str | None:
         with self.runtime.transaction() as session:
-            task = db_api.claim_task(session, task_id, self.owner, self.lease)
+            try:
+                task = db_api.claim_task(session, task_id, self.owner, self.lease)
+            except db_api.NotFound:
+                # A queued message outlived its row (database restored or recreated).
+                LOG.warning("task %s is not in the database; message dropped", task_id)
+                return None
             if task is None:
                 LOG.info("task %s is final or held by another worker; skipping", task_id)
                 return None
@@ -166,9 +171,9 @@ class Evacuator:
 
     def _power_off(self, host: str, driver: PowerDriver) -> None:
         driver.power_off()
-        state = _poll_until(driver.power_state, lambda s: s == "off", 10, 1.0, self.sleep)
+        state = _poll_until(driver.power_state, lambda s: s == "off", 40, 0.25, self.sleep)
         if state != "off":
-            raise PowerError(f"{host} still reports power {state} after power-off")
+            raise PowerError(f"{host} still reports power {state} 10 s after power-off")
 
     def _shut_down(self, task_id: str, host: str, driver: PowerDriver, device: str) -> str:
         """Planned shutdown: let the OS stop cleanly, checking its power state every
@@ -376,8 +381,9 @@ class Evacuator:
         for item in self._items(task_id, ("requested",)):
             if item.instance_id not in in_flight:
                 continue
-            server = changed.get(item.instance_id) or self.nova.server(item.instance_id)
-            outcome = _outcome(server, host)
+            # Absent from the changes since the task began: Nova has not touched it yet.
+            server = changed.get(item.instance_id)
+            outcome = "moving" if server is None else _outcome(server, host)
             in_flight[item.instance_id] += 1
             if outcome == "done":
                 self._update_item(task_id, item.instance_id, state="done",
@@ -459,7 +465,7 @@ class Evacuator:
 
 
 def _outcome(server: Server | None, failed_host: str) -> str:
-    if server is None:
+    if server is None or server.status == "DELETED":
         return "gone"
     if server.task_state is None and server.status == "ERROR":
         return "error"

@@ -27,17 +27,19 @@ class IPMIDriver(PowerDriver):
     def power_state(self) -> PowerState:
         return "on" if self._run("get_power")["powerstate"] == "on" else "off"
 
+    # No wait=True: pyghmi would poll once a second for up to five minutes. Callers verify the
+    # state themselves, at their own pace.
     def power_on(self) -> None:
-        self._run("set_power", "on", wait=True)
+        self._run("set_power", "on")
 
     def power_off(self) -> None:
-        self._run("set_power", "off", wait=True)
+        self._run("set_power", "off")
 
     def power_soft_off(self) -> None:
         self._run("set_power", "shutdown", wait=False)
 
     def power_cycle(self) -> None:
-        self._run("set_power", "boot", wait=True)
+        self._run("set_power", "boot")
 
 
 def _bytes(value: str | None) -> bytes | None:

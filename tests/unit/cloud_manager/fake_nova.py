@@ -26,6 +26,7 @@ class FakeNova:
         self.migrations: list[dict] = []
         self.evacuate_calls: list[tuple[str, str | None]] = []
         self.fail_evacuate: set[str] = set()
+        self.changed_at: dict[str, datetime] = {}
 
     # test controls
     def add_server(self, server_id: str, host: str, priority: int | None = None,
@@ -35,6 +36,12 @@ class FakeNova:
             id=server_id, name=server_id, status="ACTIVE", host=host, task_state=None,
             metadata=metadata, flavor_extra_specs={}, ram_mb=ram_mb, vcpus=1, disk_gb=1,
             az="nova")
+        self.changed_at[server_id] = now()
+
+    def delete_server(self, server_id: str) -> None:
+        """Nova keeps a deleted server listed, as DELETED, in changes-since queries."""
+        self.servers[server_id] = replace(self.servers[server_id], status="DELETED", host=None)
+        self.changed_at[server_id] = now()
 
     def kill(self, host: str, seconds_ago: int = 3600) -> None:
         self.services[host] = replace(self.services[host], up=False,
@@ -61,13 +68,14 @@ class FakeNova:
                                       updated_at=now())
 
     def servers_on_host(self, host: str) -> list[Server]:
-        return [s for s in self.servers.values() if s.host == host]
+        return [s for s in self.servers.values() if s.host == host and s.status != "DELETED"]
 
     def servers_changed_since(self, since: datetime) -> dict[str, Server]:
-        return dict(self.servers)
+        return {i: s for i, s in self.servers.items() if self.changed_at[i] >= since}
 
     def server(self, server_id: str) -> Server | None:
-        return self.servers.get(server_id)
+        server = self.servers.get(server_id)
+        return None if server is None or server.status == "DELETED" else server
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         self.evacuate_calls.append((server_id, target_host))
@@ -77,6 +85,7 @@ class FakeNova:
         if not self.services[source].forced_down:
             raise NovaError("POST evacuate: HTTP 409: compute service is still in use")
         self.servers[server_id] = replace(self.servers[server_id], host=target_host)
+        self.changed_at[server_id] = now()
         self.migrations.append({"instance_uuid": server_id, "source_compute": source,
                                 "dest_compute": target_host, "status": "done",
                                 "created_at": now().isoformat()})

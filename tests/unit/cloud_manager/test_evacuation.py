@@ -277,3 +277,33 @@ def test_planned_shutdown_needs_a_power_device_and_no_maintenance(make_runtime):
     with runtime.transaction() as session:
         assert db_api.active_task(session, "c1") is None
         assert db_api.active_task(session, "c2") is None
+
+
+def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime):
+    runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 1000})
+    nova = runtime.nova
+    nova.add_server("kept", "c1", 5)
+    nova.add_server("deleted", "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    real_evacuate = nova.evacuate
+
+    def evacuate(server_id, target):
+        if server_id == "deleted":  # the owner deletes it while Nova rebuilds it
+            nova.evacuate_calls.append((server_id, target))
+            nova.delete_server(server_id)
+        else:
+            real_evacuate(server_id, target)
+
+    nova.evacuate = evacuate
+    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    with runtime.transaction() as session:
+        items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
+    assert (items["deleted"].state, items["deleted"].message) == ("failed", "server was deleted")
+    assert items["kept"].state == "done"
+
+
+def test_message_for_a_task_not_in_the_database_is_dropped(make_runtime):
+    runtime = make_runtime()
+    assert Evacuator(runtime, "w1").run("6f1c1f7e-0000-4000-8000-000000000000") is None
