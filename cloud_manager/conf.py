@@ -103,6 +103,9 @@ host_tasks_opts = [
                "dead worker's task is resumed by another."),
     cfg.FloatOpt("poll_interval", default=1.0, min=0.1,
                  help="Seconds between two polls of an instance or hypervisor state."),
+    cfg.IntOpt("max_parallel_evacuations", default=0, min=0,
+               help="Evacuations of one host in flight at once (0: a whole priority group "
+               "at once). Nova rebuilds evacuated instances faster when not flooded."),
 ]
 
 listener_opts = [

@@ -328,18 +328,31 @@ class Evacuator:
         timeout = self.conf.host_tasks.prioritized_evacuation_timeout
         in_flight: dict[str, int] = {}
         for priority, group in groupby(pending, key=lambda i: i.priority):
-            group_ids = [item.instance_id for item in group]
+            waiting = [item.instance_id for item in group]
+            group_ids = list(waiting)
             LOG.info("task %s: evacuating %d instance(s) of priority %d", task_id,
                      len(group_ids), priority)
-            self._request(task_id, group_ids)
-            in_flight.update(dict.fromkeys(group_ids, 0))
+            self._send_more(task_id, waiting, in_flight)
             deadline = self.clock() + timeout
-            while self._poll(task_id, host, in_flight) and self.clock() < deadline:
-                if not any(i in in_flight for i in group_ids):
+            # The next group starts once this one is active, or after the timeout -- but never
+            # before all of this one's requests went out.
+            while self._poll(task_id, host, in_flight) or waiting:
+                self._send_more(task_id, waiting, in_flight)
+                if not waiting and (self.clock() >= deadline
+                                    or not any(i in in_flight for i in group_ids)):
                     break
                 self.sleep(self.conf.host_tasks.poll_interval)
         while self._poll(task_id, host, in_flight):
             self.sleep(self.conf.host_tasks.poll_interval)
+
+    def _send_more(self, task_id: str, waiting: list[str], in_flight: dict[str, int]) -> None:
+        """Request evacuations from ``waiting`` up to ``max_parallel_evacuations`` in flight."""
+        cap = self.conf.host_tasks.max_parallel_evacuations
+        room = len(waiting) if cap == 0 else max(cap - len(in_flight), 0)
+        batch, waiting[:] = waiting[:room], waiting[room:]
+        if batch:
+            self._request(task_id, batch)
+            in_flight.update(dict.fromkeys(batch, 0))
 
     def _reconcile_requested(self, items: list[TaskItem], since: datetime) -> None:
         """After a restart: a ``requested`` item whose request never reached Nova is pending."""

@@ -65,6 +65,10 @@ def wsgi_service(s: Settings, name: str) -> Service:
         # Longer than the clients' idle gaps, so pooled connections are rarely closed under them.
         "--keep-alive",
         "75",
+        # Nova asks Neutron for the ports of every listed server in one query string, longer
+        # than gunicorn's default 4094-byte request line once a listing holds ~40 servers.
+        "--limit-request-line",
+        "0",
         "--graceful-timeout",
         "3",
         "--no-control-socket",

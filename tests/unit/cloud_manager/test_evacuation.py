@@ -307,3 +307,28 @@ def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime
 def test_message_for_a_task_not_in_the_database_is_dropped(make_runtime):
     runtime = make_runtime()
     assert Evacuator(runtime, "w1").run("6f1c1f7e-0000-4000-8000-000000000000") is None
+
+
+def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
+    runtime = make_runtime(host_tasks={"max_parallel_evacuations": 2})
+    nova = runtime.nova
+    for n in range(5):
+        nova.add_server(f"vm{n}", "c1", 5)
+    nova.add_server("first", "c1", 9)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    in_flight_at_call: list[int] = []
+    real_evacuate = nova.evacuate
+
+    def evacuate(server_id, target):
+        with runtime.transaction() as session:
+            items = db_api.task(session, task["id"]).items
+            in_flight_at_call.append(sum(i.state == "requested" for i in items))
+        real_evacuate(server_id, target)
+
+    nova.evacuate = evacuate
+    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert [s for s, _ in nova.evacuate_calls][0] == "first"
+    assert len(in_flight_at_call) == 6 and max(in_flight_at_call) <= 2
+    assert all(s.host != "c1" for s in nova.servers.values())
