@@ -202,17 +202,11 @@ def evacuate_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
     from cloud_manager import evacuation
 
-    runtime = _runtime()
-    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
-    # request_evacuation records the reason in the task and its event: name the caller there.
-    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
-              else f"manual evacuation requested by {_by(context)}")
-    with _transaction() as session:
-        row = db.node(session, hostname)
-        if row.state in _ALIVE_STATES and not body.get("force"):
-            raise APIError(409, f"node {hostname!r} is {row.state}: it may still run its "
-                           "instances; pass force to evacuate it anyway")
-    return _request_task(runtime, hostname, strategy, reason, evacuation.MANUAL)
+    state = _node_state(hostname)
+    if state in _ALIVE_STATES and not body.get("force"):
+        raise APIError(409, f"node {hostname!r} is {state}: it may still run its "
+                       "instances; pass force to evacuate it anyway")
+    return _request_task(context, body, hostname, evacuation.MANUAL, "manual evacuation")
 
 
 SHUTDOWN_SCHEMA = {
@@ -233,22 +227,27 @@ def shutdown_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
     from cloud_manager import evacuation
 
-    runtime = _runtime()
-    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
-    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
-              else f"planned shutdown requested by {_by(context)}")
+    state = _node_state(hostname)
+    if state not in _ALIVE_STATES:
+        raise APIError(409, f"node {hostname!r} is {state}, not running: use "
+                       "evacuate for a node that is already down")
+    return _request_task(context, body, hostname, evacuation.SHUTDOWN, "planned shutdown")
+
+
+def _node_state(hostname: str) -> str:
     with _transaction() as session:
-        row = db.node(session, hostname)
-        if row.state not in _ALIVE_STATES:
-            raise APIError(409, f"node {hostname!r} is {row.state}, not running: use "
-                           "evacuate for a node that is already down")
-    return _request_task(runtime, hostname, strategy, reason, evacuation.SHUTDOWN)
+        return db.node(session, hostname).state
 
 
-def _request_task(runtime: Runtime, hostname: str, strategy: str, reason: str,
-                  kind: str) -> dict[str, Any]:
+def _request_task(context: RequestContext, body: dict[str, Any], hostname: str, kind: str,
+                  what: str) -> dict[str, Any]:
     from cloud_manager import evacuation
 
+    runtime = _runtime()
+    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
+    # request_evacuation records the reason in the task and its event: name the caller there.
+    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
+              else f"{what} requested by {_by(context)}")
     try:
         return evacuation.request_evacuation(runtime, hostname, strategy, reason, kind=kind)
     except db.NotFound as exc:
