@@ -23,12 +23,8 @@ def broker_url(conf: cfg.ConfigOpts, module: Module) -> str:
 
 
 def celery_app(conf: cfg.ConfigOpts, module: Module) -> Celery:
-    url = broker_url(conf, module)
-    app = Celery(module.name, broker=url)
-    if url.startswith("sqla+"):
-        # The embedded broker polls its table (kombu's default: once a second); a failed host
-        # should not wait a second more for its evacuation to start.
-        app.conf.broker_transport_options = {"polling_interval": 0.2}
+    # No broker_transport_options: kombu's SQLAlchemy transport hands them to create_engine.
+    app = Celery(module.name, broker=broker_url(conf, module))
     app.conf.update(
         task_default_queue=module.name,
         # An evacuation interrupted by a dying worker must run again elsewhere.
