@@ -121,15 +121,6 @@ class Nova:
                           SERVERS_MICROVERSION)
         return {s["id"]: _server(s) for s in body["servers"]}
 
-    def server(self, server_id: str) -> Server | None:
-        try:
-            body = self._call("GET", f"/servers/{server_id}", SERVERS_MICROVERSION)
-        except NovaError as exc:
-            if "HTTP 404" in str(exc):
-                return None
-            raise
-        return _server(body["server"])
-
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         body: dict[str, Any] = {"evacuate": {}}
         if target_host:

@@ -73,10 +73,6 @@ class FakeNova:
     def servers_changed_since(self, since: datetime) -> dict[str, Server]:
         return {i: s for i, s in self.servers.items() if self.changed_at[i] >= since}
 
-    def server(self, server_id: str) -> Server | None:
-        server = self.servers.get(server_id)
-        return None if server is None or server.status == "DELETED" else server
-
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         self.evacuate_calls.append((server_id, target_host))
         if server_id in self.fail_evacuate:
