@@ -33,7 +33,7 @@ from cloud_manager.ha import (
     resolve_priority,
 )
 from cloud_manager.heartbeat import Heartbeats
-from cloud_manager.nova import NovaError, Server
+from cloud_manager.nova import Evacuation, NovaError
 from cloud_manager.power import PowerDriver, PowerError
 from cloud_manager.runtime import Runtime
 
@@ -390,27 +390,43 @@ class Evacuator:
                  if i.instance_id in in_flight]
         if retry:
             self._request(task_id, retry)
-        changed = self.nova.servers_changed_since(self._polling_since)
+        evacuations = self.nova.evacuations_from(host, self._polling_since)
         for item in self._items(task_id, ("requested",)):
             if item.instance_id not in in_flight:
                 continue
-            # Absent from the changes since the task began: Nova has not touched it yet.
-            server = changed.get(item.instance_id)
-            outcome = "moving" if server is None else _outcome(server, host)
+            outcome, where = self._outcome(evacuations.get(item.instance_id), host)
             in_flight[item.instance_id] += 1
             if outcome == "done":
-                self._update_item(task_id, item.instance_id, state="done",
-                                  message=f"{server.status} on {server.host}")
+                self._update_item(task_id, item.instance_id, state="done", message=where)
             elif outcome in ("error", "gone") or (
                     in_flight[item.instance_id] > self.conf.host_tasks.retries_wait_for_vm_status):
                 again = (outcome == "error" and
                          item.attempts < self.conf.host_tasks.evacuation_retries)
-                reason = {"gone": "server was deleted", "error": "server went to ERROR"}.get(
-                    outcome, "timed out waiting for the server")
+                reason = {"gone": "server was deleted"}.get(
+                    outcome, where or "timed out waiting for the server")
                 self._update_item(task_id, item.instance_id,
                                   state="pending" if again else "failed", message=reason)
                 in_flight[item.instance_id] = 0
         return bool(in_flight)
+
+    def _outcome(self, evacuation: Evacuation | None, failed_host: str
+                 ) -> tuple[str, str | None]:
+        """("moving" | "done" | "error" | "gone", what to tell) for one requested instance.
+
+        Nova marks the evacuation's migration record ``done`` only once the instance is rebuilt
+        on its new host, so the record alone says when it is back; the server itself is read
+        only when its evacuation failed.
+        """
+        if evacuation is None or evacuation.status not in ("done", "failed", "error"):
+            return "moving", None
+        if evacuation.status == "done":
+            return "done", f"evacuated to {evacuation.dest_host}"
+        server = self.nova.server(evacuation.instance_id)
+        if server is None or server.status == "DELETED":
+            return "gone", None
+        if server.host != failed_host and server.status in SETTLED_STATUSES:
+            return "done", f"{server.status} on {server.host}"
+        return "error", f"evacuation {evacuation.status}; server {server.status}"
 
     def _finish(self, task_id: str) -> str:
         with self.runtime.transaction() as session:
@@ -475,17 +491,6 @@ class Evacuator:
             task = db_api.task(session, task_id)
             if task.owner == self.owner:
                 task.lease_until = datetime.now(UTC).replace(tzinfo=None) + self.lease
-
-
-def _outcome(server: Server | None, failed_host: str) -> str:
-    if server is None or server.status == "DELETED":
-        return "gone"
-    if server.task_state is None and server.status == "ERROR":
-        return "error"
-    if (server.task_state is None and server.host != failed_host
-            and server.status in SETTLED_STATUSES):
-        return "done"
-    return "moving"
 
 
 def _poll_until(read: Callable, done: Callable, attempts: int, interval: float,

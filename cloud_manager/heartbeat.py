@@ -58,7 +58,9 @@ class Heartbeats:
             return (now - seen).total_seconds() <= self.timeout
         if not service.forced_down:
             return service.up
+        # Forced down, Nova's API says "down" whatever the host does; a nova-compute that still
+        # reports keeps moving updated_at. After a dead verdict only a move past it counts.
         age = service.report_age(now)
-        moved = (service.updated_at is not None and dead_since is not None
-                 and service.updated_at > dead_since)
+        moved = dead_since is None or (service.updated_at is not None
+                                       and service.updated_at > dead_since)
         return moved and age is not None and age <= self.timeout

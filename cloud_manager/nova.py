@@ -21,7 +21,9 @@ MIGRATIONS_MICROVERSION = "2.59"
 
 
 class NovaError(Exception):
-    pass
+    def __init__(self, message: str, status_code: int | None = None) -> None:
+        super().__init__(message)
+        self.status_code = status_code
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,15 @@ class Server:
 
 
 @dataclass(frozen=True)
+class Evacuation:
+    """A migration record of type evacuation: ``status`` is done, failed, error or in progress."""
+
+    instance_id: str
+    status: str
+    dest_host: str | None
+
+
+@dataclass(frozen=True)
 class HostCapacity:
     host: str
     free_ram_mb: int
@@ -75,7 +86,7 @@ class Nova:
             raise NovaError(f"{method} {path}: {exc}") from exc
         if response.status_code >= 400:
             raise NovaError(f"{method} {path}: HTTP {response.status_code}: "
-                            f"{response.text[:300]}")
+                            f"{response.text[:300]}", response.status_code)
         return response.json() if response.content else None
 
     def compute_services(self) -> list[ComputeService]:
@@ -114,12 +125,31 @@ class Nova:
                           SERVERS_MICROVERSION)
         return [_server(s) for s in body["servers"]]
 
-    def servers_changed_since(self, since: datetime) -> dict[str, Server]:
-        """Every server changed at or after ``since``, in one call (cheap polling)."""
-        body = self._call("GET", "/servers/detail?all_tenants=1"
-                          f"&changes-since={since.replace(microsecond=0).isoformat()}",
-                          SERVERS_MICROVERSION)
-        return {s["id"]: _server(s) for s in body["servers"]}
+    def server(self, server_id: str) -> Server | None:
+        """One server, or None when Nova no longer has it."""
+        try:
+            body = self._call("GET", f"/servers/{server_id}", SERVERS_MICROVERSION)
+        except NovaError as exc:
+            if exc.status_code == 404:
+                return None
+            raise
+        return _server(body["server"])
+
+    def evacuations_from(self, host: str, since: datetime) -> dict[str, Evacuation]:
+        """The latest evacuation away from ``host`` of each instance, created since ``since``.
+
+        One cheap call for a whole host: the migration list costs Nova a database query,
+        where a server listing also makes nova-api ask Neutron for security groups.
+        """
+        path = (f"/os-migrations?source_compute={host}&migration_type=evacuation"
+                f"&changes-since={since.replace(microsecond=0).isoformat()}")
+        body = self._call("GET", path, MIGRATIONS_MICROVERSION)
+        latest: dict[str, Evacuation] = {}
+        for m in sorted(body["migrations"], key=lambda m: m["id"]):
+            latest[m["instance_uuid"]] = Evacuation(
+                instance_id=m["instance_uuid"], status=m["status"],
+                dest_host=m.get("dest_compute"))
+        return latest
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         body: dict[str, Any] = {"evacuate": {}}

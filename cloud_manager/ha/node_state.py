@@ -177,11 +177,12 @@ def observe(
 ) -> tuple[NodeRecord, Transition | None]:
     """Fold one loop's probes into the host's record.
 
-    Only detection (up/suspect -> down) and recovery (down..evacuated -> recovering) are driven by
+    Only detection (up/suspect -> down, and recovering -> down for a host that dies again
+    before it is back in service) and recovery (down..evacuated -> recovering) are driven by
     probes; every other move is an action's outcome and goes through `mark`. An unknown verdict
     breaks both streaks so that neither death nor recovery is concluded across a gap in evidence.
     """
-    if record.state in (NodeState.MAINTENANCE, NodeState.RECOVERING):
+    if record.state is NodeState.MAINTENANCE:
         return record, None
 
     liveness = assess(probes, policy, now)
@@ -203,6 +204,13 @@ def observe(
         if record.state is NodeState.UP:
             reason = f"failed check 1 of {policy.mutex}: {liveness.reason}"
             return _move(counted, NodeState.SUSPECT, reason, now)
+    elif record.state is NodeState.RECOVERING and not alive:
+        if failed_checks >= policy.mutex:
+            reason = (
+                f"died again while recovering: {failed_checks} consecutive failed checks "
+                f"(mutex={policy.mutex}): {liveness.reason}"
+            )
+            return _move(counted, NodeState.DOWN, reason, now)
     elif record.state is NodeState.SUSPECT and alive:
         reason = f"alive again after {record.failed_checks} failed check(s): {liveness.reason}"
         return _move(counted, NodeState.UP, reason, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from cloud_manager.nova import ComputeService, HostCapacity, NovaError, Server
+from cloud_manager.nova import ComputeService, Evacuation, HostCapacity, NovaError, Server
 
 
 def now() -> datetime:
@@ -26,7 +26,8 @@ class FakeNova:
         self.migrations: list[dict] = []
         self.evacuate_calls: list[tuple[str, str | None]] = []
         self.fail_evacuate: set[str] = set()
-        self.changed_at: dict[str, datetime] = {}
+        # Status of the migration record an evacuation creates: "done" = rebuilt at once.
+        self.evacuation_status = "done"
 
     # test controls
     def add_server(self, server_id: str, host: str, priority: int | None = None,
@@ -36,12 +37,13 @@ class FakeNova:
             id=server_id, name=server_id, status="ACTIVE", host=host, task_state=None,
             metadata=metadata, flavor_extra_specs={}, ram_mb=ram_mb, vcpus=1, disk_gb=1,
             az="nova")
-        self.changed_at[server_id] = now()
 
     def delete_server(self, server_id: str) -> None:
-        """Nova keeps a deleted server listed, as DELETED, in changes-since queries."""
+        """Deleted while being evacuated: the rebuild on the new host fails, as in Nova."""
         self.servers[server_id] = replace(self.servers[server_id], status="DELETED", host=None)
-        self.changed_at[server_id] = now()
+        for migration in self.migrations:
+            if migration["instance_uuid"] == server_id and migration["status"] != "done":
+                migration["status"] = "failed"
 
     def kill(self, host: str, seconds_ago: int = 3600) -> None:
         self.services[host] = replace(self.services[host], up=False,
@@ -70,8 +72,13 @@ class FakeNova:
     def servers_on_host(self, host: str) -> list[Server]:
         return [s for s in self.servers.values() if s.host == host and s.status != "DELETED"]
 
-    def servers_changed_since(self, since: datetime) -> dict[str, Server]:
-        return {i: s for i, s in self.servers.items() if self.changed_at[i] >= since}
+    def server(self, server_id: str) -> Server | None:
+        server = self.servers.get(server_id)
+        return None if server is None or server.status == "DELETED" else server
+
+    def evacuations_from(self, host: str, since: datetime) -> dict[str, Evacuation]:
+        return {m["instance_uuid"]: Evacuation(m["instance_uuid"], m["status"], m["dest_compute"])
+                for m in self.migrations if m["source_compute"] == host}
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         self.evacuate_calls.append((server_id, target_host))
@@ -81,9 +88,8 @@ class FakeNova:
         if not self.services[source].forced_down:
             raise NovaError("POST evacuate: HTTP 409: compute service is still in use")
         self.servers[server_id] = replace(self.servers[server_id], host=target_host)
-        self.changed_at[server_id] = now()
         self.migrations.append({"instance_uuid": server_id, "source_compute": source,
-                                "dest_compute": target_host, "status": "done",
+                                "dest_compute": target_host, "status": self.evacuation_status,
                                 "created_at": now().isoformat()})
 
     def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:

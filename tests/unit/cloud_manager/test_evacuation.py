@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from aos import conf as aos_conf
@@ -291,8 +293,10 @@ def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime
 
     def evacuate(server_id, target):
         if server_id == "deleted":  # the owner deletes it while Nova rebuilds it
-            nova.evacuate_calls.append((server_id, target))
+            nova.evacuation_status = "pre-migrating"
+            real_evacuate(server_id, target)
             nova.delete_server(server_id)
+            nova.evacuation_status = "done"
         else:
             real_evacuate(server_id, target)
 
@@ -332,3 +336,77 @@ def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
     assert [s for s, _ in nova.evacuate_calls][0] == "first"
     assert len(in_flight_at_call) == 6 and max(in_flight_at_call) <= 2
     assert all(s.host != "c1" for s in nova.servers.values())
+
+
+def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
+    runtime = make_runtime(host_tasks={"evacuation_retries": 2})
+    nova = runtime.nova
+    nova.add_server("ok", "c1", 5)
+    nova.add_server("bad", "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    real_evacuate = nova.evacuate
+
+    def evacuate(server_id, target):
+        real_evacuate(server_id, target)
+        if server_id == "bad":  # accepted by the API, then the rebuild fails on the target
+            nova.migrations[-1]["status"] = "failed"
+            nova.servers["bad"] = replace(nova.servers["bad"], status="ERROR", host="c1")
+
+    nova.evacuate = evacuate
+    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
+    with runtime.transaction() as session:
+        items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
+    assert (items["bad"].state, items["bad"].message) == (
+        "failed", "evacuation failed; server ERROR")
+    assert (items["ok"].state, items["ok"].message) == (
+        "done", f"evacuated to {nova.servers['ok'].host}")
+
+
+def test_evacuation_that_never_finishes_times_out(make_runtime):
+    runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 3})
+    nova = runtime.nova
+    nova.add_server("stuck", "c1", 5)
+    nova.evacuation_status = "pre-migrating"
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1").run(task["id"]) == "failed"
+    assert len(nova.evacuate_calls) == 1
+    with runtime.transaction() as session:
+        item = db_api.task(session, task["id"]).items[0]
+    assert (item.state, item.message) == ("failed", "timed out waiting for the server")
+
+
+def test_host_that_dies_again_while_recovering_is_handled_again(make_runtime):
+    runtime = make_runtime(extra_availability_check={"enabled": "true", "delay": 0,
+                                                     "attempts": 2})
+    nova = runtime.nova
+    from cloud_manager.agent_report import AgentReport, write_report
+
+    storage = runtime.conf.extra_availability_check.storage_path
+    write_report(storage, AgentReport("c1", 1.0, {}))
+    nova.add_server("vm1", "c1", 5)
+    tracker, dispatched = _tracker(runtime)
+    tracker.check()
+    nova.kill("c1")
+    tracker.check()
+    tracker.check()
+    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    nova.revive("c1")  # back, but Nova has not cleaned up the evacuated instance yet
+    tracker.check()
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "recovering"
+
+    nova.kill("c1", seconds_ago=60)
+    tracker.check()
+    tracker.check()
+    with runtime.transaction() as session:
+        node = db_api.node(session, "c1")
+        assert node.state == "down"
+        assert node.state_reason.startswith("died again while recovering")
+    assert len(dispatched) == 2
+    assert Evacuator(runtime, "w1").run(dispatched[1]) == "done"
+    assert nova.evacuate_calls == [("vm1", nova.servers["vm1"].host)]

@@ -49,5 +49,17 @@ def test_without_novas_database_a_forced_down_host_reports_when_updated_at_moves
     after = _service(up=False, forced_down=True, updated_at=NOW - timedelta(seconds=1))
     assert not hb.is_reporting(before, None, fenced_at, NOW)
     assert hb.is_reporting(after, None, fenced_at, NOW)
-    assert not hb.is_reporting(after, None, None, NOW)
     assert hb.is_reporting(_service(up=True), None, None, NOW)
+
+
+def test_without_novas_database_a_host_forced_down_by_someone_else_counts_by_its_reports():
+    """No verdict of ours to compare with: a fresh updated_at is a report, a stale one is not.
+
+    A host that an operator forced down while it still runs must not be fenced; one that
+    recovers and dies again (CloudManager's force_down still set) must be seen dead.
+    """
+    hb = _heartbeats(timeout=10)
+    reporting = _service(up=False, forced_down=True, updated_at=NOW - timedelta(seconds=1))
+    silent = _service(up=False, forced_down=True, updated_at=NOW - timedelta(seconds=11))
+    assert hb.is_reporting(reporting, None, None, NOW)
+    assert not hb.is_reporting(silent, None, None, NOW)

@@ -170,9 +170,19 @@ class TestRecovery:
         record, [transition] = run(record, [ALIVE], policy)
         assert transition.to_state is NodeState.RECOVERING
 
-    def test_recovering_host_waits_for_mark(self):
+    def test_recovering_host_alive_waits_for_mark(self):
         record = NodeRecord("compute1", state=NodeState.RECOVERING)
-        assert run(record, [ALIVE, DEAD, DEAD, DEAD]) == (record, [])
+        record, transitions = run(record, [ALIVE, DEAD, DEAD, ALIVE, ALIVE])
+        assert record.state is NodeState.RECOVERING and transitions == []
+
+    def test_recovering_host_that_dies_again_goes_down_after_mutex_checks(self):
+        record = NodeRecord("compute1", state=NodeState.RECOVERING)
+        record, transitions = run(record, [DEAD, DEAD])
+        assert record.state is NodeState.RECOVERING and transitions == []
+        record, [transition] = run(record, [DEAD])
+        assert (transition.from_state, transition.to_state) == (
+            NodeState.RECOVERING, NodeState.DOWN)
+        assert transition.reason.startswith("died again while recovering: 3 consecutive")
 
     def test_mark_up_after_recovery(self):
         record, transition = mark(
