@@ -22,12 +22,13 @@ demo: venv
 ## Everything: lint, unit tests, then functional tests on the sandbox.
 test: venv
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
 	tools/install-test-packages
+	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
 	$(SANDBOX) up --computes 4
 	$(BIN)/python -m pytest -p no:cacheprovider -m functional tests/functional
 
 unit: venv
+	tools/install-test-packages
 	$(BIN)/python -m pytest tests/unit
 
 functional: venv

@@ -21,15 +21,25 @@ LOG = logging.getLogger(__name__)
 InstanceSource = Callable[[], dict[str, str]]
 
 
-def libvirt_instances() -> dict[str, str]:
-    """Domain UUID (= Nova instance UUID) → running/stopped, from ``virsh``."""
+def libvirt_instances(uri: str) -> InstanceSource:
+    """Domain UUID (= Nova instance UUID) → running/stopped, from ``virsh -c uri``.
+
+    Only a running domain counts as running: a paused or shut-off one still belongs to the node
+    but proves nothing about it being alive.
+    """
     def uuids(*flags: str) -> set[str]:
-        out = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--uuid", *flags],
-                             capture_output=True, text=True, check=True, timeout=30).stdout
+        try:
+            out = subprocess.run(["virsh", "-c", uri, "list", "--uuid", *flags],
+                                 capture_output=True, text=True, check=True, timeout=30).stdout
+        except subprocess.CalledProcessError as exc:
+            raise RuntimeError(f"virsh -c {uri} list failed: {exc.stderr.strip()}") from exc
         return {line.strip() for line in out.splitlines() if line.strip()}
 
-    running = uuids("--state-running")
-    return {uuid: RUNNING if uuid in running else "stopped" for uuid in uuids("--all")}
+    def read() -> dict[str, str]:
+        running = uuids("--state-running")
+        return {uuid: RUNNING if uuid in running else "stopped" for uuid in uuids("--all")}
+
+    return read
 
 
 def nova_instances(conf: cfg.ConfigOpts, host: str) -> InstanceSource:
@@ -49,7 +59,7 @@ def nova_instances(conf: cfg.ConfigOpts, host: str) -> InstanceSource:
 def run(conf: cfg.ConfigOpts, stop: Callable[[], bool] = lambda: False) -> None:
     host = conf.agent.host
     storage_path = conf.extra_availability_check.storage_path
-    source = (libvirt_instances if conf.agent.instance_source == "libvirt"
+    source = (libvirt_instances(conf.agent.libvirt_uri) if conf.agent.instance_source == "libvirt"
               else nova_instances(conf, host))
     LOG.info("node agent for %s writing to %s every %ss", host, storage_path,
              conf.agent.heartbeat_interval)

@@ -38,6 +38,8 @@ agent_opts = [
                         ("nova", "Ask Nova's API (for hypervisors without libvirt, and the "
                                  "development sandbox).")],
                help="Where the node agent learns which instances run on its node."),
+    cfg.StrOpt("libvirt_uri", default="qemu:///system",
+               help="libvirt connection the node agent lists domains through (virsh -c)."),
 ]
 
 balancing_opts = [

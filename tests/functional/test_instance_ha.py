@@ -80,14 +80,16 @@ def _restore_host(sandbox, host: str) -> None:
     if service.is_forced_down or service.status == "disabled":
         wait_for(f"{host} to report", lambda: _reporting(sandbox, host), 60)
         _unforce(conn, service)
+        # Enabled only once Nova sees it up: otherwise nova-api skips telling the compute to
+        # drop its COMPUTE_STATUS_DISABLED trait, and only a periodic task (60 s) would.
+        sandbox.wait_compute_state(host, "up", 60)
         conn.compute.enable_service(service)
     sandbox.wait_compute_state(host, "up", 60)
     wait_for(f"{host} to be schedulable", lambda: _schedulable(conn, host), 60, 1)
 
 
 def _schedulable(conn, host: str) -> bool:
-    """No COMPUTE_STATUS_DISABLED trait left on the host's resource provider (Nova resyncs it
-    in a periodic task after a host restarted while disabled)."""
+    """No COMPUTE_STATUS_DISABLED trait left on the host's resource provider."""
     providers = conn.placement.get(f"/resource_providers?name={host}").json()
     uuid = providers["resource_providers"][0]["uuid"]
     traits = conn.placement.get(f"/resource_providers/{uuid}/traits",

@@ -181,9 +181,6 @@ def nova(s: Settings) -> Path:
                 "report_interval": 2,
                 "service_down_time": 20,
                 "heal_instance_info_cache_interval": -1,
-                # Resyncs the COMPUTE_STATUS_DISABLED trait soon after a re-enabled host
-                # restarts (the trait is set at start-up while the service is still disabled).
-                "update_resources_interval": 5,
                 "graceful_shutdown_timeout": 5,
                 "instance_usage_audit": False,
                 "osapi_compute_listen": HOST,
@@ -208,7 +205,7 @@ def nova(s: Settings) -> Path:
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "messagingv2"},
             # Versioned only, and no instance.update on every state change (Nova's default):
-            # nova-conductor builds those in Instance.save, a third of its work in an evacuation.
+            # nova-conductor builds those inside Instance.save.
             "notifications": {"notification_format": "versioned"},
         },
     )
