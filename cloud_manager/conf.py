@@ -93,7 +93,9 @@ host_tasks_opts = [
                help="Recovery priority of instances that set none (0 = never evacuate, "
                "10 = first)."),
     cfg.IntOpt("retries_wait_for_node_state", default=240, min=1,
-               help="Polls of a hypervisor's state before giving up."),
+               help="Checks of a hypervisor's power state, 0.25 s apart, after powering it "
+               "off to fence it; still on after that, the fencing fails and nothing is "
+               "evacuated."),
     cfg.IntOpt("retries_wait_for_vm_status", default=60, min=1,
                help="Polls of an instance's status before giving up."),
     cfg.StrOpt("evacuation_strategy", default="auto", choices=STRATEGIES,

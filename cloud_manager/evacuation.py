@@ -44,6 +44,8 @@ MANUAL = "manual-evacuation"
 SHUTDOWN = "planned-shutdown"
 KINDS = (AUTOMATIC, MANUAL, SHUTDOWN)
 SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
+# BMCs answer in milliseconds; a host switched off is usually reported off at the next read.
+POWER_CHECK_INTERVAL = 0.25
 
 
 class TaskAborted(Exception):
@@ -170,10 +172,15 @@ class Evacuator:
         self._update_task(task_id, state="evacuating", message=f"fenced: {how}")
 
     def _power_off(self, host: str, driver: PowerDriver) -> None:
+        """Power off and verify: a host is fenced only once its device reports it off."""
         driver.power_off()
-        state = _poll_until(driver.power_state, lambda s: s == "off", 40, 0.25, self.sleep)
+        checks = self.conf.host_tasks.retries_wait_for_node_state
+        state = _poll_until(driver.power_state, lambda s: s == "off", checks,
+                            POWER_CHECK_INTERVAL, self.sleep)
         if state != "off":
-            raise PowerError(f"{host} still reports power {state} 10 s after power-off")
+            raise PowerError(f"{host} still reports power {state} after {checks} checks "
+                             f"{POWER_CHECK_INTERVAL}s apart ([host_tasks] "
+                             "retries_wait_for_node_state)")
 
     def _shut_down(self, task_id: str, host: str, driver: PowerDriver, device: str) -> str:
         """Planned shutdown: let the OS stop cleanly, checking its power state every
@@ -260,12 +267,14 @@ class Evacuator:
             if service.host == host or capacity is None or (node and node.maintenance):
                 continue
             reserve = bool(node and node.reserve)
-            reporting = self.heartbeats.is_reporting(service, last_seen, None, now)
+            # Nova must call it up too, or its scheduler would refuse it.
+            reporting = (service.up and
+                         self.heartbeats.is_reporting(service, last_seen, None, now))
             targets.append(TargetHost(
                 name=service.host, free_ram_mb=capacity.free_ram_mb,
                 free_vcpus=capacity.free_vcpus, free_disk_gb=capacity.free_disk_gb,
                 reserve=reserve, enabled=service.enabled,
-                up=(reporting and not service.forced_down) or (reserve and service.host in devices),
+                up=reporting or (reserve and service.host in devices),
                 az=zones.get(service.host)))
         plan = plan_evacuation(instances, targets, strategy, {host})
         items = [TaskItem(instance_id=p.instance.id, instance_name=p.instance.name,
@@ -304,7 +313,9 @@ class Evacuator:
         if driver is not None and driver.power_state() == "off":
             driver.power_on()
         deadline = self.clock() + 60 * self.conf.node_tracker.timeout_reserv_node_up
-        while not self._service_reporting(host):
+        # Up in Nova's eyes before it is enabled, or Nova keeps its COMPUTE_STATUS_DISABLED
+        # trait and the scheduler would refuse it.
+        while not (self.nova.service(host).up and self._service_reporting(host)):
             if self.clock() > deadline:
                 raise NovaError(f"reserve node {host} did not come up in "
                                 f"{self.conf.node_tracker.timeout_reserv_node_up} minutes")

@@ -5,8 +5,9 @@ forcing it down or disabling it included — so it is no heartbeat. The real one
 ``last_seen_up``, is only in Nova's database: with ``[nova_database] url`` set, CloudManager
 reads it there and detects a silent nova-compute after ``[node_tracker] service_timeout``.
 Without it, CloudManager falls back to the API's up/down state (Nova's ``service_down_time``),
-and notices a forced-down host reporting again when its ``updated_at`` moves after the last
-change CloudManager made (the node's ``state_since``).
+and notices a host reporting again while Nova still calls it down (forced down, or started but
+not heartbeating yet) when its ``updated_at`` moves after the last change CloudManager made (the
+node's ``state_since``).
 """
 
 from __future__ import annotations
@@ -56,10 +57,11 @@ class Heartbeats:
             if dead_since is not None and seen <= dead_since:
                 return False
             return (now - seen).total_seconds() <= self.timeout
-        if not service.forced_down:
-            return service.up
-        # Forced down, Nova's API says "down" whatever the host does; a nova-compute that still
-        # reports keeps moving updated_at. After a dead verdict only a move past it counts.
+        if service.up and not service.forced_down:
+            return True
+        # Forced down, Nova's API says "down" whatever the host does, and a nova-compute that
+        # has just started is "down" until its first heartbeat; either way, a nova-compute that
+        # runs keeps moving updated_at. After a dead verdict only a move past it counts.
         age = service.report_age(now)
         moved = dead_since is None or (service.updated_at is not None
                                        and service.updated_at > dead_since)

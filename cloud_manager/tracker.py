@@ -182,6 +182,12 @@ class NodeTracker:
                     reserve = row.reserve
                 if service.forced_down:
                     self.runtime.nova.set_forced_down(host, False)
+                if not self.runtime.nova.service(host).up:
+                    # Enabled now, Nova would skip telling the compute to drop its
+                    # COMPUTE_STATUS_DISABLED trait, and the scheduler would ignore the host.
+                    LOG.info("node %s: waiting for Nova to see its nova-compute up before "
+                             "enabling it", host)
+                    continue
                 if reserve:
                     self.runtime.nova.set_enabled(host, False, "aos: reserve node")
                 else:

@@ -49,15 +49,17 @@ class FakeNova:
         self.services[host] = replace(self.services[host], up=False,
                                       updated_at=now() - timedelta(seconds=seconds_ago))
 
-    def revive(self, host: str) -> None:
-        self.services[host] = replace(self.services[host], up=True, updated_at=now())
+    def revive(self, host: str, heartbeating: bool = True) -> None:
+        """The host's nova-compute runs again; until ``heartbeating`` Nova's API says down."""
+        self.services[host] = replace(self.services[host], up=heartbeating, updated_at=now())
 
     # adapter interface
     def compute_services(self) -> list[ComputeService]:
         return [replace(s, up=s.up and not s.forced_down) for s in self.services.values()]
 
     def service(self, host: str) -> ComputeService:
-        return self.services[host]
+        service = self.services[host]
+        return replace(service, up=service.up and not service.forced_down)
 
     def set_forced_down(self, host: str, forced_down: bool) -> None:
         # Like Nova, any change of the service row moves its updated_at.

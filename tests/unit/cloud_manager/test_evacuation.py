@@ -43,6 +43,34 @@ def _tracker(runtime) -> tuple[NodeTracker, list[str]]:
     return NodeTracker(runtime, dispatched.append), dispatched
 
 
+def _manual_task(runtime, *server_ids: str) -> dict:
+    """An operator's evacuation of c1, where ``server_ids`` run with priority 5."""
+    for server_id in server_ids:
+        runtime.nova.add_server(server_id, "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    return request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+
+
+def _c1_dies_and_is_evacuated(runtime) -> tuple[NodeTracker, list[str]]:
+    """c1 (running vm1) dies, its death proven by the storage check, and is evacuated."""
+    from cloud_manager.agent_report import AgentReport, write_report
+
+    write_report(runtime.conf.extra_availability_check.storage_path,
+                 AgentReport("c1", 1.0, {}))
+    runtime.nova.add_server("vm1", "c1", 5)
+    tracker, dispatched = _tracker(runtime)
+    tracker.check()
+    runtime.nova.kill("c1")
+    tracker.check()
+    tracker.check()
+    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    return tracker, dispatched
+
+
+STORAGE_CHECK = {"enabled": "true", "delay": 0, "attempts": 2}
+
+
 def test_dead_host_without_power_device_is_not_evacuated_automatically(make_runtime):
     runtime = make_runtime()
     nova = runtime.nova
@@ -153,13 +181,8 @@ def test_resumed_task_never_evacuates_twice(make_runtime):
 def test_failed_requests_are_retried_then_reported(make_runtime):
     runtime = make_runtime(host_tasks={"evacuation_retries": 2})
     nova = runtime.nova
-    nova.add_server("ok", "c1", 5)
-    nova.add_server("bad", "c1", 5)
+    task = _manual_task(runtime, "ok", "bad")
     nova.fail_evacuate.add("bad")
-    with runtime.transaction() as session:
-        db_api.ensure_nodes(session, HOSTS)
-
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
     assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
     assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
     with runtime.transaction() as session:
@@ -284,11 +307,7 @@ def test_planned_shutdown_needs_a_power_device_and_no_maintenance(make_runtime):
 def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime):
     runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 1000})
     nova = runtime.nova
-    nova.add_server("kept", "c1", 5)
-    nova.add_server("deleted", "c1", 5)
-    with runtime.transaction() as session:
-        db_api.ensure_nodes(session, HOSTS)
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    task = _manual_task(runtime, "kept", "deleted")
     real_evacuate = nova.evacuate
 
     def evacuate(server_id, target):
@@ -341,11 +360,7 @@ def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
 def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
     runtime = make_runtime(host_tasks={"evacuation_retries": 2})
     nova = runtime.nova
-    nova.add_server("ok", "c1", 5)
-    nova.add_server("bad", "c1", 5)
-    with runtime.transaction() as session:
-        db_api.ensure_nodes(session, HOSTS)
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    task = _manual_task(runtime, "ok", "bad")
     real_evacuate = nova.evacuate
 
     def evacuate(server_id, target):
@@ -368,11 +383,8 @@ def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
 def test_evacuation_that_never_finishes_times_out(make_runtime):
     runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 3})
     nova = runtime.nova
-    nova.add_server("stuck", "c1", 5)
     nova.evacuation_status = "pre-migrating"
-    with runtime.transaction() as session:
-        db_api.ensure_nodes(session, HOSTS)
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    task = _manual_task(runtime, "stuck")
     assert Evacuator(runtime, "w1").run(task["id"]) == "failed"
     assert len(nova.evacuate_calls) == 1
     with runtime.transaction() as session:
@@ -381,20 +393,9 @@ def test_evacuation_that_never_finishes_times_out(make_runtime):
 
 
 def test_host_that_dies_again_while_recovering_is_handled_again(make_runtime):
-    runtime = make_runtime(extra_availability_check={"enabled": "true", "delay": 0,
-                                                     "attempts": 2})
+    runtime = make_runtime(extra_availability_check=STORAGE_CHECK)
     nova = runtime.nova
-    from cloud_manager.agent_report import AgentReport, write_report
-
-    storage = runtime.conf.extra_availability_check.storage_path
-    write_report(storage, AgentReport("c1", 1.0, {}))
-    nova.add_server("vm1", "c1", 5)
-    tracker, dispatched = _tracker(runtime)
-    tracker.check()
-    nova.kill("c1")
-    tracker.check()
-    tracker.check()
-    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    tracker, dispatched = _c1_dies_and_is_evacuated(runtime)
     nova.revive("c1")  # back, but Nova has not cleaned up the evacuated instance yet
     tracker.check()
     with runtime.transaction() as session:
@@ -410,3 +411,43 @@ def test_host_that_dies_again_while_recovering_is_handled_again(make_runtime):
     assert len(dispatched) == 2
     assert Evacuator(runtime, "w1").run(dispatched[1]) == "done"
     assert nova.evacuate_calls == [("vm1", nova.servers["vm1"].host)]
+
+
+def test_host_still_on_after_power_off_is_not_evacuated(make_runtime):
+    runtime = make_runtime(host_tasks={"retries_wait_for_node_state": 6})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+    power.power_off = lambda: power.calls.append("off")  # the BMC accepts it, nothing happens
+    runtime.nova.kill("c1")
+    sleeps: list[float] = []
+
+    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "failed"
+    assert power.calls == ["off"] and sleeps == [0.25] * 6
+    assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
+    with runtime.transaction() as session:
+        message = db_api.task(session, task["id"]).message
+    assert "c1 still reports power on after 6 checks 0.25s apart" in message, message
+
+
+def test_recovered_host_is_enabled_only_once_nova_sees_it_up(make_runtime):
+    """Enabled earlier, Nova would keep the host's COMPUTE_STATUS_DISABLED trait."""
+    runtime = make_runtime(extra_availability_check=STORAGE_CHECK)
+    nova = runtime.nova
+    tracker, _ = _c1_dies_and_is_evacuated(runtime)
+    for migration in nova.migrations:
+        migration["status"] = "completed"
+
+    nova.revive("c1", heartbeating=False)  # started, first heartbeat not sent yet
+    for _ in range(4):
+        tracker.check()
+        nova.revive("c1", heartbeating=False)  # its updated_at keeps moving
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "recovering"
+    assert not nova.services["c1"].forced_down and not nova.services["c1"].enabled
+
+    nova.revive("c1")
+    tracker.check()
+    with runtime.transaction() as session:
+        assert db_api.node(session, "c1").state == "up"
+    assert nova.services["c1"].enabled
