@@ -44,6 +44,7 @@ MANUAL = "manual-evacuation"
 SHUTDOWN = "planned-shutdown"
 KINDS = (AUTOMATIC, MANUAL, SHUTDOWN)
 SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
+CLOCK_SKEW_MARGIN = timedelta(minutes=10)
 # BMCs answer in milliseconds; a host switched off is usually reported off at the next read.
 POWER_CHECK_INTERVAL = 0.25
 
@@ -331,7 +332,10 @@ class Evacuator:
     # --- evacuation ------------------------------------------------------------------------
 
     def _evacuate(self, task_id: str, host: str, created_at: datetime) -> None:
-        self._polling_since = created_at
+        # Nova stamps its records with its own clock: allow for a controller's clock being ahead.
+        # Older records cannot be mistaken for ours: only the latest per instance counts, and
+        # an instance is polled only after Nova accepted our request (which creates a record).
+        self._polling_since = created_at - CLOCK_SKEW_MARGIN
         self._move_node(host, NodeState.EVACUATING, f"evacuation task {task_id} running",
                         only_from=(NodeState.FENCED,))
         pending = self._items(task_id, ("pending", "requested"))

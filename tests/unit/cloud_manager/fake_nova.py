@@ -28,6 +28,8 @@ class FakeNova:
         self.fail_evacuate: set[str] = set()
         # Status of the migration record an evacuation creates: "done" = rebuilt at once.
         self.evacuation_status = "done"
+        # How far Nova's clock (its records' timestamps) is off CloudManager's.
+        self.clock_skew = timedelta(0)
 
     # test controls
     def add_server(self, server_id: str, host: str, priority: int | None = None,
@@ -80,7 +82,8 @@ class FakeNova:
 
     def evacuations_from(self, host: str, since: datetime) -> dict[str, Evacuation]:
         return {m["instance_uuid"]: Evacuation(m["instance_uuid"], m["status"], m["dest_compute"])
-                for m in self.migrations if m["source_compute"] == host}
+                for m in self.migrations if m["source_compute"] == host
+                and datetime.fromisoformat(m["created_at"]) >= since}
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         self.evacuate_calls.append((server_id, target_host))
@@ -92,7 +95,7 @@ class FakeNova:
         self.servers[server_id] = replace(self.servers[server_id], host=target_host)
         self.migrations.append({"instance_uuid": server_id, "source_compute": source,
                                 "dest_compute": target_host, "status": self.evacuation_status,
-                                "created_at": now().isoformat()})
+                                "created_at": (now() + self.clock_skew).isoformat()})
 
     def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:
         return [m for m in self.migrations if m["instance_uuid"] == server_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
@@ -451,3 +452,10 @@ def test_recovered_host_is_enabled_only_once_nova_sees_it_up(make_runtime):
     with runtime.transaction() as session:
         assert db_api.node(session, "c1").state == "up"
     assert nova.services["c1"].enabled
+
+
+def test_novas_clock_behind_the_controllers_does_not_hide_finished_evacuations(make_runtime):
+    runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 5})
+    runtime.nova.clock_skew = timedelta(minutes=-2)
+    task = _manual_task(runtime, "vm1", "vm2")
+    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
