@@ -291,10 +291,12 @@ class Evacuator:
         summary = (f"{sum(len(g.placements) for g in plan.groups)} to evacuate in "
                    f"{len(plan.groups)} priority group(s), {len(plan.unplaced)} do not fit, "
                    f"{len(plan.skipped)} skipped")
+        mark = self.nova.newest_evacuation_id(host)
         with self.runtime.transaction() as session:
             task = db_api.task(session, task_id)
             db_api.add_items(session, task, items)
             task.message = summary
+            task.nova_migration_mark = mark
             for warning in warnings:
                 db_api.add_event(session, host, "warning", warning)
             if plan.unplaced:
@@ -332,14 +334,15 @@ class Evacuator:
     # --- evacuation ------------------------------------------------------------------------
 
     def _evacuate(self, task_id: str, host: str, created_at: datetime) -> None:
-        # Nova stamps its records with its own clock: allow for a controller's clock being ahead.
-        # Older records cannot be mistaken for ours: only the latest per instance counts, and
-        # an instance is polled only after Nova accepted our request (which creates a record).
+        # Nova stamps its records with its own clock: changes-since only keeps listings short,
+        # with room for a controller's clock being ahead; the task's mark tells which are ours.
         self._polling_since = created_at - CLOCK_SKEW_MARGIN
+        with self.runtime.transaction() as session:
+            self._mark = db_api.task(session, task_id).nova_migration_mark or 0
         self._move_node(host, NodeState.EVACUATING, f"evacuation task {task_id} running",
                         only_from=(NodeState.FENCED,))
         pending = self._items(task_id, ("pending", "requested"))
-        self._reconcile_requested(pending, created_at)
+        self._reconcile_requested(host, pending)
         timeout = self.conf.host_tasks.prioritized_evacuation_timeout
         in_flight: dict[str, int] = {}
         for priority, group in groupby(pending, key=lambda i: i.priority):
@@ -369,16 +372,23 @@ class Evacuator:
             self._request(task_id, batch)
             in_flight.update(dict.fromkeys(batch, 0))
 
-    def _reconcile_requested(self, items: list[TaskItem], since: datetime) -> None:
+    def _reconcile_requested(self, host: str, items: list[TaskItem]) -> None:
         """After a restart: a ``requested`` item whose request never reached Nova is pending."""
+        if not any(item.state == "requested" for item in items):
+            return
+        ours = self._evacuations_of_this_task(host)
         for item in items:
-            if item.state != "requested":
-                continue
-            if self.nova.evacuations_since(item.instance_id, since):
+            if item.state != "requested" or item.instance_id in ours:
                 continue
             LOG.info("instance %s: evacuation was never sent; sending it now", item.instance_id)
             self._update_item(item.task_id, item.instance_id, state="pending")
             item.state = "pending"
+
+    def _evacuations_of_this_task(self, host: str) -> dict[str, Evacuation]:
+        """Latest evacuation record per instance, among those Nova created for this task."""
+        return {instance_id: evacuation for instance_id, evacuation
+                in self.nova.evacuations_from(host, self._polling_since).items()
+                if evacuation.id > self._mark}
 
     def _request(self, task_id: str, instance_ids: list[str]) -> None:
         to_send = [i for i in self._items(task_id, ("pending",)) if i.instance_id in instance_ids]
@@ -405,7 +415,7 @@ class Evacuator:
                  if i.instance_id in in_flight]
         if retry:
             self._request(task_id, retry)
-        evacuations = self.nova.evacuations_from(host, self._polling_since)
+        evacuations = self._evacuations_of_this_task(host)
         for item in self._items(task_id, ("requested",)):
             if item.instance_id not in in_flight:
                 continue

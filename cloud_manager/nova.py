@@ -60,6 +60,7 @@ class Server:
 class Evacuation:
     """A migration record of type evacuation: ``status`` is done, failed, error or in progress."""
 
+    id: int
     instance_id: str
     status: str
     dest_host: str | None
@@ -147,23 +148,21 @@ class Nova:
         latest: dict[str, Evacuation] = {}
         for m in sorted(body["migrations"], key=lambda m: m["id"]):
             latest[m["instance_uuid"]] = Evacuation(
-                instance_id=m["instance_uuid"], status=m["status"],
+                id=m["id"], instance_id=m["instance_uuid"], status=m["status"],
                 dest_host=m.get("dest_compute"))
         return latest
+
+    def newest_evacuation_id(self, host: str) -> int:
+        """Id of the newest evacuation record away from ``host`` (0: none); ids only grow."""
+        body = self._call("GET", f"/os-migrations?source_compute={host}"
+                          "&migration_type=evacuation&limit=1", MIGRATIONS_MICROVERSION)
+        return max((m["id"] for m in body["migrations"]), default=0)
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         body: dict[str, Any] = {"evacuate": {}}
         if target_host:
             body["evacuate"]["host"] = target_host
         self._call("POST", f"/servers/{server_id}/action", EVACUATE_MICROVERSION, json=body)
-
-    def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:
-        """Evacuation migration records of a server created at or after ``since``."""
-        path = (f"/os-migrations?instance_uuid={server_id}&migration_type=evacuation"
-                f"&changes-since={since.isoformat()}")
-        body = self._call("GET", path, MIGRATIONS_MICROVERSION)
-        return [m for m in body["migrations"]
-                if datetime.fromisoformat(m["created_at"]) >= since.replace(microsecond=0)]
 
     def unfinished_evacuations_from(self, host: str) -> list[dict]:
         """Evacuations away from ``host`` that its nova-compute has not cleaned up yet."""

@@ -81,6 +81,9 @@ class Task(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     finished_at: Mapped[datetime | None]
+    # Id of the node's newest evacuation record in Nova before the task's first request: newer
+    # records are this task's, whatever the clocks say.
+    nova_migration_mark: Mapped[int | None]
     items: Mapped[list[TaskItem]] = relationship(
         back_populates="task", order_by="(TaskItem.priority.desc(), TaskItem.id)",
         cascade="all, delete-orphan",

@@ -81,9 +81,13 @@ class FakeNova:
         return None if server is None or server.status == "DELETED" else server
 
     def evacuations_from(self, host: str, since: datetime) -> dict[str, Evacuation]:
-        return {m["instance_uuid"]: Evacuation(m["instance_uuid"], m["status"], m["dest_compute"])
+        return {m["instance_uuid"]: Evacuation(m["id"], m["instance_uuid"], m["status"],
+                                               m["dest_compute"])
                 for m in self.migrations if m["source_compute"] == host
                 and datetime.fromisoformat(m["created_at"]) >= since}
+
+    def newest_evacuation_id(self, host: str) -> int:
+        return max((m["id"] for m in self.migrations if m["source_compute"] == host), default=0)
 
     def evacuate(self, server_id: str, target_host: str | None) -> None:
         self.evacuate_calls.append((server_id, target_host))
@@ -93,12 +97,10 @@ class FakeNova:
         if not self.services[source].forced_down:
             raise NovaError("POST evacuate: HTTP 409: compute service is still in use")
         self.servers[server_id] = replace(self.servers[server_id], host=target_host)
-        self.migrations.append({"instance_uuid": server_id, "source_compute": source,
+        self.migrations.append({"id": len(self.migrations) + 1,
+                                "instance_uuid": server_id, "source_compute": source,
                                 "dest_compute": target_host, "status": self.evacuation_status,
                                 "created_at": (now() + self.clock_skew).isoformat()})
-
-    def evacuations_since(self, server_id: str, since: datetime) -> list[dict]:
-        return [m for m in self.migrations if m["instance_uuid"] == server_id]
 
     def unfinished_evacuations_from(self, host: str) -> list[dict]:
         return [m for m in self.migrations if m["source_compute"] == host

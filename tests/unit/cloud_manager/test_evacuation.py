@@ -15,6 +15,7 @@ from cloud_manager.db import api as db_api
 from cloud_manager.evacuation import MANUAL, SHUTDOWN, Evacuator, request_evacuation
 from cloud_manager.tracker import NodeTracker
 from tests.unit.cloud_manager.fake_nova import FakeNova
+from tests.unit.cloud_manager.fake_nova import now as fake_now
 
 HOSTS = ["c1", "c2", "c3", "c4"]
 
@@ -67,6 +68,22 @@ def _c1_dies_and_is_evacuated(runtime) -> tuple[NodeTracker, list[str]]:
     tracker.check()
     assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
     return tracker, dispatched
+
+
+def _worker_dies_mid_request(runtime, task_id: str, requested: list[str],
+                             sent: list[str]) -> None:
+    """A worker fenced and planned, marked ``requested`` items, sent only ``sent``, and died."""
+    evacuator = Evacuator(runtime, "w1")
+    evacuator._fence(task_id)
+    evacuator._plan(task_id)
+    for name in requested:
+        evacuator._update_item(task_id, name, state="requested", attempts=1)
+    targets = {i.instance_id: i.target_host for i in evacuator._items(task_id, ("requested",))}
+    for name in sent:
+        runtime.nova.evacuate(name, targets[name])
+    runtime.nova.evacuate_calls.clear()
+    with runtime.transaction() as session:
+        db_api.task(session, task_id).lease_until = None
 
 
 STORAGE_CHECK = {"enabled": "true", "delay": 0, "attempts": 2}
@@ -161,18 +178,7 @@ def test_resumed_task_never_evacuates_twice(make_runtime):
 
     task = request_evacuation(runtime, "c1", "auto", "test", kind=MANUAL,
                               dispatch=lambda _id: None)
-    evacuator = Evacuator(runtime, "w1")
-    evacuator._fence(task["id"])
-    evacuator._plan(task["id"])
-    # The worker died after marking vm1 and vm2 requested, having sent only vm1's request.
-    evacuator._update_item(task["id"], "vm1", state="requested", attempts=1)
-    evacuator._update_item(task["id"], "vm2", state="requested", attempts=1)
-    target = next(i.target_host for i in evacuator._items(task["id"], ("requested",))
-                  if i.instance_id == "vm1")
-    nova.evacuate("vm1", target)
-    nova.evacuate_calls.clear()
-    with runtime.transaction() as session:
-        db_api.task(session, task["id"]).lease_until = None
+    _worker_dies_mid_request(runtime, task["id"], requested=["vm1", "vm2"], sent=["vm1"])
 
     assert Evacuator(runtime, "w2").run(task["id"]) == "done"
     assert sorted(s for s, _ in nova.evacuate_calls) == ["vm2", "vm3"]
@@ -459,3 +465,21 @@ def test_novas_clock_behind_the_controllers_does_not_hide_finished_evacuations(m
     runtime.nova.clock_skew = timedelta(minutes=-2)
     task = _manual_task(runtime, "vm1", "vm2")
     assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+
+
+def test_resumed_task_tells_its_own_requests_by_record_id_not_by_clock(make_runtime):
+    runtime = make_runtime()
+    nova = runtime.nova
+    nova.clock_skew = timedelta(minutes=-2)  # Nova's records look older than the task
+    nova.add_server("vm1", "c1", 5)
+    nova.add_server("vm2", "c1", 5)
+    # vm2 was evacuated away from c1 in an earlier incident and has been moved back since.
+    nova.migrations.append({"id": 1, "instance_uuid": "vm2", "source_compute": "c1",
+                            "dest_compute": "c3", "status": "done",
+                            "created_at": fake_now().isoformat()})
+    task = _manual_task(runtime)
+    _worker_dies_mid_request(runtime, task["id"], requested=["vm1", "vm2"], sent=["vm1"])
+
+    assert Evacuator(runtime, "w2").run(task["id"]) == "done"
+    assert [s for s, _ in nova.evacuate_calls] == ["vm2"]
+    assert nova.servers["vm2"].host != "c1"
