@@ -158,7 +158,10 @@ def main() -> None:
                         "the evacuation path)")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="measure CloudManager only (no ratio)")
+    parser.add_argument("--max-parallel-evacuations", type=int, default=0,
+                        help="[host_tasks] max_parallel_evacuations (0: a whole group at once)")
     args = parser.parse_args()
+    SETTINGS["host_tasks"] = {"max_parallel_evacuations": args.max_parallel_evacuations}
     global NETWORK
     NETWORK = args.network
     _sandbox("up", "--computes", "4")
@@ -186,7 +189,8 @@ def main() -> None:
     print(f"\nmedian of {args.runs} runs, {SERVERS} servers on {victim} "
           f"(network {NETWORK}), "
           f"loop_time={SETTINGS['node_tracker']['loop_time']}, "
-          f"mutex={SETTINGS['node_tracker']['mutex']}")
+          f"mutex={SETTINGS['node_tracker']['mutex']}, "
+          f"max_parallel_evacuations={args.max_parallel_evacuations}")
     print(f"{'':16}" + "".join(f"{m:>16}" for m in metrics))
     for name, values in medians.items():
         print(f"{name:16}" + "".join(f"{values[m]:>16.1f}" for m in metrics))
