@@ -232,10 +232,16 @@ class Evacuator:
         age = self.clock() - first.written_at
         return f"instance-state file unchanged for {age:.0f}s ({check.attempts} checks)"
 
-    def _service_reporting(self, host: str) -> bool:
-        """Used for hosts CloudManager has not forced down (power cycle, reserve nodes)."""
-        return self.heartbeats.is_reporting(self.nova.service(host), self.heartbeats.last_seen(),
-                                            None, datetime.now(UTC).replace(tzinfo=None))
+    def _service_reporting(self, host: str, usable_by_nova: bool = False) -> bool:
+        """Used for hosts CloudManager has not forced down (power cycle, reserve nodes).
+
+        ``usable_by_nova``: also up in Nova's eyes, as a host must be before it is enabled.
+        """
+        service, last_seen = self.nova.service(host), self.heartbeats.last_seen()
+        now = datetime.now(UTC).replace(tzinfo=None)
+        if usable_by_nova:
+            return self.heartbeats.usable_by_nova(service, last_seen, now)
+        return self.heartbeats.is_reporting(service, last_seen, None, now)
 
     # --- planning --------------------------------------------------------------------------
 
@@ -268,14 +274,12 @@ class Evacuator:
             if service.host == host or capacity is None or (node and node.maintenance):
                 continue
             reserve = bool(node and node.reserve)
-            # Nova must call it up too, or its scheduler would refuse it.
-            reporting = (service.up and
-                         self.heartbeats.is_reporting(service, last_seen, None, now))
+            usable = self.heartbeats.usable_by_nova(service, last_seen, now)
             targets.append(TargetHost(
                 name=service.host, free_ram_mb=capacity.free_ram_mb,
                 free_vcpus=capacity.free_vcpus, free_disk_gb=capacity.free_disk_gb,
                 reserve=reserve, enabled=service.enabled,
-                up=reporting or (reserve and service.host in devices),
+                up=usable or (reserve and service.host in devices),
                 az=zones.get(service.host)))
         plan = plan_evacuation(instances, targets, strategy, {host})
         items = [TaskItem(instance_id=p.instance.id, instance_name=p.instance.name,
@@ -316,9 +320,7 @@ class Evacuator:
         if driver is not None and driver.power_state() == "off":
             driver.power_on()
         deadline = self.clock() + 60 * self.conf.node_tracker.timeout_reserv_node_up
-        # Up in Nova's eyes before it is enabled, or Nova keeps its COMPUTE_STATUS_DISABLED
-        # trait and the scheduler would refuse it.
-        while not (self.nova.service(host).up and self._service_reporting(host)):
+        while not self._service_reporting(host, usable_by_nova=True):
             if self.clock() > deadline:
                 raise NovaError(f"reserve node {host} did not come up in "
                                 f"{self.conf.node_tracker.timeout_reserv_node_up} minutes")

@@ -66,3 +66,12 @@ class Heartbeats:
         moved = dead_since is None or (service.updated_at is not None
                                        and service.updated_at > dead_since)
         return moved and age is not None and age <= self.timeout
+
+    def usable_by_nova(self, service: ComputeService, last_seen: dict[str, datetime] | None,
+                       now: datetime) -> bool:
+        """Reporting, and up in Nova's own eyes (not forced down, heartbeat seen).
+
+        Only then does Nova's scheduler accept the host, and does enabling it make Nova drop
+        the host's COMPUTE_STATUS_DISABLED trait.
+        """
+        return service.up and self.is_reporting(service, last_seen, None, now)

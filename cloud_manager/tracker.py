@@ -180,9 +180,11 @@ class NodeTracker:
                 with self.runtime.transaction() as session:
                     row = db_api.node(session, host)
                     reserve = row.reserve
+                up = service.up
                 if service.forced_down:
                     self.runtime.nova.set_forced_down(host, False)
-                if not self.runtime.nova.service(host).up:
+                    up = self.runtime.nova.service(host).up
+                if not up:
                     # Enabled now, Nova would skip telling the compute to drop its
                     # COMPUTE_STATUS_DISABLED trait, and the scheduler would ignore the host.
                     LOG.info("node %s: waiting for Nova to see its nova-compute up before "

@@ -26,6 +26,10 @@ class FakeNova:
         self.migrations: list[dict] = []
         self.evacuate_calls: list[tuple[str, str | None]] = []
         self.fail_evacuate: set[str] = set()
+        # Accepted by the API, then the rebuild fails on the target: server ERROR on its host.
+        self.rebuild_fails: set[str] = set()
+        # Deleted by its owner while Nova rebuilds it.
+        self.deleted_during_rebuild: set[str] = set()
         # Status of the migration record an evacuation creates: "done" = rebuilt at once.
         self.evacuation_status = "done"
         # How far Nova's clock (its records' timestamps) is off CloudManager's.
@@ -57,7 +61,7 @@ class FakeNova:
 
     # adapter interface
     def compute_services(self) -> list[ComputeService]:
-        return [replace(s, up=s.up and not s.forced_down) for s in self.services.values()]
+        return [self.service(host) for host in self.services]
 
     def service(self, host: str) -> ComputeService:
         service = self.services[host]
@@ -96,11 +100,19 @@ class FakeNova:
         source = self.servers[server_id].host
         if not self.services[source].forced_down:
             raise NovaError("POST evacuate: HTTP 409: compute service is still in use")
-        self.servers[server_id] = replace(self.servers[server_id], host=target_host)
-        self.migrations.append({"id": len(self.migrations) + 1,
-                                "instance_uuid": server_id, "source_compute": source,
-                                "dest_compute": target_host, "status": self.evacuation_status,
-                                "created_at": (now() + self.clock_skew).isoformat()})
+        migration = {"id": len(self.migrations) + 1, "instance_uuid": server_id,
+                     "source_compute": source, "dest_compute": target_host,
+                     "status": self.evacuation_status,
+                     "created_at": (now() + self.clock_skew).isoformat()}
+        self.migrations.append(migration)
+        if server_id in self.rebuild_fails:
+            migration["status"] = "failed"
+            self.servers[server_id] = replace(self.servers[server_id], status="ERROR")
+        elif server_id in self.deleted_during_rebuild:
+            migration["status"] = "pre-migrating"
+            self.delete_server(server_id)
+        else:
+            self.servers[server_id] = replace(self.servers[server_id], host=target_host)
 
     def unfinished_evacuations_from(self, host: str) -> list[dict]:
         return [m for m in self.migrations if m["source_compute"] == host

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -315,18 +314,7 @@ def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime
     runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 1000})
     nova = runtime.nova
     task = _manual_task(runtime, "kept", "deleted")
-    real_evacuate = nova.evacuate
-
-    def evacuate(server_id, target):
-        if server_id == "deleted":  # the owner deletes it while Nova rebuilds it
-            nova.evacuation_status = "pre-migrating"
-            real_evacuate(server_id, target)
-            nova.delete_server(server_id)
-            nova.evacuation_status = "done"
-        else:
-            real_evacuate(server_id, target)
-
-    nova.evacuate = evacuate
+    nova.deleted_during_rebuild.add("deleted")
     assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
     with runtime.transaction() as session:
         items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
@@ -368,15 +356,7 @@ def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
     runtime = make_runtime(host_tasks={"evacuation_retries": 2})
     nova = runtime.nova
     task = _manual_task(runtime, "ok", "bad")
-    real_evacuate = nova.evacuate
-
-    def evacuate(server_id, target):
-        real_evacuate(server_id, target)
-        if server_id == "bad":  # accepted by the API, then the rebuild fails on the target
-            nova.migrations[-1]["status"] = "failed"
-            nova.servers["bad"] = replace(nova.servers["bad"], status="ERROR", host="c1")
-
-    nova.evacuate = evacuate
+    nova.rebuild_fails.add("bad")
     assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
     assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
     with runtime.transaction() as session:
