@@ -25,8 +25,9 @@ def worker() -> None:
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.tasks import run_worker
-        from cloud_manager import runtime, tasks
+        from cloud_manager import power, runtime, tasks
 
+        power.preload_drivers()
         app = tasks.celery_app(conf)
         tasks.register(app, runtime.build(conf))
         run_worker(app, queues=[MODULE.name])
@@ -39,12 +40,13 @@ def beat() -> None:
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.coordination import Leadership
-        from cloud_manager import runtime, tracker
+        from cloud_manager import power, runtime, tracker
 
         if not conf.node_tracker.enabled:
             LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
             _wait_for_signal()
             return
+        power.preload_drivers()
         rt = runtime.build(conf)
         leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
         stop = _stop_event()

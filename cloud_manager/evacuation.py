@@ -9,11 +9,13 @@ an instance twice.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import groupby
 
@@ -23,6 +25,7 @@ from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Task, TaskItem, utcnow
 from cloud_manager.ha import (
+    EvacuationPlan,
     Instance,
     InvalidTransition,
     NodeState,
@@ -47,6 +50,19 @@ SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
 CLOCK_SKEW_MARGIN = timedelta(minutes=10)
 # BMCs answer in milliseconds; a host switched off is usually reported off at the next read.
 POWER_CHECK_INTERVAL = 0.25
+# Seconds after which a plan read while fencing is read again (see _fence_and_plan).
+PLAN_MAX_AGE = 30
+
+
+@dataclass(frozen=True)
+class Plan:
+    """An evacuation plan with what storing it needs: the warnings found while reading the
+    instances, and the node's newest Nova evacuation record before any request of this task."""
+
+    host: str
+    evacuation: EvacuationPlan
+    warnings: list[str]
+    nova_migration_mark: int | None
 
 
 class TaskAborted(Exception):
@@ -123,8 +139,10 @@ class Evacuator:
         renewer.start()
         try:
             if state in ("pending", "fencing"):
-                self._fence(task_id)
-            self._plan(task_id)
+                plan = self._fence_and_plan(task_id, kind)
+            else:
+                plan = self._read_plan(task_id)
+            self._store_plan(task_id, plan)
             self._evacuate(task_id, host, created_at)
             return self._finish(task_id)
         except TaskAborted as exc:
@@ -145,32 +163,36 @@ class Evacuator:
             device = db_api.power_device_of(session, host)
             driver = self.runtime.power_driver(device) if device else None
             device_name = device.name if device else None
-        if kind == SHUTDOWN:
-            if driver is None:
-                raise TaskAborted(f"cannot shut {host} down: it has no power device")
-            how = self._shut_down(task_id, host, driver, device_name)
-        elif driver is not None:
-            if self.conf.node_tracker.allow_host_auto_power_off and kind == AUTOMATIC:
-                self._try_power_cycle(task_id, host, driver)
-            self._power_off(host, driver)
-            how = f"powered off through power device {device_name}"
-        elif self.conf.extra_availability_check.enabled:
-            how = self._prove_dead_through_storage(host)
-        elif kind == MANUAL:
-            how = "no power device; fencing skipped on the operator's request"
-        else:
-            raise TaskAborted(
-                f"cannot fence {host}: it has no power device and [extra_availability_check] "
-                "is disabled, so it may still run its instances; power it off and evacuate "
-                "it manually (openstack aos node evacuate)")
+        with driver or contextlib.nullcontext():
+            how = self._isolate(task_id, host, kind, driver, device_name)
         why = {MANUAL: "operator requested evacuation", SHUTDOWN: "planned shutdown"}.get(
             kind, "automatic evacuation")
         self._move_node(host, NodeState.DOWN, f"{why}: {how}", only_from=(
             NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING))
-        self.nova.set_forced_down(host, True)
-        self.nova.set_enabled(host, False, f"aos: fenced by task {task_id}")
+        self.nova.force_down_and_disable(host, f"aos: fenced by task {task_id}")
         self._move_node(host, NodeState.FENCED, f"{how}; nova-compute forced down")
         self._update_task(task_id, state="evacuating", message=f"fenced: {how}")
+
+    def _isolate(self, task_id: str, host: str, kind: str, driver: PowerDriver | None,
+                 device_name: str | None) -> str:
+        """Power the node off (or prove it dead); returns how, for the node's history."""
+        if kind == SHUTDOWN:
+            if driver is None:
+                raise TaskAborted(f"cannot shut {host} down: it has no power device")
+            return self._shut_down(task_id, host, driver, device_name)
+        if driver is not None:
+            if self.conf.node_tracker.allow_host_auto_power_off and kind == AUTOMATIC:
+                self._try_power_cycle(task_id, host, driver)
+            self._power_off(host, driver)
+            return f"powered off through power device {device_name}"
+        if self.conf.extra_availability_check.enabled:
+            return self._prove_dead_through_storage(host)
+        if kind == MANUAL:
+            return "no power device; fencing skipped on the operator's request"
+        raise TaskAborted(
+            f"cannot fence {host}: it has no power device and [extra_availability_check] "
+            "is disabled, so it may still run its instances; power it off and evacuate "
+            "it manually (openstack aos node evacuate)")
 
     def _power_off(self, host: str, driver: PowerDriver) -> None:
         """Power off and verify: a host is fenced only once its device reports it off."""
@@ -245,11 +267,35 @@ class Evacuator:
 
     # --- planning --------------------------------------------------------------------------
 
-    def _plan(self, task_id: str) -> None:
+    def _fence_and_plan(self, task_id: str, kind: str) -> Plan | None:
+        """Fence the node and, meanwhile, read what the plan needs from Nova and Placement.
+
+        Both take a second or more (BMC round trips; listing servers and capacities) and
+        planning only reads, so the evacuation starts sooner. A plan read more than
+        ``PLAN_MAX_AGE`` seconds before fencing ended (a power cycle first) is read again, as
+        capacities may have changed meanwhile. A planned shutdown is planned once the node is
+        off: it was running, and servers may still have landed on it while it shut down.
+        """
+        if kind == SHUTDOWN:
+            self._fence(task_id)
+            return self._read_plan(task_id)
+        started = self.clock()
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            planning = pool.submit(self._read_plan, task_id)
+            self._fence(task_id)
+            plan = planning.result()
+        if self.clock() - started > PLAN_MAX_AGE:
+            LOG.info("task %s: fencing took over %ds; reading the plan again", task_id,
+                     PLAN_MAX_AGE)
+            plan = self._read_plan(task_id)
+        return plan
+
+    def _read_plan(self, task_id: str) -> Plan | None:
+        """The evacuation plan of a task that has none yet (None when it has one)."""
         with self.runtime.transaction() as session:
             task = db_api.task(session, task_id)
             if task.items:
-                return
+                return None
             host, strategy = task.hostname, Strategy(task.strategy)
             nodes = {n.hostname: n for n in db_api.nodes(session)}
             devices = {d.hostname for d in db_api.power_devices(session) if d.hostname}
@@ -281,35 +327,42 @@ class Evacuator:
                 reserve=reserve, enabled=service.enabled,
                 up=usable or (reserve and service.host in devices),
                 az=zones.get(service.host)))
-        plan = plan_evacuation(instances, targets, strategy, {host})
+        return Plan(host=host, evacuation=plan_evacuation(instances, targets, strategy, {host}),
+                    warnings=warnings, nova_migration_mark=self.nova.newest_evacuation_id(host))
+
+    def _store_plan(self, task_id: str, plan: Plan | None) -> None:
+        """Store the plan as the task's items, then power on and enable the reserve nodes
+        it uses."""
+        if plan is None:
+            return
+        host, evacuation = plan.host, plan.evacuation
         items = [TaskItem(instance_id=p.instance.id, instance_name=p.instance.name,
                           priority=p.instance.priority, target_host=p.target_host,
                           pool=str(p.pool), state="pending")
-                 for group in plan.groups for p in group.placements]
+                 for group in evacuation.groups for p in group.placements]
         items += [TaskItem(instance_id=u.instance.id, instance_name=u.instance.name,
                            priority=u.instance.priority, state="unplaced", message=u.reason)
-                  for u in plan.unplaced]
+                  for u in evacuation.unplaced]
         items += [TaskItem(instance_id=s.instance.id, instance_name=s.instance.name,
                            priority=s.instance.priority, state="skipped", message=s.reason)
-                  for s in plan.skipped]
-        summary = (f"{sum(len(g.placements) for g in plan.groups)} to evacuate in "
-                   f"{len(plan.groups)} priority group(s), {len(plan.unplaced)} do not fit, "
-                   f"{len(plan.skipped)} skipped")
-        mark = self.nova.newest_evacuation_id(host)
+                  for s in evacuation.skipped]
+        summary = (f"{sum(len(g.placements) for g in evacuation.groups)} to evacuate in "
+                   f"{len(evacuation.groups)} priority group(s), {len(evacuation.unplaced)} "
+                   f"do not fit, {len(evacuation.skipped)} skipped")
         with self.runtime.transaction() as session:
             task = db_api.task(session, task_id)
             db_api.add_items(session, task, items)
             task.message = summary
-            task.nova_migration_mark = mark
-            for warning in warnings:
+            task.nova_migration_mark = plan.nova_migration_mark
+            for warning in plan.warnings:
                 db_api.add_event(session, host, "warning", warning)
-            if plan.unplaced:
+            if evacuation.unplaced:
                 db_api.add_event(session, host, "alert", f"task {task_id}: "
-                                 f"{len(plan.unplaced)} instance(s) do not fit anywhere: "
+                                 f"{len(evacuation.unplaced)} instance(s) do not fit anywhere: "
                                  + "; ".join(f"{u.instance.id}: {u.reason}"
-                                             for u in plan.unplaced[:10]))
+                                             for u in evacuation.unplaced[:10]))
         LOG.info("task %s: plan for %s: %s", task_id, host, summary)
-        for reserve_host in plan.reserve_hosts_used:
+        for reserve_host in evacuation.reserve_hosts_used:
             self._activate_reserve(reserve_host)
 
     def _activate_reserve(self, host: str) -> None:
@@ -317,8 +370,10 @@ class Evacuator:
         with self.runtime.transaction() as session:
             device = db_api.power_device_of(session, host)
             driver = self.runtime.power_driver(device) if device else None
-        if driver is not None and driver.power_state() == "off":
-            driver.power_on()
+        if driver is not None:
+            with driver:
+                if driver.power_state() == "off":
+                    driver.power_on()
         deadline = self.clock() + 60 * self.conf.node_tracker.timeout_reserv_node_up
         while not self._service_reporting(host, usable_by_nova=True):
             if self.clock() > deadline:

@@ -132,7 +132,8 @@ class NodeTracker:
         if device is None:
             return None
         try:
-            return self.runtime.power_driver(device).power_state()
+            with self.runtime.power_driver(device) as driver:
+                return driver.power_state()
         except PowerError as exc:
             LOG.warning("cannot read the power state of %s: %s", host, exc)
             return None

@@ -338,14 +338,14 @@ def power_action(context: RequestContext, body: dict[str, Any], name: str) -> di
         device = db.power_device(session, name)
         hostname = device.hostname
     try:
-        driver = runtime.power_driver(device)
-        if action == "on":
-            driver.power_on()
-        elif action == "off":
-            driver.power_off()
-        elif action == "cycle":
-            driver.power_cycle()
-        power_state = driver.power_state()
+        with runtime.power_driver(device) as driver:
+            if action == "on":
+                driver.power_on()
+            elif action == "off":
+                driver.power_off()
+            elif action == "cycle":
+                driver.power_cycle()
+            power_state = driver.power_state()
     except PowerError as exc:
         LOG.warning("power %s of device %s failed: %s", action, name, exc)
         raise APIError(502, str(exc)) from None

@@ -7,6 +7,7 @@ device. Every call is synchronous and raises ``PowerError`` with a message namin
 from __future__ import annotations
 
 import abc
+import importlib
 import json
 from typing import Literal
 
@@ -18,7 +19,7 @@ class PowerError(Exception):
 
 
 class PowerDriver(abc.ABC):
-    """One node's power switch."""
+    """One node's power switch; use it as a context manager so its session is closed."""
 
     def __init__(self, name: str, address: str, port: int | None, username: str | None,
                  password: str | None, options: dict) -> None:
@@ -51,20 +52,44 @@ class PowerDriver(abc.ABC):
         self.power_off()
         self.power_on()
 
+    def close(self) -> None:  # noqa: B027 - optional: only drivers with sessions need it
+        """End the session with the device; drivers that keep one open override this."""
 
-DRIVERS = ("ipmi", "redfish", "ssh")
+    def __enter__(self) -> PowerDriver:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+_CLASSES = {
+    "ipmi": ("cloud_manager.power.ipmi", "IPMIDriver"),
+    "redfish": ("cloud_manager.power.redfish", "RedfishDriver"),
+    "ssh": ("cloud_manager.power.ssh", "SSHDriver"),
+}
+DRIVERS = tuple(_CLASSES)
 
 
 def driver_for(driver: str, *, name: str, address: str, port: int | None,
                username: str | None, password: str | None,
                options: str | dict | None) -> PowerDriver:
     opts = json.loads(options) if isinstance(options, str) else (options or {})
-    if driver == "ipmi":
-        from cloud_manager.power.ipmi import IPMIDriver as cls
-    elif driver == "redfish":
-        from cloud_manager.power.redfish import RedfishDriver as cls
-    elif driver == "ssh":
-        from cloud_manager.power.ssh import SSHDriver as cls
-    else:
+    return _driver_class(driver)(name, address, port, username, password, opts)
+
+
+def preload_drivers() -> None:
+    """Import every driver now.
+
+    Drivers are imported on first use so that the CLI starts fast; a service that fences
+    must not pay for importing pyghmi, sushy or paramiko between deciding that a node is down
+    and switching it off (measured: 0.1 s on an idle controller, over 1 s on a busy one).
+    """
+    for driver in DRIVERS:
+        _driver_class(driver)
+
+
+def _driver_class(driver: str) -> type[PowerDriver]:
+    if driver not in _CLASSES:
         raise PowerError(f"unknown power driver {driver!r} (known: {', '.join(DRIVERS)})")
-    return cls(name, address, port, username, password, opts)
+    module, cls = _CLASSES[driver]
+    return getattr(importlib.import_module(module), cls)

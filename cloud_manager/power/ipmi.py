@@ -6,6 +6,8 @@ session to the same BMC.
 
 from __future__ import annotations
 
+import contextlib
+
 from pyghmi import exceptions as ipmi_exc
 from pyghmi.ipmi import command
 
@@ -13,16 +15,28 @@ from cloud_manager.power import PowerDriver, PowerError, PowerState
 
 
 class IPMIDriver(PowerDriver):
+    """Logs in at the first call and reuses the session until `close`: fencing (power off,
+    then reads until it is off) logs in once. A login is several round trips, and BMCs
+    allow only a few sessions at a time."""
+
+    _session: command.Command | None = None
+
     def _run(self, action: str, *args, **kwargs):
         try:
-            session = command.Command(bmc=self.address, userid=_bytes(self.username),
-                                      password=_bytes(self.password), port=self.port or 623)
-            try:
-                return getattr(session, action)(*args, **kwargs)
-            finally:
-                session.ipmi_session.logout()
+            if self._session is None:
+                self._session = command.Command(
+                    bmc=self.address, userid=_bytes(self.username),
+                    password=_bytes(self.password), port=self.port or 623)
+            return getattr(self._session, action)(*args, **kwargs)
         except ipmi_exc.IpmiException as exc:
+            self.close()  # the next call logs in again
             raise PowerError(f"power device {self.name} (IPMI {self.address}): {exc}") from exc
+
+    def close(self) -> None:
+        session, self._session = self._session, None
+        if session is not None:
+            with contextlib.suppress(ipmi_exc.IpmiException, OSError):
+                session.ipmi_session.logout()
 
     def power_state(self) -> PowerState:
         return "on" if self._run("get_power")["powerstate"] == "on" else "off"

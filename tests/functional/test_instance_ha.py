@@ -70,10 +70,10 @@ def servers(sandbox, hosts, cm):
 
 def _restore_host(sandbox, host: str) -> None:
     bmc = sandbox.info["bmc"][host]["ipmi"]
-    driver = driver_for("ipmi", name=host, address=bmc["address"], port=bmc["port"],
-                        username=bmc["username"], password=bmc["password"], options=None)
-    if driver.power_state() == "off":
-        driver.power_on()
+    with driver_for("ipmi", name=host, address=bmc["address"], port=bmc["port"],
+                    username=bmc["username"], password=bmc["password"], options=None) as driver:
+        if driver.power_state() == "off":
+            driver.power_on()
     sandbox.start_host(host)
     conn = sandbox.conn("admin")
     service = sandbox.compute_service(host)
@@ -170,12 +170,13 @@ def test_killed_host_is_fenced_and_evacuated_by_priority_then_recovers(
     assert f"power device {victim}-bmc" in fenced.message
     service = sandbox.compute_service(victim)
     assert service.is_forced_down and service.status == "disabled"
+    assert service.disabled_reason.startswith("aos: fenced by task "), service.disabled_reason
 
     bmc = sandbox.info["bmc"][victim]["ipmi"]
-    driver = driver_for("ipmi", name=victim, address=bmc["address"], port=bmc["port"],
-                        username=bmc["username"], password=bmc["password"], options=None)
-    assert driver.power_state() == "off"
-    driver.power_on()
+    with driver_for("ipmi", name=victim, address=bmc["address"], port=bmc["port"],
+                    username=bmc["username"], password=bmc["password"], options=None) as driver:
+        assert driver.power_state() == "off"
+        driver.power_on()
     cm.wait_node(victim, "up", timeout=120)
     service = sandbox.compute_service(victim)
     assert not service.is_forced_down and service.status == "enabled"

@@ -200,6 +200,33 @@ def test_ipmi_power_off_on_cycle(bmcs: FakeSandbox) -> None:
     assert bmcs.calls("compute2") == []  # the other host is untouched
 
 
+def test_cloud_manager_ipmi_driver_logs_in_once_per_use(bmcs: FakeSandbox, monkeypatch) -> None:
+    """Fencing (power off, then state reads until off) is one IPMI login; closing the driver
+    logs out, and its next use logs in again."""
+    from cloud_manager.power import driver_for
+
+    logins: list[str] = []
+    login = pyghmi_command.Command
+
+    def counted_login(*args, **kwargs):
+        logins.append(kwargs["bmc"])
+        return login(*args, **kwargs)
+
+    monkeypatch.setattr(pyghmi_command, "Command", counted_login)
+    info = bmcs.endpoints["compute2"]["ipmi"]
+    driver = driver_for("ipmi", name="compute2-bmc", address=info["address"], port=info["port"],
+                        username=info["username"], password=info["password"], options=None)
+    with driver:
+        driver.power_off()
+        assert [driver.power_state(), driver.power_state()] == ["off", "off"]
+    assert len(logins) == 1
+    with driver:
+        driver.power_on()
+        assert driver.power_state() == "on"
+    assert len(logins) == 2
+    bmcs.wait_calls("compute2", ["kill-host", "start-host"])
+
+
 def test_redfish_power_off_on_restart(bmcs: FakeSandbox) -> None:
     system = bmcs.redfish_system("compute2")
     assert system.identity == "compute2"

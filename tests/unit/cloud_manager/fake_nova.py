@@ -77,6 +77,10 @@ class FakeNova:
                                       disabled_reason=None if enabled else reason,
                                       updated_at=now())
 
+    def force_down_and_disable(self, host: str, reason: str) -> None:
+        self.set_forced_down(host, True)
+        self.set_enabled(host, False, reason)
+
     def servers_on_host(self, host: str) -> list[Server]:
         return [s for s in self.servers.values() if s.host == host and s.status != "DELETED"]
 

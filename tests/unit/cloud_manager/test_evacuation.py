@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,7 +12,13 @@ from aos import crypto, db, modules
 from aos.db.migrations import Migrator
 from cloud_manager import runtime as cm_runtime
 from cloud_manager.db import api as db_api
-from cloud_manager.evacuation import MANUAL, SHUTDOWN, Evacuator, request_evacuation
+from cloud_manager.evacuation import (
+    MANUAL,
+    PLAN_MAX_AGE,
+    SHUTDOWN,
+    Evacuator,
+    request_evacuation,
+)
 from cloud_manager.tracker import NodeTracker
 from tests.unit.cloud_manager.fake_nova import FakeNova
 from tests.unit.cloud_manager.fake_nova import now as fake_now
@@ -73,8 +80,7 @@ def _worker_dies_mid_request(runtime, task_id: str, requested: list[str],
                              sent: list[str]) -> None:
     """A worker fenced and planned, marked ``requested`` items, sent only ``sent``, and died."""
     evacuator = Evacuator(runtime, "w1")
-    evacuator._fence(task_id)
-    evacuator._plan(task_id)
+    evacuator._store_plan(task_id, evacuator._fence_and_plan(task_id, MANUAL))
     for name in requested:
         evacuator._update_item(task_id, name, state="requested", attempts=1)
     targets = {i.instance_id: i.target_host for i in evacuator._items(task_id, ("requested",))}
@@ -218,7 +224,7 @@ class FakePower:
 
     def __init__(self, nova: FakeNova, host: str, soft_off_reads: int | None) -> None:
         self.nova, self.host, self.soft_off_reads = nova, host, soft_off_reads
-        self.state, self.calls, self._reads_left = "on", [], None
+        self.state, self.calls, self._reads_left, self.closed = "on", [], None, 0
 
     def power_state(self) -> str:
         if self._reads_left is not None:
@@ -238,6 +244,12 @@ class FakePower:
     def _switch_off(self) -> None:
         self.state, self._reads_left = "off", None
         self.nova.kill(self.host)
+
+    def __enter__(self) -> FakePower:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.closed += 1
 
 
 def _with_power_device(runtime, host: str, soft_off_reads: int | None) -> FakePower:
@@ -267,6 +279,7 @@ def test_planned_shutdown_waits_for_a_clean_stop_then_evacuates(make_runtime):
                               dispatch=lambda _: None)
     assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert power.calls == ["soft_off"]
+    assert power.closed == 1
     assert sleeps[:2] == [7, 7]
     assert runtime.nova.servers["vm1"].host != "c1"
     assert runtime.nova.services["c1"].forced_down
@@ -293,6 +306,69 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     with runtime.transaction() as session:
         reasons = [e.message for e in db_api.events(session, "c1")]
     assert any("(still on after 4 checks 3s apart)" in r for r in reasons), reasons
+
+
+def _switch_off_once_planning_read_servers(runtime, power: FakePower,
+                                           then=lambda: None) -> list[bool]:
+    """Make ``power.power_off`` wait (5 s at most) until planning has listed the node's
+    servers, then run ``then``; returns, per power-off, whether that listing came first."""
+    servers_read = threading.Event()
+    list_servers, switch_off = runtime.nova.servers_on_host, power.power_off
+    planning_came_first: list[bool] = []
+
+    def servers_on_host(host):
+        servers_read.set()
+        return list_servers(host)
+
+    def power_off():
+        planning_came_first.append(servers_read.wait(timeout=5))
+        then()
+        switch_off()
+
+    runtime.nova.servers_on_host, power.power_off = servers_on_host, power_off
+    return planning_came_first
+
+
+def test_plan_is_read_while_the_node_is_being_powered_off(make_runtime):
+    runtime = make_runtime()
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+    planning_came_first = _switch_off_once_planning_read_servers(runtime, power)
+    task = _manual_task(runtime, "vm1")
+    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert planning_came_first == [True]
+    assert runtime.nova.servers["vm1"].host != "c1"
+
+
+def test_plan_is_read_again_when_fencing_took_long(make_runtime):
+    runtime = make_runtime()
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+    now = [1000.0]
+
+    def slow_fencing_and_a_new_server():
+        now[0] += PLAN_MAX_AGE + 1
+        runtime.nova.add_server("vm2", "c1", 5)
+
+    _switch_off_once_planning_read_servers(runtime, power, slow_fencing_and_a_new_server)
+    task = _manual_task(runtime, "vm1")
+    assert Evacuator(runtime, "w1", clock=lambda: now[0]).run(task["id"]) == "done"
+    assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
+
+
+def test_planned_shutdown_is_planned_once_the_node_is_off(make_runtime):
+    runtime = make_runtime(power={"shutdown_interval": 1, "shutdown_max_tick": 5})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=1)
+    soft_off = power.power_soft_off
+
+    def soft_off_while_a_server_lands():
+        soft_off()
+        runtime.nova.add_server("vm2", "c1", 5)
+
+    power.power_soft_off = soft_off_while_a_server_lands
+    task = request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN,
+                              dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "done"
+    assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
 
 
 def test_planned_shutdown_needs_a_power_device_and_no_maintenance(make_runtime):
