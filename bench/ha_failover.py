@@ -5,11 +5,12 @@ Run from the repository root, with the sandbox up with 4 computes:
 
 For each run it boots 20 servers on the victim host, kills its nova-compute (a power loss) and
 measures, from the kill: detect_s (CloudManager declares it down), fence_s (powered off through
-its IPMI BMC and forced down in Nova), first_active_s and last_active_s (servers ACTIVE on
-other hosts, read from Nova's database so that watching does not load Nova's API). The
-baseline is Nova alone: wait for the service to be reported down (service_down_time), then
-evacuate the servers one call after another as ``nova host-evacuate`` does. Each run also
-prints the CPU seconds every service used (a 2-core sandbox is CPU-bound while Nova rebuilds).
+its BMC -- IPMI, or Redfish with ``--power redfish`` -- and forced down in Nova),
+first_active_s and last_active_s (servers ACTIVE on other hosts, read from Nova's database so
+that watching does not load Nova's API). The baseline is Nova alone: wait for the service to
+be reported down (service_down_time), then evacuate the servers one call after another as
+``nova host-evacuate`` does. Each run also prints the CPU seconds every service used (a 2-core
+sandbox is CPU-bound while Nova rebuilds).
 Medians of all runs, and the baseline/CloudManager ratio.
 """
 
@@ -38,6 +39,7 @@ SETTINGS = {"node_tracker": {"loop_time": 2, "mutex": 2, "max_down_hosts": 1,
 
 
 NETWORK = "private"
+POWER = "ipmi"
 
 
 def boot(sandbox: Sandbox, host: str, count: int) -> list[str]:
@@ -98,7 +100,7 @@ def run_cloud_manager(sandbox: Sandbox, victim: str, workdir: Path) -> dict[str,
                       **SETTINGS)
     ids = boot(sandbox, victim, SERVERS)
     try:
-        cm.add_bmc(victim, "ipmi")
+        cm.add_bmc(victim, POWER)
         cm.start("beat")
         cm.start("worker")
         wait_for("nodes discovered", lambda: victim in cm.node_states(), 60)
@@ -156,6 +158,8 @@ def main() -> None:
     parser.add_argument("--network", default="private",
                         help="network of the servers ('none': no ports, so Neutron is out of "
                         "the evacuation path)")
+    parser.add_argument("--power", choices=("ipmi", "redfish"), default="ipmi",
+                        help="protocol of the victim's BMC that fences it")
     parser.add_argument("--skip-baseline", action="store_true",
                         help="measure CloudManager only (no ratio)")
     parser.add_argument("--max-parallel-evacuations", type=int, default=0,
@@ -165,8 +169,8 @@ def main() -> None:
     # is a request nova-api serves while it is busy with the evacuations.
     SETTINGS["host_tasks"] = {"max_parallel_evacuations": args.max_parallel_evacuations,
                               "poll_interval": 1.0}
-    global NETWORK
-    NETWORK = args.network
+    global NETWORK, POWER
+    NETWORK, POWER = args.network, args.power
     _sandbox("up", "--computes", "4")
     state = Path(REPO / ".sandbox")
     sandbox = Sandbox(json.loads((state / "sandbox.json").read_text()))
@@ -190,7 +194,7 @@ def main() -> None:
     medians = {name: {m: statistics.median(r[m] for r in runs) for m in metrics}
                for name, runs in results.items() if runs}
     print(f"\nmedian of {args.runs} runs, {SERVERS} servers on {victim} "
-          f"(network {NETWORK}), "
+          f"(network {NETWORK}, fencing through {POWER}), "
           f"loop_time={SETTINGS['node_tracker']['loop_time']}, "
           f"mutex={SETTINGS['node_tracker']['mutex']}, "
           f"max_parallel_evacuations={args.max_parallel_evacuations}")

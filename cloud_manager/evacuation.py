@@ -198,8 +198,8 @@ class Evacuator:
         """Power off and verify: a host is fenced only once its device reports it off."""
         driver.power_off()
         checks = self.conf.host_tasks.retries_wait_for_node_state
-        state = _poll_until(driver.power_state, lambda s: s == "off", checks,
-                            POWER_CHECK_INTERVAL, self.sleep)
+        state = _poll_until(lambda: _power_state_or_error(driver, host), lambda s: s == "off",
+                            checks, POWER_CHECK_INTERVAL, self.sleep)
         if state != "off":
             raise PowerError(f"{host} still reports power {state} after {checks} checks "
                              f"{POWER_CHECK_INTERVAL}s apart ([host_tasks] "
@@ -219,8 +219,8 @@ class Evacuator:
         else:
             self._update_task(task_id, message=f"shutting down: power state checked every "
                               f"{interval}s, at most {ticks} times")
-            state = _poll_until(driver.power_state, lambda s: s == "off", ticks, interval,
-                                self.sleep)
+            state = _poll_until(lambda: _power_state_or_error(driver, host),
+                                lambda s: s == "off", ticks, interval, self.sleep)
             if state == "off":
                 return f"shut down cleanly through power device {device}"
             fallback = f"still on after {ticks} checks {interval}s apart"
@@ -573,6 +573,16 @@ class Evacuator:
             task = db_api.task(session, task_id)
             if task.owner == self.owner:
                 task.lease_until = datetime.now(UTC).replace(tzinfo=None) + self.lease
+
+
+def _power_state_or_error(driver: PowerDriver, host: str) -> str:
+    """A failed read is one more check, not a failed fencing: BMCs drop connections, and
+    the next read usually works."""
+    try:
+        return driver.power_state()
+    except PowerError as exc:
+        LOG.warning("cannot read the power state of %s (%s); checking again", host, exc)
+        return f"unknown ({exc})"
 
 
 def _poll_until(read: Callable, done: Callable, attempts: int, interval: float,

@@ -2,39 +2,66 @@
 
 from __future__ import annotations
 
+import contextlib
+from typing import TYPE_CHECKING
+
 import sushy
+from sushy import auth as sushy_auth
 from sushy import exceptions as sushy_exc
 
 from cloud_manager.power import PowerDriver, PowerError, PowerState
 
+if TYPE_CHECKING:
+    from sushy.resources.system.system import System
+
 
 class RedfishDriver(PowerDriver):
-    def _system(self):
+    """Opens a Redfish session at the first call and reuses it until `close`, which deletes
+    it: fencing (power off, then reads until it is off) is one login, and the BMC is not left
+    with sessions that only the garbage collector would end (BMCs allow only a few)."""
+
+    _auth: sushy_auth.SessionOrBasicAuth | None = None
+    _system: System | None = None
+
+    def _connected_system(self, *, fresh: bool) -> System:
         url = self.address if "://" in self.address else f"https://{self.address}"
         if self.port:
             url = f"{url.rstrip('/')}:{self.port}" if url.count(":") < 2 else url
         try:
+            if self._system is not None:
+                if fresh:
+                    self._system.refresh()
+                return self._system
+            self._auth = sushy_auth.SessionOrBasicAuth(self.username, self.password)
             # Few, short retries: fencing must fail fast on a dead BMC, not after 30 s.
-            root = sushy.Sushy(url, username=self.username, password=self.password,
-                               verify=self.options.get("verify", False),
+            root = sushy.Sushy(url, auth=self._auth, verify=self.options.get("verify", False),
                                server_side_retries=1, server_side_retries_delay=1,
                                connect_timeout=5, read_timeout=30)
             system_id = self.options.get("system_id")
-            if system_id:
-                return root.get_system(f"/redfish/v1/Systems/{system_id}")
-            return root.get_system()
+            self._system = (root.get_system(f"/redfish/v1/Systems/{system_id}") if system_id
+                            else root.get_system())
+            return self._system
         except sushy_exc.SushyError as exc:
+            self.close()  # the next call logs in again
             raise PowerError(f"power device {self.name} (Redfish {url}): {exc}") from exc
 
+    def close(self) -> None:
+        auth, self._auth, self._system = self._auth, None, None
+        if auth is not None:
+            with contextlib.suppress(sushy_exc.SushyError, OSError):
+                auth.close()
+
     def _reset(self, value: str) -> None:
-        system = self._system()
+        system = self._connected_system(fresh=False)
         try:
             system.reset_system(value)
         except sushy_exc.SushyError as exc:
+            self.close()
             raise PowerError(f"power device {self.name}: reset {value} failed: {exc}") from exc
 
     def power_state(self) -> PowerState:
-        return "on" if self._system().power_state == sushy.POWER_STATE_ON else "off"
+        system = self._connected_system(fresh=True)
+        return "on" if system.power_state == sushy.POWER_STATE_ON else "off"
 
     def power_on(self) -> None:
         self._reset(sushy.RESET_ON)

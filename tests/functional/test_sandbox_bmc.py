@@ -227,6 +227,45 @@ def test_cloud_manager_ipmi_driver_logs_in_once_per_use(bmcs: FakeSandbox, monke
     bmcs.wait_calls("compute2", ["kill-host", "start-host"])
 
 
+def test_cloud_manager_redfish_driver_keeps_one_session_per_use(bmcs: FakeSandbox) -> None:
+    """Fencing (power off, then state reads until off) is one Redfish session, deleted when
+    the driver is closed; BMCs allow only a few sessions."""
+    from cloud_manager.power import driver_for
+
+    info = bmcs.endpoints["compute2"]["redfish"]
+
+    def open_sessions() -> list[str]:
+        response = requests.get(f"{info['url']}/redfish/v1/SessionService/Sessions",
+                                auth=(info["username"], info["password"]), timeout=5)
+        response.raise_for_status()
+        return [member["@odata.id"] for member in response.json()["Members"]]
+
+    driver = driver_for("redfish", name="compute2-bmc", address=info["url"], port=None,
+                        username=info["username"], password=info["password"],
+                        options={"system_id": info["system_id"]})
+    with driver:
+        driver.power_off()
+        assert [driver.power_state(), driver.power_state()] == ["off", "off"]
+        assert len(open_sessions()) == 1
+    assert open_sessions() == []
+    with driver:
+        driver.power_on()
+        assert driver.power_state() == "on"
+    assert open_sessions() == []
+    bmcs.wait_calls("compute2", ["kill-host", "start-host"])
+
+
+def test_redfish_says_when_it_closes_the_connection(bmcs: FakeSandbox) -> None:
+    """sushy asks for `Connection: close`; unannounced, the client may reuse the dying
+    connection and fail ("Remote end closed connection without response")."""
+    url = bmcs.endpoints["compute2"]["redfish"]["url"]
+    with requests.Session() as http:
+        closing = http.get(f"{url}/redfish/v1/", headers={"Connection": "close"}, timeout=5)
+        kept = http.get(f"{url}/redfish/v1/", timeout=5)
+    assert closing.headers.get("Connection") == "close"
+    assert kept.headers.get("Connection") is None
+
+
 def test_redfish_power_off_on_restart(bmcs: FakeSandbox) -> None:
     system = bmcs.redfish_system("compute2")
     assert system.identity == "compute2"

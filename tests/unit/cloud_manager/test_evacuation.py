@@ -19,6 +19,7 @@ from cloud_manager.evacuation import (
     Evacuator,
     request_evacuation,
 )
+from cloud_manager.power import PowerError
 from cloud_manager.tracker import NodeTracker
 from tests.unit.cloud_manager.fake_nova import FakeNova
 from tests.unit.cloud_manager.fake_nova import now as fake_now
@@ -491,6 +492,47 @@ def test_host_still_on_after_power_off_is_not_evacuated(make_runtime):
     with runtime.transaction() as session:
         message = db_api.task(session, task["id"]).message
     assert "c1 still reports power on after 6 checks 0.25s apart" in message, message
+
+
+def test_failed_power_state_read_while_verifying_is_checked_again(make_runtime):
+    """A BMC dropping one connection must not fail the fencing (and delay the evacuation
+    until the tracker's next loop)."""
+    runtime = make_runtime(host_tasks={"retries_wait_for_node_state": 6})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+    reads = iter([PowerError("connection dropped"), "off"])
+
+    def flaky_read() -> str:
+        value = next(reads)
+        if isinstance(value, Exception):
+            raise value
+        return value
+
+    power.power_state = flaky_read
+    runtime.nova.kill("c1")
+    sleeps: list[float] = []
+    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert sleeps[:1] == [0.25]
+    assert runtime.nova.evacuate_calls == [("vm1", runtime.nova.servers["vm1"].host)]
+
+
+def test_power_state_unreadable_to_the_end_fails_the_fencing(make_runtime):
+    runtime = make_runtime(host_tasks={"retries_wait_for_node_state": 3})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=None)
+
+    def broken_read() -> str:
+        raise PowerError("BMC unreachable")
+
+    power.power_state = broken_read
+    runtime.nova.kill("c1")
+    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "failed"
+    assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
+    with runtime.transaction() as session:
+        message = db_api.task(session, task["id"]).message
+    assert "c1 still reports power unknown (BMC unreachable) after 3 checks" in message, message
 
 
 def test_recovered_host_is_enabled_only_once_nova_sees_it_up(make_runtime):

@@ -357,6 +357,8 @@ class Handler(BaseHTTPRequestHandler):
     ) -> None:
         data = json.dumps(doc).encode() if doc is not None else b""
         self.send_response(status)
+        if self.close_connection:  # asked for by the client (sushy always asks): say so
+            self.send_header("Connection", "close")
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         if data:
