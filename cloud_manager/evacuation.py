@@ -198,8 +198,7 @@ class Evacuator:
         """Power off and verify: a host is fenced only once its device reports it off."""
         driver.power_off()
         checks = self.conf.host_tasks.retries_wait_for_node_state
-        state = _poll_until(lambda: _power_state_or_error(driver, host), lambda s: s == "off",
-                            checks, POWER_CHECK_INTERVAL, self.sleep)
+        state = _wait_for_power_off(driver, host, checks, POWER_CHECK_INTERVAL, self.sleep)
         if state != "off":
             raise PowerError(f"{host} still reports power {state} after {checks} checks "
                              f"{POWER_CHECK_INTERVAL}s apart ([host_tasks] "
@@ -219,8 +218,7 @@ class Evacuator:
         else:
             self._update_task(task_id, message=f"shutting down: power state checked every "
                               f"{interval}s, at most {ticks} times")
-            state = _poll_until(lambda: _power_state_or_error(driver, host),
-                                lambda s: s == "off", ticks, interval, self.sleep)
+            state = _wait_for_power_off(driver, host, ticks, interval, self.sleep)
             if state == "off":
                 return f"shut down cleanly through power device {device}"
             fallback = f"still on after {ticks} checks {interval}s apart"
@@ -575,25 +573,24 @@ class Evacuator:
                 task.lease_until = datetime.now(UTC).replace(tzinfo=None) + self.lease
 
 
-def _power_state_or_error(driver: PowerDriver, host: str) -> str:
-    """A failed read is one more check, not a failed fencing: BMCs drop connections, and
-    the next read usually works."""
-    try:
-        return driver.power_state()
-    except PowerError as exc:
-        LOG.warning("cannot read the power state of %s (%s); checking again", host, exc)
-        return f"unknown ({exc})"
+def _wait_for_power_off(driver: PowerDriver, host: str, attempts: int, interval: float,
+                        sleep: Callable[[float], None]) -> str:
+    """Read the power state until it is off, at most ``attempts`` more times; the last state.
 
-
-def _poll_until(read: Callable, done: Callable, attempts: int, interval: float,
-                sleep: Callable[[float], None]):
-    value = read()
-    for _ in range(attempts):
-        if done(value):
+    A failed read is one more check, not a failed fencing: BMCs drop connections, and the next
+    read usually works. It is reported as "unknown (why)" if it is the last one.
+    """
+    for attempt in range(attempts + 1):
+        if attempt:
+            sleep(interval)
+        try:
+            state = driver.power_state()
+        except PowerError as exc:
+            LOG.warning("cannot read the power state of %s (%s); checking again", host, exc)
+            state = f"unknown ({exc})"
+        if state == "off":
             break
-        sleep(interval)
-        value = read()
-    return value
+    return state
 
 
 class _LeaseRenewer:

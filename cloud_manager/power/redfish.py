@@ -24,26 +24,34 @@ class RedfishDriver(PowerDriver):
     _system: System | None = None
 
     def _connected_system(self, *, fresh: bool) -> System:
-        url = self.address if "://" in self.address else f"https://{self.address}"
-        if self.port:
-            url = f"{url.rstrip('/')}:{self.port}" if url.count(":") < 2 else url
+        """The system resource, logging in first if needed; ``fresh``: re-read it."""
         try:
-            if self._system is not None:
-                if fresh:
-                    self._system.refresh()
-                return self._system
-            self._auth = sushy_auth.SessionOrBasicAuth(self.username, self.password)
-            # Few, short retries: fencing must fail fast on a dead BMC, not after 30 s.
-            root = sushy.Sushy(url, auth=self._auth, verify=self.options.get("verify", False),
-                               server_side_retries=1, server_side_retries_delay=1,
-                               connect_timeout=5, read_timeout=30)
-            system_id = self.options.get("system_id")
-            self._system = (root.get_system(f"/redfish/v1/Systems/{system_id}") if system_id
-                            else root.get_system())
+            if self._system is None:
+                self._system = self._log_in()
+            elif fresh:
+                self._system.refresh()
             return self._system
         except sushy_exc.SushyError as exc:
             self.close()  # the next call logs in again
-            raise PowerError(f"power device {self.name} (Redfish {url}): {exc}") from exc
+            raise PowerError(f"power device {self.name} (Redfish {self._url}): {exc}") from exc
+
+    @property
+    def _url(self) -> str:
+        url = self.address if "://" in self.address else f"https://{self.address}"
+        if self.port:
+            url = f"{url.rstrip('/')}:{self.port}" if url.count(":") < 2 else url
+        return url
+
+    def _log_in(self) -> System:
+        self._auth = sushy_auth.SessionOrBasicAuth(self.username, self.password)
+        # Few, short retries: fencing must fail fast on a dead BMC, not after 30 s.
+        root = sushy.Sushy(self._url, auth=self._auth, verify=self.options.get("verify", False),
+                           server_side_retries=1, server_side_retries_delay=1,
+                           connect_timeout=5, read_timeout=30)
+        system_id = self.options.get("system_id")
+        if system_id:
+            return root.get_system(f"/redfish/v1/Systems/{system_id}")
+        return root.get_system()
 
     def close(self) -> None:
         auth, self._auth, self._system = self._auth, None, None
