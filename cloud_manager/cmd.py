@@ -5,11 +5,16 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
+from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 
 from aos import service
 from cloud_manager.module import MODULE
+
+if TYPE_CHECKING:
+    from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
 
@@ -29,10 +34,33 @@ def worker() -> None:
 
         power.preload_drivers()
         app = tasks.celery_app(conf)
-        tasks.register(app, runtime.build(conf))
+        rt = runtime.build(conf)
+        threading.Thread(target=_stay_authenticated, args=(rt,), name="keystone-token",
+                         daemon=True).start()
+        tasks.register(app, rt)
         run_worker(app, queues=[MODULE.name])
 
     service.run(MODULE, "worker", main)
+
+
+def _stay_authenticated(rt: Runtime, interval: float = 60) -> None:
+    """Keep the worker's token valid and its endpoints known (see Nova.authenticate)."""
+    from cloud_manager.nova import NovaError
+
+    logged = False
+    while True:
+        try:
+            expires = rt.nova.authenticate()
+        except NovaError as exc:
+            LOG.warning("%s; retrying in %ds (evacuations authenticate themselves)",
+                        exc, interval)
+            logged = False
+        else:
+            if not logged:
+                LOG.info("authenticated to OpenStack; token valid until %s, renewed before "
+                         "it expires", expires)
+                logged = True
+        time.sleep(interval)
 
 
 def beat() -> None:
@@ -48,6 +76,7 @@ def beat() -> None:
             return
         power.preload_drivers()
         rt = runtime.build(conf)
+        rt.connect_task_queue()
         leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
         stop = _stop_event()
         try:

@@ -50,8 +50,6 @@ SETTLED_STATUSES = ("ACTIVE", "SHUTOFF", "PAUSED", "SUSPENDED")
 CLOCK_SKEW_MARGIN = timedelta(minutes=10)
 # BMCs answer in milliseconds; a host switched off is usually reported off at the next read.
 POWER_CHECK_INTERVAL = 0.25
-# Seconds after which a plan read while fencing is read again (see _fence_and_plan).
-PLAN_MAX_AGE = 30
 
 
 @dataclass(frozen=True)
@@ -139,7 +137,7 @@ class Evacuator:
         renewer.start()
         try:
             if state in ("pending", "fencing"):
-                plan = self._fence_and_plan(task_id, kind)
+                plan = self._fence_and_plan(task_id, host, kind)
             else:
                 plan = self._read_plan(task_id)
             self._store_plan(task_id, plan)
@@ -155,16 +153,18 @@ class Evacuator:
 
     # --- fencing ---------------------------------------------------------------------------
 
-    def _fence(self, task_id: str) -> None:
-        """Make sure the host cannot run its instances any more, then tell Nova."""
-        task = self._update_task(task_id, state="fencing", message="fencing the node")
-        host, kind = task.hostname, task.kind
+    def _isolate_node(self, task_id: str, host: str, kind: str) -> str:
+        """Power the node off (or prove it dead) through its device; returns how."""
+        self._update_task(task_id, state="fencing", message="fencing the node")
         with self.runtime.transaction() as session:
             device = db_api.power_device_of(session, host)
             driver = self.runtime.power_driver(device) if device else None
             device_name = device.name if device else None
         with driver or contextlib.nullcontext():
-            how = self._isolate(task_id, host, kind, driver, device_name)
+            return self._isolate(task_id, host, kind, driver, device_name)
+
+    def _mark_fenced(self, task_id: str, host: str, kind: str, how: str) -> None:
+        """Record the isolated node as fenced and tell Nova, so it accepts evacuations."""
         why = {MANUAL: "operator requested evacuation", SHUTDOWN: "planned shutdown"}.get(
             kind, "automatic evacuation")
         self._move_node(host, NodeState.DOWN, f"{why}: {how}", only_from=(
@@ -265,28 +265,21 @@ class Evacuator:
 
     # --- planning --------------------------------------------------------------------------
 
-    def _fence_and_plan(self, task_id: str, kind: str) -> Plan | None:
-        """Fence the node and, meanwhile, read what the plan needs from Nova and Placement.
+    def _fence_and_plan(self, task_id: str, host: str, kind: str) -> Plan | None:
+        """Fence the node, then plan while Nova is told it is fenced.
 
-        Both take a second or more (BMC round trips; listing servers and capacities) and
-        planning only reads, so the evacuation starts sooner. A plan read more than
-        ``PLAN_MAX_AGE`` seconds before fencing ended (a power cycle first) is read again, as
-        capacities may have changed meanwhile. A planned shutdown is planned once the node is
-        off: it was running, and servers may still have landed on it while it shut down.
+        The node is isolated before this task starts other threads: while another thread
+        keeps the interpreter busy, pyghmi's I/O thread can take a BMC's reply before the
+        call waiting for it is registered, and that call then waits for its 0.5-1 s
+        retransmit timer (12 of 30 IPMI uses with one busy thread, none without). Planning
+        once the node is off also sees what really stayed on it after a power cycle or a
+        planned shutdown.
         """
-        if kind == SHUTDOWN:
-            self._fence(task_id)
-            return self._read_plan(task_id)
-        started = self.clock()
+        how = self._isolate_node(task_id, host, kind)
         with ThreadPoolExecutor(max_workers=1) as pool:
             planning = pool.submit(self._read_plan, task_id)
-            self._fence(task_id)
-            plan = planning.result()
-        if self.clock() - started > PLAN_MAX_AGE:
-            LOG.info("task %s: fencing took over %ds; reading the plan again", task_id,
-                     PLAN_MAX_AGE)
-            plan = self._read_plan(task_id)
-        return plan
+            self._mark_fenced(task_id, host, kind, how)
+            return planning.result()
 
     def _read_plan(self, task_id: str) -> Plan | None:
         """The evacuation plan of a task that has none yet (None when it has one)."""
@@ -298,9 +291,16 @@ class Evacuator:
             nodes = {n.hostname: n for n in db_api.nodes(session)}
             devices = {d.hostname for d in db_api.power_devices(session) if d.hostname}
         default = self.conf.host_tasks.recovery_priority
-        zones = self.nova.host_zones()
+        with ThreadPoolExecutor(max_workers=5) as pool:  # independent reads, at once
+            zones = pool.submit(self.nova.host_zones)
+            servers = pool.submit(self.nova.servers_on_host, host)
+            capacities = pool.submit(self.nova.capacities)
+            services = pool.submit(self.nova.compute_services)
+            migration_mark = pool.submit(self.nova.newest_evacuation_id, host)
+            last_seen = self.heartbeats.last_seen()
+        zones, capacities = zones.result(), capacities.result()
         instances, warnings = [], []
-        for server in self.nova.servers_on_host(host):
+        for server in servers.result():
             priority = resolve_priority(server.metadata, server.flavor_extra_specs, default)
             if priority.warning:
                 warnings.append(f"{server.id}: {priority.warning}")
@@ -308,11 +308,9 @@ class Evacuator:
                                       priority=priority.value, ram_mb=server.ram_mb,
                                       vcpus=server.vcpus, disk_gb=server.disk_gb,
                                       az=server.az or None))
-        capacities = self.nova.capacities()
         now = datetime.now(UTC).replace(tzinfo=None)
-        last_seen = self.heartbeats.last_seen()
         targets = []
-        for service in self.nova.compute_services():
+        for service in services.result():
             node = nodes.get(service.host)
             capacity = capacities.get(service.host)
             if service.host == host or capacity is None or (node and node.maintenance):
@@ -326,7 +324,7 @@ class Evacuator:
                 up=usable or (reserve and service.host in devices),
                 az=zones.get(service.host)))
         return Plan(host=host, evacuation=plan_evacuation(instances, targets, strategy, {host}),
-                    warnings=warnings, nova_migration_mark=self.nova.newest_evacuation_id(host))
+                    warnings=warnings, nova_migration_mark=migration_mark.result())
 
     def _store_plan(self, task_id: str, plan: Plan | None) -> None:
         """Store the plan as the task's items, then power on and enable the reserve nodes
@@ -459,7 +457,8 @@ class Evacuator:
                 self._update_item(task_id, item.instance_id,
                                   state="pending" if retry else "failed", message=str(exc))
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with ThreadPoolExecutor(max_workers=self.conf.host_tasks.evacuation_request_threads
+                                ) as pool:
             list(pool.map(send, to_send))
 
     def _poll(self, task_id: str, host: str, in_flight: dict[str, int]) -> bool:

@@ -142,6 +142,8 @@ def test_killed_host_is_fenced_and_evacuated_by_priority_then_recovers(
     cm.start("beat")
     cm.start("worker")
     wait_for("nodes discovered", lambda: victim in cm.node_states(), 60)
+    wait_for("the worker holds a token before any failure",
+             lambda: "authenticated to OpenStack; token valid until" in cm.output("worker"), 60)
 
     sandbox.kill_host(victim)
     task = cm.wait_task_final(victim, timeout=180)

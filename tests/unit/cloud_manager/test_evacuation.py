@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -14,7 +15,6 @@ from cloud_manager import runtime as cm_runtime
 from cloud_manager.db import api as db_api
 from cloud_manager.evacuation import (
     MANUAL,
-    PLAN_MAX_AGE,
     SHUTDOWN,
     Evacuator,
     request_evacuation,
@@ -81,7 +81,7 @@ def _worker_dies_mid_request(runtime, task_id: str, requested: list[str],
                              sent: list[str]) -> None:
     """A worker fenced and planned, marked ``requested`` items, sent only ``sent``, and died."""
     evacuator = Evacuator(runtime, "w1")
-    evacuator._store_plan(task_id, evacuator._fence_and_plan(task_id, MANUAL))
+    evacuator._store_plan(task_id, evacuator._fence_and_plan(task_id, "c1", MANUAL))
     for name in requested:
         evacuator._update_item(task_id, name, state="requested", attempts=1)
     targets = {i.instance_id: i.target_host for i in evacuator._items(task_id, ("requested",))}
@@ -309,10 +309,10 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     assert any("(still on after 4 checks 3s apart)" in r for r in reasons), reasons
 
 
-def _switch_off_once_planning_read_servers(runtime, power: FakePower,
-                                           then=lambda: None) -> list[bool]:
-    """Make ``power.power_off`` wait (5 s at most) until planning has listed the node's
-    servers, then run ``then``; returns, per power-off, whether that listing came first."""
+def _record_planning_at_power_off(runtime, power: FakePower,
+                                  then=lambda: None) -> list[bool]:
+    """Make ``power.power_off`` give planning a second to list the node's servers, then run
+    ``then``; returns, per power-off, whether planning had listed them by then."""
     servers_read = threading.Event()
     list_servers, switch_off = runtime.nova.servers_on_host, power.power_off
     planning_came_first: list[bool] = []
@@ -322,7 +322,7 @@ def _switch_off_once_planning_read_servers(runtime, power: FakePower,
         return list_servers(host)
 
     def power_off():
-        planning_came_first.append(servers_read.wait(timeout=5))
+        planning_came_first.append(servers_read.wait(timeout=1))
         then()
         switch_off()
 
@@ -330,28 +330,23 @@ def _switch_off_once_planning_read_servers(runtime, power: FakePower,
     return planning_came_first
 
 
-def test_plan_is_read_while_the_node_is_being_powered_off(make_runtime):
+def test_nothing_else_runs_in_the_worker_while_the_bmc_is_used(make_runtime):
     runtime = make_runtime()
     power = _with_power_device(runtime, "c1", soft_off_reads=None)
-    planning_came_first = _switch_off_once_planning_read_servers(runtime, power)
+    planning_came_first = _record_planning_at_power_off(runtime, power)
     task = _manual_task(runtime, "vm1")
     assert Evacuator(runtime, "w1").run(task["id"]) == "done"
-    assert planning_came_first == [True]
+    assert planning_came_first == [False]
     assert runtime.nova.servers["vm1"].host != "c1"
 
 
-def test_plan_is_read_again_when_fencing_took_long(make_runtime):
+def test_servers_that_landed_while_the_node_was_fenced_are_planned(make_runtime):
     runtime = make_runtime()
     power = _with_power_device(runtime, "c1", soft_off_reads=None)
-    now = [1000.0]
-
-    def slow_fencing_and_a_new_server():
-        now[0] += PLAN_MAX_AGE + 1
-        runtime.nova.add_server("vm2", "c1", 5)
-
-    _switch_off_once_planning_read_servers(runtime, power, slow_fencing_and_a_new_server)
+    _record_planning_at_power_off(runtime, power,
+                                  then=lambda: runtime.nova.add_server("vm2", "c1", 5))
     task = _manual_task(runtime, "vm1")
-    assert Evacuator(runtime, "w1", clock=lambda: now[0]).run(task["id"]) == "done"
+    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
     assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
 
 
@@ -427,6 +422,31 @@ def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
     assert [s for s, _ in nova.evacuate_calls][0] == "first"
     assert len(in_flight_at_call) == 6 and max(in_flight_at_call) <= 2
     assert all(s.host != "c1" for s in nova.servers.values())
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_evacuation_requests_are_sent_a_few_at_a_time(make_runtime, threads):
+    runtime = make_runtime(host_tasks={"evacuation_request_threads": threads})
+    nova = runtime.nova
+    for n in range(8):
+        nova.add_server(f"vm{n}", "c1", 5)
+    task = _manual_task(runtime)
+    sending, most = [0], [0]
+    lock, real_evacuate = threading.Lock(), nova.evacuate
+
+    def evacuate(server_id, target):
+        with lock:
+            sending[0] += 1
+            most[0] = max(most[0], sending[0])
+        time.sleep(0.05)
+        real_evacuate(server_id, target)
+        with lock:
+            sending[0] -= 1
+
+    nova.evacuate = evacuate
+    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert most[0] == threads
+    assert len(nova.evacuate_calls) == 8
 
 
 def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
