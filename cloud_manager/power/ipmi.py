@@ -2,6 +2,12 @@
 
 Credentials are passed as bytes: with ``str`` pyghmi hangs when one process opens a second
 session to the same BMC.
+
+pyghmi (up to 1.6.19 at least) reads every reply in its own I/O thread. A command sends its
+request, then registers as waiting; when the reply is read in between -- likely when another
+thread keeps the interpreter busy -- the command waits for its 0.5-1 s retransmit timer although
+the reply is already queued. ``_take_queued_replies_first`` makes a command look at its queue
+before waiting (measured with one busy thread: 10 of 30 uses stalled without it, none with it).
 """
 
 from __future__ import annotations
@@ -10,8 +16,25 @@ import contextlib
 
 from pyghmi import exceptions as ipmi_exc
 from pyghmi.ipmi import command
+from pyghmi.ipmi.private import session as ipmi_session
 
 from cloud_manager.power import PowerDriver, PowerError, PowerState
+
+
+def _take_queued_replies_first() -> None:
+    wait = ipmi_session.Session.awaitresponse
+    if getattr(wait, "takes_queued_replies_first", False):
+        return
+
+    def awaitresponse(self, *args, **kwargs):
+        self.process_pktqueue()
+        return wait(self, *args, **kwargs)
+
+    awaitresponse.takes_queued_replies_first = True
+    ipmi_session.Session.awaitresponse = awaitresponse
+
+
+_take_queued_replies_first()
 
 
 class IPMIDriver(PowerDriver):

@@ -227,6 +227,45 @@ def test_cloud_manager_ipmi_driver_logs_in_once_per_use(bmcs: FakeSandbox, monke
     bmcs.wait_calls("compute2", ["kill-host", "start-host"])
 
 
+def test_cloud_manager_ipmi_driver_takes_a_reply_read_before_it_waited(
+        bmcs: FakeSandbox, monkeypatch) -> None:
+    """pyghmi's I/O thread can read a BMC's reply before the command that sent the request
+    waits for it (likely while another thread is busy); the command must then use the queued
+    reply, not wait for its 0.5-1 s retransmit timer. Forced here: each command's request is
+    held until its reply is queued; then no command may wait at all."""
+    from pyghmi.ipmi.private import session as ipmi_session
+
+    from cloud_manager.power import driver_for
+
+    send, io_wait = ipmi_session.Session._send_ipmi_net_payload, ipmi_session._io_wait
+    held, waits = [0], [0]
+
+    def send_and_let_the_reply_be_queued(self, *args, **kwargs):
+        result = send(self, *args, **kwargs)
+        if self.logged:  # a command, not a login step
+            deadline = time.monotonic() + 5
+            while not self.pktqueue and time.monotonic() < deadline:
+                time.sleep(0.001)
+            held[0] += bool(self.pktqueue)
+        return result
+
+    def counted_wait(*args, **kwargs):
+        waits[0] += 1
+        return io_wait(*args, **kwargs)
+
+    info = bmcs.endpoints["compute2"]["ipmi"]
+    with driver_for("ipmi", name="compute2-bmc", address=info["address"], port=info["port"],
+                    username=info["username"], password=info["password"],
+                    options=None) as driver:
+        driver.power_state()  # logged in
+        monkeypatch.setattr(ipmi_session.Session, "_send_ipmi_net_payload",
+                            send_and_let_the_reply_be_queued)
+        monkeypatch.setattr(ipmi_session, "_io_wait", counted_wait)
+        assert [driver.power_state() for _ in range(3)] == ["on"] * 3
+    assert held[0] >= 3  # every command's reply was queued before it could wait
+    assert waits[0] == 0
+
+
 def test_cloud_manager_redfish_driver_keeps_one_session_per_use(bmcs: FakeSandbox) -> None:
     """Fencing (power off, then state reads until off) is one Redfish session, deleted when
     the driver is closed; BMCs allow only a few sessions."""
