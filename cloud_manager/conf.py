@@ -112,10 +112,10 @@ host_tasks_opts = [
                "at once). Nova rebuilds evacuated instances faster when not flooded."),
     cfg.IntOpt("evacuation_request_threads", default=2, min=1,
                help="Evacuation requests sent to Nova's API at the same time. A few at a "
-               "time keep nova-api, nova-conductor and the scheduler streaming; 20 at once "
-               "made a 20-server failover 1-2 s slower and costlier in CPU than 1 or 2 on a "
-               "sandbox with one nova-api worker (bench/ha_failover). Raise it with many API "
-               "workers and large hosts."),
+               "time keep nova-api, nova-conductor and the scheduler streaming; 8 at once "
+               "made a 20-server failover about 2 s slower and costlier in CPU than 1 or 2 on "
+               "a sandbox with one nova-api worker (bench/ha_failover). Raise it with many "
+               "API workers and large hosts."),
 ]
 
 listener_opts = [
