@@ -20,21 +20,15 @@ from pyghmi.ipmi.private import session as ipmi_session
 
 from cloud_manager.power import PowerDriver, PowerError, PowerState
 
-
-def _take_queued_replies_first() -> None:
-    wait = ipmi_session.Session.awaitresponse
-    if getattr(wait, "takes_queued_replies_first", False):
-        return
-
-    def awaitresponse(self, *args, **kwargs):
-        self.process_pktqueue()
-        return wait(self, *args, **kwargs)
-
-    awaitresponse.takes_queued_replies_first = True
-    ipmi_session.Session.awaitresponse = awaitresponse
+_await_response = ipmi_session.Session.awaitresponse
 
 
-_take_queued_replies_first()
+def _take_queued_replies_first(session, *args, **kwargs):
+    session.process_pktqueue()
+    return _await_response(session, *args, **kwargs)
+
+
+ipmi_session.Session.awaitresponse = _take_queued_replies_first
 
 
 class IPMIDriver(PowerDriver):
