@@ -144,7 +144,9 @@ node_tracker_opts = [
                help="Seconds to wait for a power-cycled compute node to come back."),
     cfg.StrOpt("logfile", default="", help="Log file of the compute node state checks."),
     cfg.IntOpt("loop_time", default=30, min=1,
-               help="Seconds between two checks of the compute nodes."),
+               help="Seconds between two checks of the compute nodes. With [nova_database] "
+               "url set, a node whose last nova-compute report expires (service_timeout) "
+               "before the next check is checked at that moment."),
     cfg.IntOpt("max_down_hosts", default=0, min=0,
                help="Most compute nodes (reserve nodes excluded) that may be down at once for "
                "automatic evacuation to run; above it nothing is evacuated. 0 disables "

@@ -13,7 +13,7 @@ node's ``state_since``).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from oslo_config import cfg
@@ -66,6 +66,17 @@ class Heartbeats:
         moved = dead_since is None or (service.updated_at is not None
                                        and service.updated_at > dead_since)
         return moved and age is not None and age <= self.timeout
+
+    def reporting_until(self, last_seen: dict[str, datetime] | None,
+                        now: datetime) -> dict[str, datetime]:
+        """Hosts reporting at ``now``, each with the moment its last report stops counting.
+
+        The tracker looks again at that moment rather than at its next loop, so that a silent
+        nova-compute is noticed when its report expires, not up to ``loop_time`` later.
+        """
+        timeout = timedelta(seconds=self.timeout)
+        return {host: seen + timeout for host, seen in (last_seen or {}).items()
+                if now - seen <= timeout}
 
     def usable_by_nova(self, service: ComputeService, last_seen: dict[str, datetime] | None,
                        now: datetime) -> bool:

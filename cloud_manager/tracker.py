@@ -3,6 +3,10 @@
 It gathers evidence (I/O), lets the pure state machine and guards decide
 (``cloud_manager.ha``), stores every transition, and hands evacuations to the workers as
 durable tasks. Only the leader among controllers acts.
+
+Between two loops it looks at Nova's heartbeats once more when a host's last report is about to
+expire (with ``[nova_database] url``): a silent nova-compute is then noticed when its report
+expires rather than up to ``loop_time`` later, and the ``mutex`` confirmations follow from there.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from oslo_config import cfg
 
@@ -33,6 +37,9 @@ from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
+
+# A report still counts at its expiry (service_timeout old); the tracker looks just after.
+AFTER_EXPIRY = timedelta(seconds=0.05)
 
 
 def tracker_policy(conf: cfg.ConfigOpts) -> TrackerPolicy:
@@ -65,12 +72,15 @@ class NodeTracker:
         self.policy = tracker_policy(self.conf)
         self.heartbeats = Heartbeats(self.conf)
         self._last_alert: str | None = None
+        self._watched: dict[str, datetime] = {}
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
         now = self.clock()
         services = self._services()
         last_seen = self.heartbeats.last_seen()
+        reporting_until = self.heartbeats.reporting_until(last_seen, _naive_utc(now))
+        watched: dict[str, datetime] = {}
         with self.runtime.transaction() as session:
             rows = db_api.ensure_nodes(session, sorted(services or {}))
             for row in rows.values():
@@ -84,17 +94,38 @@ class NodeTracker:
                     service_up = None
                 else:
                     service_up = self.heartbeats.is_reporting(
-                        service, last_seen, dead_since,
-                        datetime.fromtimestamp(now, UTC).replace(tzinfo=None))
+                        service, last_seen, dead_since, _naive_utc(now))
+                if service_up and row.state == NodeState.UP and row.hostname in reporting_until:
+                    watched[row.hostname] = reporting_until[row.hostname]
                 probes = self._probes(session, row.hostname, service, service_up, dead_since,
                                       now)
                 record, transition = observe(db_api.record_of(row), probes, self.policy, now)
                 db_api.save_record(session, row, record, transition)
                 if transition:
                     LOG.info("node %s", transition)
+        self._watched = watched
         self._evacuate_down_hosts()
         self._recover_hosts(services or {})
         self._resume_orphaned_tasks()
+
+    def seconds_to_next_expiry(self) -> float | None:
+        """Seconds until the first report of a host that was up at the last check expires."""
+        if not self._watched:
+            return None
+        expiry = min(self._watched.values()) + AFTER_EXPIRY
+        return max(0.0, (expiry - _naive_utc(self.clock())).total_seconds())
+
+    def reports_expired(self) -> list[str]:
+        """Read the heartbeats again: hosts up at the last check whose report has expired."""
+        last_seen = self.heartbeats.last_seen()
+        if last_seen is None:
+            self._watched = {}
+            return []
+        reporting_until = self.heartbeats.reporting_until(last_seen, _naive_utc(self.clock()))
+        expired = sorted(set(self._watched) - set(reporting_until))
+        self._watched = {host: reporting_until[host] for host in self._watched
+                         if host in reporting_until}
+        return expired
 
     def _services(self) -> dict[str, ComputeService] | None:
         try:
@@ -215,13 +246,40 @@ class NodeTracker:
 
 
 def run_forever(tracker: NodeTracker, is_leader: Callable[[], bool],
-                stop: Callable[[], bool] = lambda: False) -> None:
+                stop: Callable[[], bool] = lambda: False,
+                sleep: Callable[[float], None] = time.sleep,
+                monotonic: Callable[[], float] = time.monotonic) -> None:
     loop_time = tracker.conf.node_tracker.loop_time
     while not stop():
-        started = time.monotonic()
+        next_check = monotonic() + loop_time
         if is_leader():
             try:
                 tracker.check()
             except Exception:
                 LOG.exception("node tracker loop failed; retrying in %ss", loop_time)
-        time.sleep(max(0.0, loop_time - (time.monotonic() - started)))
+            _wait_watching_reports(tracker, next_check, sleep, monotonic)
+        else:
+            sleep(max(0.0, next_check - monotonic()))
+
+
+def _wait_watching_reports(tracker: NodeTracker, next_check: float,
+                           sleep: Callable[[float], None],
+                           monotonic: Callable[[], float]) -> None:
+    """Sleep until ``next_check``, or until a host's report expires before it."""
+    while (left := next_check - monotonic()) > 0:
+        expiry_in = tracker.seconds_to_next_expiry()
+        if expiry_in is None or expiry_in >= left:
+            sleep(left)
+            return
+        sleep(expiry_in)
+        expired = tracker.reports_expired()
+        if expired:
+            LOG.info("nova-compute of %s has not reported for %ss; checking the nodes now, "
+                     "%.1fs before the next loop", ", ".join(expired),
+                     tracker.heartbeats.timeout, max(0.0, next_check - monotonic()))
+            return
+
+
+def _naive_utc(timestamp: float) -> datetime:
+    """Nova's database stores naive UTC datetimes."""
+    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,7 +20,7 @@ from cloud_manager.evacuation import (
     request_evacuation,
 )
 from cloud_manager.power import PowerError
-from cloud_manager.tracker import NodeTracker
+from cloud_manager.tracker import NodeTracker, run_forever
 from tests.unit.cloud_manager.fake_nova import FakeNova
 from tests.unit.cloud_manager.fake_nova import now as fake_now
 
@@ -209,8 +209,6 @@ def test_task_held_by_live_worker_is_not_taken_over(make_runtime):
     runtime.nova.add_server("vm1", "c1", 5)
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    from datetime import timedelta
-
 
     task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
     with runtime.transaction() as session:
@@ -601,3 +599,75 @@ def test_resumed_task_tells_its_own_requests_by_record_id_not_by_clock(make_runt
     assert Evacuator(runtime, "w2").run(task["id"]) == "done"
     assert [s for s, _ in nova.evacuate_calls] == ["vm2"]
     assert nova.servers["vm2"].host != "c1"
+
+
+class _Time:
+    """The tracker's clock and sleep, advanced by its own sleeps only."""
+
+    EPOCH = 1_800_000_000.0
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.t += seconds
+
+    def monotonic(self) -> float:
+        return self.t
+
+    def clock(self) -> float:
+        return self.EPOCH + self.t
+
+
+def _reports_every_2s(time_: _Time, silent_from: dict[str, float]):
+    """Nova's last_seen_up, to the second: every host reports at t = 1.2, 3.2, 5.2, ..."""
+    def last_seen():
+        seen = {}
+        for host in HOSTS:
+            now = min(time_.t, silent_from.get(host, time_.t))
+            last_report = 1.2 + 2 * ((now - 1.2) // 2)
+            seen[host] = datetime.fromtimestamp(int(time_.EPOCH + last_report), UTC).replace(
+                tzinfo=None)
+        return seen
+    return last_seen
+
+
+def _run_tracker(runtime, silent_from: dict[str, float], until: float,
+                 with_novas_database: bool = True) -> list[tuple[float, str]]:
+    """Run the tracker loop on a fake clock; return (time, c1's state) after each check."""
+    time_ = _Time()
+    tracker, _ = _tracker(runtime)
+    tracker.clock = time_.clock
+    tracker.heartbeats.last_seen = (_reports_every_2s(time_, silent_from)
+                                    if with_novas_database else lambda: None)
+    checks = []
+    check = tracker.check
+
+    def check_and_record():
+        check()
+        with runtime.transaction() as session:
+            checks.append((round(time_.t, 2), db_api.node(session, "c1").state))
+
+    tracker.check = check_and_record
+    run_forever(tracker, lambda: True, lambda: time_.t >= until, time_.sleep, time_.monotonic)
+    return checks
+
+
+def test_silent_nova_compute_is_suspected_when_its_report_expires(make_runtime):
+    """Not at the next loop: c1's last report (t=5.2, stored as 5 s) expires at t=9."""
+    runtime = make_runtime(node_tracker={"loop_time": 2, "service_timeout": 4})
+    checks = _run_tracker(runtime, {"c1": 6.0}, until=11.5)
+    assert checks == [(0, "up"), (2, "up"), (4, "up"), (6, "up"), (8, "up"),
+                      (9.05, "suspect"), (11.05, "down")]
+
+
+def test_reports_that_keep_coming_leave_the_loop_on_its_pace(make_runtime):
+    runtime = make_runtime(node_tracker={"loop_time": 2, "service_timeout": 4})
+    assert [t for t, _ in _run_tracker(runtime, {}, until=9)] == [0, 2, 4, 6, 8]
+
+
+def test_without_novas_database_a_silent_host_is_seen_at_the_next_loop(make_runtime):
+    runtime = make_runtime(node_tracker={"loop_time": 2, "service_timeout": 4})
+    runtime.nova.kill("c1")
+    checks = _run_tracker(runtime, {}, until=3, with_novas_database=False)
+    assert checks == [(0, "suspect"), (2, "down")]

@@ -63,3 +63,10 @@ def test_without_novas_database_a_host_forced_down_by_someone_else_counts_by_its
     silent = _service(up=False, forced_down=True, updated_at=NOW - timedelta(seconds=11))
     assert hb.is_reporting(reporting, None, None, NOW)
     assert not hb.is_reporting(silent, None, None, NOW)
+
+
+def test_reporting_until_lists_only_hosts_reporting_now():
+    hb = _heartbeats(timeout=10)
+    seen = {"c1": NOW - timedelta(seconds=4), "c2": NOW - timedelta(seconds=11)}
+    assert hb.reporting_until(seen, NOW) == {"c1": NOW + timedelta(seconds=6)}
+    assert hb.reporting_until(None, NOW) == {}
