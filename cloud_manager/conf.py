@@ -114,8 +114,9 @@ host_tasks_opts = [
                help="Evacuation requests sent to Nova's API at the same time. A few at a "
                "time keep nova-api, nova-conductor and the scheduler streaming; 8 at once "
                "made a 20-server failover about 2 s slower and costlier in CPU than 1 or 2 on "
-               "a sandbox with one nova-api worker (bench/ha_failover). Raise it with many "
-               "API workers and large hosts."),
+               "a sandbox with one nova-api worker (bench/ha_failover), where 1 did best. "
+               "Set 1 with a single nova-api worker; raise it with many API workers and "
+               "large hosts."),
 ]
 
 listener_opts = [
