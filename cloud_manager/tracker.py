@@ -79,7 +79,8 @@ class NodeTracker:
         now = self.clock()
         services = self._services()
         last_seen = self.heartbeats.last_seen()
-        reporting_until = self.heartbeats.reporting_until(last_seen, _naive_utc(now))
+        now_utc = db_api.from_timestamp(now)
+        reporting_until = self.heartbeats.reporting_until(last_seen, now_utc)
         watched: dict[str, datetime] = {}
         with self.runtime.transaction() as session:
             rows = db_api.ensure_nodes(session, sorted(services or {}))
@@ -94,7 +95,7 @@ class NodeTracker:
                     service_up = None
                 else:
                     service_up = self.heartbeats.is_reporting(
-                        service, last_seen, dead_since, _naive_utc(now))
+                        service, last_seen, dead_since, now_utc)
                 if service_up and row.state == NodeState.UP and row.hostname in reporting_until:
                     watched[row.hostname] = reporting_until[row.hostname]
                 probes = self._probes(session, row.hostname, service, service_up, dead_since,
@@ -113,7 +114,7 @@ class NodeTracker:
         if not self._watched:
             return None
         expiry = min(self._watched.values()) + AFTER_EXPIRY
-        return max(0.0, (expiry - _naive_utc(self.clock())).total_seconds())
+        return max(0.0, (expiry - db_api.from_timestamp(self.clock())).total_seconds())
 
     def reports_expired(self) -> list[str]:
         """Read the heartbeats again: hosts up at the last check whose report has expired."""
@@ -121,7 +122,8 @@ class NodeTracker:
         if last_seen is None:
             self._watched = {}
             return []
-        reporting_until = self.heartbeats.reporting_until(last_seen, _naive_utc(self.clock()))
+        now_utc = db_api.from_timestamp(self.clock())
+        reporting_until = self.heartbeats.reporting_until(last_seen, now_utc)
         expired = sorted(set(self._watched) - set(reporting_until))
         self._watched = {host: reporting_until[host] for host in self._watched
                          if host in reporting_until}
@@ -278,8 +280,3 @@ def _wait_watching_reports(tracker: NodeTracker, next_check: float,
                      "%.1fs before the next loop", ", ".join(expired),
                      tracker.heartbeats.timeout, max(0.0, next_check - monotonic()))
             return
-
-
-def _naive_utc(timestamp: float) -> datetime:
-    """Nova's database stores naive UTC datetimes."""
-    return datetime.fromtimestamp(timestamp, UTC).replace(tzinfo=None)
