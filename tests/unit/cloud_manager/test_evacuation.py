@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -626,8 +626,7 @@ def _reports_every_2s(time_: _Time, silent_from: dict[str, float]):
         for host in HOSTS:
             now = min(time_.t, silent_from.get(host, time_.t))
             last_report = 1.2 + 2 * ((now - 1.2) // 2)
-            seen[host] = datetime.fromtimestamp(int(time_.EPOCH + last_report), UTC).replace(
-                tzinfo=None)
+            seen[host] = db_api.from_timestamp(int(time_.EPOCH + last_report))
         return seen
     return last_seen
 
