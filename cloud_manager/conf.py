@@ -7,6 +7,7 @@ import socket
 from oslo_config import cfg
 
 from aos.conf.api import api_opts, database_opts
+from aos.conf.opts import lister
 
 STRATEGIES = ("auto", "reserved_host", "auto_priority", "rh_priority")
 
@@ -211,5 +212,4 @@ GROUPS: dict[str | None, list[cfg.Opt]] = {
 }
 
 
-def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(group, list(opts)) for group, opts in GROUPS.items()]
+list_opts = lister(GROUPS)

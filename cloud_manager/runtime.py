@@ -7,11 +7,9 @@ import logging
 from dataclasses import dataclass
 
 from oslo_config import cfg
-from sqlalchemy.orm import Session, sessionmaker
 
-from aos import conf as aos_conf
-from aos import db, openstack
-from aos.crypto import SecretBox
+from aos import openstack
+from aos import runtime as aos_runtime
 from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
 from cloud_manager.power import PowerDriver, driver_for
@@ -21,14 +19,7 @@ LOG = logging.getLogger(__name__)
 
 
 @dataclass
-class Runtime:
-    conf: cfg.ConfigOpts
-    sessions: sessionmaker[Session]
-
-    @functools.cached_property
-    def secrets(self) -> SecretBox:
-        return SecretBox(aos_conf.secret_key_file(self.conf))
-
+class Runtime(aos_runtime.Runtime):
     @functools.cached_property
     def nova(self) -> Nova:
         return Nova(openstack.connect(self.conf))
@@ -53,9 +44,6 @@ class Runtime:
         """Queue a host task for the workers (by name: the sender needs no task code)."""
         self.celery.send_task(EVACUATE_TASK, args=[task_id])
 
-    def transaction(self):
-        return db.transaction(self.sessions)
-
     def power_driver(self, device) -> PowerDriver:
         """A driver for a stored power device (its secret decrypted only here)."""
         return driver_for(device.driver, name=device.name, address=device.address,
@@ -65,5 +53,4 @@ class Runtime:
 
 
 def build(conf: cfg.ConfigOpts) -> Runtime:
-    engine = db.create_engine(db.database_url(conf, MODULE))
-    return Runtime(conf=conf, sessions=db.session_factory(engine))
+    return Runtime(conf=conf, sessions=aos_runtime.sessions_for(conf, MODULE))

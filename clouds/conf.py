@@ -5,6 +5,7 @@ from __future__ import annotations
 from oslo_config import cfg
 
 from aos.conf.api import api_opts, database_opts
+from aos.conf.opts import lister
 
 worker_opts = [
     cfg.StrOpt("logfile", default="", help="Log file of aos-clouds-worker."),
@@ -17,5 +18,4 @@ GROUPS: dict[str | None, list[cfg.Opt]] = {
 }
 
 
-def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(group, list(opts)) for group, opts in GROUPS.items()]
+list_opts = lister(GROUPS)

@@ -47,3 +47,20 @@ class LazyApp:
         if self._app is None:
             self._app = self._factory()
         return self._app(environ, start_response)
+
+
+def app_factory(api, module, build_runtime: Callable | None = None) -> Callable:
+    """``create_app(conf=None)`` of a module's API: its routes over its runtime.
+
+    The runtime (database sessions, secrets, adapters) reaches the views as the app's
+    ``runtime`` extension; without ``conf`` the module's files under /etc/aos are read.
+    """
+    from aos import conf as aos_conf
+    from aos.api.app import create_app
+
+    def create_module_app(conf=None) -> Callable:
+        conf = conf or aos_conf.load(module)
+        extensions = {"runtime": build_runtime(conf)} if build_runtime else {}
+        return create_app(api, conf, **extensions)
+
+    return create_module_app

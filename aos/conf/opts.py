@@ -85,5 +85,13 @@ def register(conf: cfg.ConfigOpts) -> None:
         conf.register_opts(opts, group=group)
 
 
-def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
-    return [(group, list(opts)) for group, opts in GROUPS.items()]
+def lister(groups: dict[str | None, list[cfg.Opt]]):
+    """The ``oslo.config.opts`` entry point of a module whose options are ``groups``."""
+
+    def list_opts() -> list[tuple[str | None, list[cfg.Opt]]]:
+        return [(group, list(opts)) for group, opts in groups.items()]
+
+    return list_opts
+
+
+list_opts = lister(GROUPS)

@@ -6,22 +6,14 @@ with the Clouds module itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from oslo_config import cfg
-
 from aos import api
-from aos import conf as aos_conf
-from aos.api.server import LazyApp
+from aos.api.server import LazyApp, app_factory
 from clouds.api.policies import RULES
 from clouds.module import MODULE
 
 API = api.Api("Clouds", "1", RULES)
 
-
-def create_app(conf: cfg.ConfigOpts | None = None) -> Callable:
-    return api.create_app(API, conf or aos_conf.load(MODULE))
-
+create_app = app_factory(API, MODULE)
 
 #: The WSGI callable for external servers (built from /etc/aos on the first request).
 wsgi = LazyApp(create_app)
