@@ -7,12 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aos.crypto import REDACTED
-from cloud_manager.db.api import FINAL_TASK_STATES
 from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem
-
-# Item states after which an instance needs no more work (see cloud_manager.evacuation); they
-# count towards a task's progress. "pending" and "requested" items are still being worked on.
-FINAL_ITEM_STATES = frozenset({"done", "failed", "skipped", "unplaced", "aborted"})
+from cloud_manager.model.task_state import FINAL_ITEM_STATES, FINAL_TASK_STATES
 
 
 def timestamp(moment: datetime | None) -> str | None:

@@ -13,9 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from cloud_manager.cli import common
-
-# Kept in step with cloud_manager.db.api.FINAL_TASK_STATES (not imported: no DB code in the CLI).
-FINAL_TASK_STATES = frozenset({"done", "partial", "failed", "aborted"})
+from cloud_manager.model.task_state import FINAL_TASK_STATES, TaskState
 TASK_FIELDS = ("id", "hostname", "kind", "state", "strategy", "created_at", "finished_at")
 
 
@@ -37,9 +35,9 @@ class TaskList(common.ListCommand):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("--hostname", metavar="<hostname>", help="Only tasks of this node.")
-        parser.add_argument("--state", metavar="<state>",
-                            help="Only tasks in this state (pending, fencing, evacuating, "
-                            "done, partial, failed, aborted).")
+        parser.add_argument("--state", metavar="<state>", choices=[s.value for s in TaskState],
+                            help="Only tasks in this state ("
+                            + ", ".join(s.value for s in TaskState) + ").")
         return parser
 
     def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:

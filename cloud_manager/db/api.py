@@ -12,9 +12,17 @@ from sqlalchemy.orm import Session
 
 from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem, utcnow
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
+from cloud_manager.model.task_state import (
+    ACTIVE_TASK_STATES,
+    FINAL_TASK_STATES,
+    INITIAL_ITEM_STATES,
+    ItemState,
+    TaskState,
+    check_item_move,
+    check_task_move,
+)
 
-ACTIVE_TASK_STATES = ("pending", "fencing", "evacuating")
-FINAL_TASK_STATES = ("done", "partial", "failed", "aborted")
+__all__ = ["ACTIVE_TASK_STATES", "FINAL_TASK_STATES"]
 
 
 class NotFound(LookupError):
@@ -109,6 +117,10 @@ def power_device_of(session: Session, hostname: str) -> PowerDevice | None:
     return session.scalar(sa.select(PowerDevice).where(PowerDevice.hostname == hostname))
 
 
+def delete_power_device(session: Session, device: PowerDevice) -> None:
+    session.delete(device)
+
+
 def add_power_device(session: Session, *, name: str, driver: str, address: str,
                      port: int | None, username: str | None, secret: str | None,
                      hostname: str | None, options: dict[str, Any] | None) -> PowerDevice:
@@ -135,7 +147,7 @@ def create_task(session: Session, *, hostname: str, kind: str, strategy: str,
                 reason: str) -> Task:
     if active_task(session, hostname) is not None:
         raise Conflict(f"node {hostname!r} already has an active task")
-    task = Task(id=str(uuid.uuid4()), kind=kind, hostname=hostname, state="pending",
+    task = Task(id=str(uuid.uuid4()), kind=kind, hostname=hostname, state=TaskState.PENDING,
                 strategy=strategy, reason=reason, message="waiting for a worker")
     session.add(task)
     session.flush()
@@ -162,10 +174,11 @@ def tasks(session: Session, hostname: str | None = None, state: str | None = Non
     return list(session.scalars(query))
 
 
-def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> Task | None:
+def claim_task(session: Session, task_id: str, owner: str, lease: timedelta,
+               now: datetime | None = None) -> Task | None:
     """Take the task's lease if it is free, expired or already ours; None if someone holds it."""
     row = task(session, task_id, lock=True)
-    now = utcnow()
+    now = now or utcnow()
     if row.state not in ACTIVE_TASK_STATES:
         return None
     if row.owner not in (None, owner) and row.lease_until and row.lease_until > now:
@@ -192,6 +205,51 @@ def take_orphaned_tasks(session: Session, lease_seconds: int) -> list[str]:
     return [row.id for row in found]
 
 
+def renew_lease(session: Session, task_id: str, owner: str, until: datetime) -> bool:
+    """Extend the lease if ``owner`` still holds it; False when it was taken over."""
+    result = session.execute(sa.update(Task).where(Task.id == task_id, Task.owner == owner)
+                             .values(lease_until=until))
+    return result.rowcount == 1
+
+
+def move_task(session: Session, row: Task, to_state: TaskState, message: str | None = None,
+              **values: Any) -> None:
+    """Change the task's state along ``TASK_TRANSITIONS`` (and the given columns)."""
+    row.state = check_task_move(row.id, row.state, to_state)
+    if message is not None:
+        row.message = message
+    for key, value in values.items():
+        setattr(row, key, value)
+
+
+def end_task(session: Session, row: Task, to_state: TaskState, message: str,
+             now: datetime) -> None:
+    """Final state, lease released, and the event that says how it ended."""
+    move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None)
+    alert = to_state != TaskState.DONE
+    add_event(session, row.hostname, "alert" if alert else "action",
+              f"evacuation task {row.id} {to_state}: {message}")
+
+
+def items(session: Session, task_id: str) -> list[TaskItem]:
+    """The task's items, highest priority first (the order they are worked on)."""
+    return list(session.scalars(sa.select(TaskItem).where(TaskItem.task_id == task_id)
+                                .order_by(TaskItem.priority.desc(), TaskItem.id)))
+
+
+def move_item(session: Session, task_id: str, instance_id: str, from_state: ItemState,
+              to_state: ItemState, **values: Any) -> bool:
+    """One conditional UPDATE of one item (a task may hold hundreds): only if it is still in
+    ``from_state``; False when it was not."""
+    check_item_move(instance_id, from_state, to_state)
+    result = session.execute(sa.update(TaskItem)
+                             .where(TaskItem.task_id == task_id,
+                                    TaskItem.instance_id == instance_id,
+                                    TaskItem.state == from_state)
+                             .values(state=to_state, updated_at=utcnow(), **values))
+    return result.rowcount == 1
+
+
 def item_counts(row: Task) -> dict[str, int]:
     counts: dict[str, int] = {}
     for item in row.items:
@@ -201,6 +259,8 @@ def item_counts(row: Task) -> dict[str, int]:
 
 def add_items(session: Session, row: Task, items: list[TaskItem]) -> None:
     for item in items:
+        if ItemState(item.state) not in INITIAL_ITEM_STATES:
+            raise ValueError(f"item {item.instance_id} cannot start {item.state}")
         item.task_id = row.id
         session.add(item)
     session.flush()
