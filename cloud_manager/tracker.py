@@ -20,7 +20,6 @@ from oslo_config import cfg
 
 from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
-from cloud_manager.evacuation import request_evacuation
 from cloud_manager.ha import (
     RECOVERABLE_STATES,
     EvacuationPolicy,
@@ -32,6 +31,8 @@ from cloud_manager.ha import (
     observe,
 )
 from cloud_manager.heartbeat import Heartbeats
+from cloud_manager.model.task_state import TaskKind
+from cloud_manager.nodes import request_task
 from cloud_manager.nova import ComputeService, NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
@@ -192,8 +193,8 @@ class NodeTracker:
                        if db_api.active_task(session, h) is None]
         for host in sorted(waiting):
             try:
-                request_evacuation(self.runtime, host, self.conf.host_tasks.evacuation_strategy,
-                                   "automatic: node is down", dispatch=self.dispatch)
+                request_task(self.runtime, host, TaskKind.AUTOMATIC,
+                             reason="automatic: node is down", dispatch=self.dispatch)
             except db_api.Conflict:
                 continue
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from aos.api.app import Api, APIError, RequestContext, extension
 from aos.crypto import SecretKeyError
+from cloud_manager import nodes
 from cloud_manager.api import views
 from cloud_manager.api.policies import RULES
 from cloud_manager.conf import STRATEGIES
 from cloud_manager.db import api as db
 from cloud_manager.db.models import Node
-from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
+from cloud_manager.model.task_state import TaskKind
 from cloud_manager.power import DRIVERS, PowerError
 from cloud_manager.runtime import Runtime
 
@@ -39,15 +39,21 @@ def _runtime() -> Runtime:
 
 
 @contextlib.contextmanager
-def _transaction() -> Iterator[Session]:
-    """A session for one request; repository NotFound / Conflict become 404 / 409."""
+def _errors() -> Iterator[None]:
+    """Repository and node-service NotFound / Conflict become 404 / 409."""
     try:
-        with _runtime().transaction() as session:
-            yield session
+        yield
     except db.NotFound as exc:
         raise APIError(404, str(exc)) from None
     except db.Conflict as exc:
         raise APIError(409, str(exc)) from None
+
+
+@contextlib.contextmanager
+def _transaction() -> Iterator[Session]:
+    """A session for one request."""
+    with _errors(), _runtime().transaction() as session:
+        yield session
 
 
 def _query_flag(name: str) -> bool | None:
@@ -88,10 +94,6 @@ def _action(what: str, context: RequestContext, reason: str | None) -> str:
     return f"{what} by {_by(context)}" + (f": {reason}" if reason else "")
 
 
-def _switch(on: bool) -> str:
-    return "on" if on else "off"
-
-
 # --- nodes ---------------------------------------------------------------------------------
 
 NODE_UPDATE_SCHEMA = {
@@ -114,10 +116,6 @@ EVACUATE_SCHEMA = {
     },
     "additionalProperties": False,
 }
-
-# A node in these states may still run its instances: evacuating it needs "force".
-_ALIVE_STATES = (NodeState.UP.value, NodeState.SUSPECT.value)
-
 
 @API.route("/v1/nodes", rule="cloud_manager:node:list", summary="List compute nodes.",
            query={"state": "Only nodes in this state.",
@@ -154,45 +152,11 @@ def update_node(context: RequestContext, body: dict[str, Any], hostname: str) ->
     with _transaction() as session:
         row = db.node(session, hostname)
         if "maintenance" in body:
-            _set_maintenance(session, row, body["maintenance"], reason, context)
+            nodes.set_maintenance(session, row, body["maintenance"], reason, _by(context))
         if "reserve" in body:
-            _set_reserve(session, row, body["reserve"], reason, context)
+            nodes.set_reserve(session, row, body["reserve"], reason, _by(context))
         session.flush()
         return _node_detail(session, row)
-
-
-def _set_maintenance(session: Session, row: Node, on: bool, reason: str | None,
-                     context: RequestContext) -> None:
-    """Move the node to maintenance (or back to up) through the state machine's rules.
-
-    Asking for the state the node is already in changes nothing; any other move the state
-    machine refuses (e.g. a down node straight to up) is a 409 that says what is allowed.
-    """
-    target = NodeState.MAINTENANCE if on else NodeState.UP
-    if row.state == target.value:
-        return
-    why = reason or f"maintenance {_switch(on)} requested by {_by(context)}"
-    try:
-        record, transition = mark(db.record_of(row), target, why, time.time())
-    except InvalidTransition as exc:
-        raise APIError(409, str(exc)) from None
-    db.save_record(session, row, record, transition)
-    row.maintenance = on
-    db.add_event(session, row.hostname, "action",
-                 _action(f"maintenance {_switch(on)}", context, reason))
-
-
-def _set_reserve(session: Session, row: Node, on: bool, reason: str | None,
-                 context: RequestContext) -> None:
-    if row.reserve == on:
-        return
-    active = db.active_task(session, row.hostname)
-    if active is not None:
-        raise APIError(409, f"node {row.hostname!r} has an active task {active.id} "
-                       f"({active.state}): change the reserve after it finishes")
-    row.reserve = on
-    db.add_event(session, row.hostname, "action",
-                 _action(f"reserve {_switch(on)}", context, reason))
 
 
 @API.route("/v1/nodes/{hostname}/evacuate", "POST", rule="cloud_manager:node:evacuate",
@@ -200,13 +164,7 @@ def _set_reserve(session: Session, row: Node, on: bool, reason: str | None,
            schema=EVACUATE_SCHEMA, status=202)
 def evacuate_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
-    from cloud_manager import evacuation
-
-    state = _node_state(hostname)
-    if state in _ALIVE_STATES and not body.get("force"):
-        raise APIError(409, f"node {hostname!r} is {state}: it may still run its "
-                       "instances; pass force to evacuate it anyway")
-    return _request_task(context, body, hostname, evacuation.MANUAL, "manual evacuation")
+    return _request_task(context, body, hostname, TaskKind.MANUAL)
 
 
 SHUTDOWN_SCHEMA = {
@@ -225,35 +183,15 @@ SHUTDOWN_SCHEMA = {
            schema=SHUTDOWN_SCHEMA, status=202)
 def shutdown_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
-    from cloud_manager import evacuation
-
-    state = _node_state(hostname)
-    if state not in _ALIVE_STATES:
-        raise APIError(409, f"node {hostname!r} is {state}, not running: use "
-                       "evacuate for a node that is already down")
-    return _request_task(context, body, hostname, evacuation.SHUTDOWN, "planned shutdown")
+    return _request_task(context, body, hostname, TaskKind.SHUTDOWN)
 
 
-def _node_state(hostname: str) -> str:
-    with _transaction() as session:
-        return db.node(session, hostname).state
-
-
-def _request_task(context: RequestContext, body: dict[str, Any], hostname: str, kind: str,
-                  what: str) -> dict[str, Any]:
-    from cloud_manager import evacuation
-
-    runtime = _runtime()
-    strategy = body.get("strategy") or runtime.conf.host_tasks.evacuation_strategy
-    # request_evacuation records the reason in the task and its event: name the caller there.
-    reason = (f"{body['reason']} (requested by {_by(context)})" if body.get("reason")
-              else f"{what} requested by {_by(context)}")
-    try:
-        return evacuation.request_evacuation(runtime, hostname, strategy, reason, kind=kind)
-    except db.NotFound as exc:
-        raise APIError(404, str(exc)) from None
-    except db.Conflict as exc:
-        raise APIError(409, str(exc)) from None
+def _request_task(context: RequestContext, body: dict[str, Any], hostname: str,
+                  kind: TaskKind) -> dict[str, Any]:
+    with _errors():
+        return nodes.request_task(_runtime(), hostname, kind, strategy=body.get("strategy"),
+                                  reason=body.get("reason"), by=_by(context),
+                                  force=bool(body.get("force")))
 
 
 # --- power devices -------------------------------------------------------------------------
@@ -325,36 +263,22 @@ def delete_power_device(context: RequestContext, name: str) -> None:
         if row.hostname:
             db.add_event(session, row.hostname, "action",
                          _action(f"power device {row.name} deleted", context, None))
-        session.delete(row)
+        db.delete_power_device(session, row)
 
 
 @API.route("/v1/power-devices/{name}/action", "POST", rule="cloud_manager:power_device:action",
            summary="Power the device's node on, off or cycle it, or read its power state.",
            schema=POWER_ACTION_SCHEMA)
 def power_action(context: RequestContext, body: dict[str, Any], name: str) -> dict[str, Any]:
-    runtime = _runtime()
     action = body["action"]
-    with _transaction() as session:
-        device = db.power_device(session, name)
-        hostname = device.hostname
     try:
-        with runtime.power_driver(device) as driver:
-            if action == "on":
-                driver.power_on()
-            elif action == "off":
-                driver.power_off()
-            elif action == "cycle":
-                driver.power_cycle()
-            power_state = driver.power_state()
+        with _errors():
+            power_state = nodes.power(_runtime(), name, action, _by(context))
     except PowerError as exc:
         LOG.warning("power %s of device %s failed: %s", action, name, exc)
         raise APIError(502, str(exc)) from None
     except SecretKeyError as exc:
         raise APIError(500, str(exc)) from None
-    if action != "status" and hostname:
-        with _transaction() as session:
-            db.add_event(session, hostname, "action",
-                         _action(f"power {action} through {name}", context, f"now {power_state}"))
     return {"name": name, "action": action, "power_state": power_state}
 
 

@@ -1,0 +1,146 @@
+"""Operations on compute nodes that the API, the CLI (through the API) and periodic tasks share.
+
+Maintenance, reserve, power and evacuation/shutdown requests, each with its rules and the event
+that records who asked. ``by`` names the one who asks (e.g. "user 42"); functions that take a
+session run inside the caller's transaction, the others open their own. Errors are the DB
+layer's ``NotFound`` / ``Conflict`` (the API answers 404 / 409) and ``PowerError``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+
+from cloud_manager.db import api as db_api
+from cloud_manager.db.models import Node
+from cloud_manager.ha.evacuation_plan import Strategy
+from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
+from cloud_manager.model.task_state import TaskKind
+from cloud_manager.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+# A node in these states may still run its instances: evacuating it needs "force".
+ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
+POWER_ACTIONS = ("on", "off", "status", "cycle")
+
+
+def _action(what: str, by: str, reason: str | None) -> str:
+    """An action event's message: what, who, and why if the caller said."""
+    return f"{what} by {by}" + (f": {reason}" if reason else "")
+
+
+def _switch(on: bool) -> str:
+    return "on" if on else "off"
+
+
+def set_maintenance(session: Session, row: Node, on: bool, reason: str | None, by: str,
+                    now: float | None = None) -> None:
+    """Move the node to maintenance (or back to up) through the state machine's rules.
+
+    Asking for the state the node is already in changes nothing; any other move the state
+    machine refuses (e.g. a down node straight to up) is a Conflict that says what is allowed.
+    """
+    target = NodeState.MAINTENANCE if on else NodeState.UP
+    if row.state == target:
+        return
+    why = reason or f"maintenance {_switch(on)} requested by {by}"
+    try:
+        record, transition = mark(db_api.record_of(row), target, why,
+                                  time.time() if now is None else now)
+    except InvalidTransition as exc:
+        raise db_api.Conflict(str(exc)) from None
+    db_api.save_record(session, row, record, transition)
+    row.maintenance = on
+    db_api.add_event(session, row.hostname, "action",
+                     _action(f"maintenance {_switch(on)}", by, reason))
+
+
+def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: str) -> None:
+    """Put the node into or out of the reserve pool; not while a task works on it."""
+    if row.reserve == on:
+        return
+    active = db_api.active_task(session, row.hostname)
+    if active is not None:
+        raise db_api.Conflict(f"node {row.hostname!r} has an active task {active.id} "
+                              f"({active.state}): change the reserve after it finishes")
+    row.reserve = on
+    db_api.add_event(session, row.hostname, "action",
+                     _action(f"reserve {_switch(on)}", by, reason))
+
+
+def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
+    """Power the device's node on, off or cycle it (or only read it); its power state then.
+
+    Raises PowerError when the device fails (and SecretKeyError when its password cannot be
+    decrypted); every action but a status read is recorded on the node.
+    """
+    if action not in POWER_ACTIONS:
+        raise ValueError(f"unknown power action {action!r}")
+    with runtime.transaction() as session:
+        device = db_api.power_device(session, device_name)
+        hostname = device.hostname
+    with runtime.power_driver(device) as driver:
+        if action == "on":
+            driver.power_on()
+        elif action == "off":
+            driver.power_off()
+        elif action == "cycle":
+            driver.power_cycle()
+        power_state = driver.power_state()
+    if action != "status" and hostname:
+        with runtime.transaction() as session:
+            db_api.add_event(session, hostname, "action",
+                             _action(f"power {action} through {device_name}", by,
+                                     f"now {power_state}"))
+    return power_state
+
+
+def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
+                 strategy: str | None = None, reason: str | None = None, by: str | None = None,
+                 force: bool = False, dispatch: Callable[[str], None] | None = None) -> dict:
+    """Create the durable host task and hand it to a worker; the task's summary.
+
+    MANUAL refuses a node that may still run its instances unless ``force``; SHUTDOWN needs a
+    running node with a power device; nothing acts on a node in maintenance. ``by``: the
+    reason names who asked (the tracker's own reasons say it already).
+    """
+    strategy = Strategy(strategy or runtime.conf.host_tasks.evacuation_strategy)
+    what = {TaskKind.SHUTDOWN: "planned shutdown", TaskKind.MANUAL: "manual evacuation"}.get(
+        kind, "automatic evacuation")
+    if by is not None:
+        reason = f"{reason} (requested by {by})" if reason else f"{what} requested by {by}"
+    reason = reason or what
+    with runtime.transaction() as session:
+        node = db_api.node(session, hostname)
+        state = NodeState(node.state)
+        if kind == TaskKind.MANUAL and state in ALIVE_STATES and not force:
+            raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
+                                  "instances; pass force to evacuate it anyway")
+        if kind == TaskKind.SHUTDOWN and state not in ALIVE_STATES:
+            raise db_api.Conflict(f"node {hostname!r} is {state}, not running: use "
+                                  "evacuate for a node that is already down")
+        if node.maintenance:
+            raise db_api.Conflict(f"node {hostname!r} is in maintenance: CloudManager does "
+                                  "not act on it; turn maintenance off first")
+        if kind == TaskKind.SHUTDOWN and db_api.power_device_of(session, hostname) is None:
+            raise db_api.Conflict(f"node {hostname!r} has no power device: CloudManager "
+                                  "cannot shut it down")
+        task = db_api.create_task(session, hostname=hostname, kind=kind,
+                                  strategy=strategy, reason=reason)
+        requested = "shutdown with evacuation" if kind == TaskKind.SHUTDOWN else "evacuation"
+        db_api.add_event(session, hostname, "action",
+                         f"{requested} requested ({task.kind}, {strategy}): {reason}; "
+                         f"task {task.id}")
+        summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
+                   "state": task.state, "strategy": strategy, "reason": reason}
+    LOG.info("node %s: host task %s created (%s)", hostname, summary["id"], reason)
+    try:
+        (dispatch or runtime.dispatch_task)(summary["id"])
+    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
+        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
+                    summary["id"], exc)
+    return summary
