@@ -13,8 +13,8 @@ from aos import runtime as aos_runtime
 from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
 from cloud_manager.power import PowerDriver, driver_for
+from cloud_manager.task_queue import RUN_TASK, celery_app
 
-EVACUATE_TASK = "cloud_manager.evacuate_host"
 LOG = logging.getLogger(__name__)
 
 
@@ -26,8 +26,6 @@ class Runtime(aos_runtime.Runtime):
 
     @functools.cached_property
     def celery(self):
-        from cloud_manager.tasks import celery_app
-
         return celery_app(self.conf)
 
     def connect_task_queue(self) -> None:
@@ -42,7 +40,7 @@ class Runtime(aos_runtime.Runtime):
 
     def dispatch_task(self, task_id: str) -> None:
         """Queue a host task for the workers (by name: the sender needs no task code)."""
-        self.celery.send_task(EVACUATE_TASK, args=[task_id])
+        self.celery.send_task(RUN_TASK, args=[task_id])
 
     def power_driver(self, device) -> PowerDriver:
         """A driver for a stored power device (its secret decrypted only here)."""

@@ -7,23 +7,18 @@ import socket
 import uuid
 
 from celery import Celery
-from oslo_config import cfg
 
-from aos import tasks
-from cloud_manager.module import MODULE
-from cloud_manager.runtime import EVACUATE_TASK, Runtime
+from cloud_manager.execution.executor import TaskExecutor
+from cloud_manager.runtime import Runtime
+from cloud_manager.task_queue import RUN_TASK, celery_app
 
-
-def celery_app(conf: cfg.ConfigOpts) -> Celery:
-    return tasks.celery_app(conf, MODULE)
+__all__ = ["celery_app", "register"]
 
 
 def register(app: Celery, runtime: Runtime) -> None:
     worker = f"{socket.gethostname()}-{os.getpid()}"
 
-    @app.task(name=EVACUATE_TASK, ignore_result=True)
-    def evacuate_host(task_id: str) -> None:
-        from cloud_manager.evacuation import Evacuator
-
+    @app.task(name=RUN_TASK, ignore_result=True)
+    def run_host_task(task_id: str) -> None:
         # One owner per run: two deliveries of a task in one worker must not share a lease.
-        Evacuator(runtime, f"{worker}-{uuid.uuid4().hex[:8]}").run(task_id)
+        TaskExecutor(runtime, f"{worker}-{uuid.uuid4().hex[:8]}").run(task_id)

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cloud_manager.cli import common
 from cloud_manager.model.task_state import FINAL_TASK_STATES, TaskState
+
 TASK_FIELDS = ("id", "hostname", "kind", "state", "strategy", "created_at", "finished_at")
 
 

@@ -91,7 +91,7 @@ class Task(Base):
 
 
 class TaskItem(Base):
-    """One instance of a host task, with where it goes and how far it got."""
+    """One instance action of a host task, with where it goes and how far it got."""
 
     __tablename__ = "task_items"
     __table_args__ = (sa.UniqueConstraint("task_id", "instance_id",
@@ -104,6 +104,8 @@ class TaskItem(Base):
     priority: Mapped[int]
     target_host: Mapped[str | None] = mapped_column(sa.String(255))
     pool: Mapped[str | None] = mapped_column(sa.String(16))
+    # cloud_manager.model.actions.ActionKind of the item's action.
+    action: Mapped[str] = mapped_column(sa.String(32), server_default="evacuate")
     state: Mapped[str] = mapped_column(sa.String(32))
     attempts: Mapped[int] = mapped_column(default=0)
     message: Mapped[str | None] = mapped_column(sa.Text)

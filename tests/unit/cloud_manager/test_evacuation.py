@@ -1,4 +1,4 @@
-"""Tracker and evacuator logic with Nova replaced by an in-memory adapter."""
+"""Tracker and host-task executor with Nova replaced by an in-memory adapter."""
 
 from __future__ import annotations
 
@@ -8,43 +8,21 @@ from datetime import timedelta
 
 import pytest
 
-from aos import conf as aos_conf
-from aos import crypto, db, modules
-from aos.db.migrations import Migrator
-from cloud_manager import runtime as cm_runtime
 from cloud_manager.db import api as db_api
-from cloud_manager.evacuation import (
-    MANUAL,
-    SHUTDOWN,
-    Evacuator,
-    request_evacuation,
-)
+from cloud_manager.execution.executor import TaskExecutor as Evacuator
+from cloud_manager.model.task_state import TaskKind
+from cloud_manager.nodes import request_task
 from cloud_manager.power import PowerError
 from cloud_manager.tracker import NodeTracker, run_forever
+from tests.unit.cloud_manager.conftest import HOSTS
 from tests.unit.cloud_manager.fake_nova import FakeNova
 from tests.unit.cloud_manager.fake_nova import now as fake_now
 
-HOSTS = ["c1", "c2", "c3", "c4"]
 
-
-@pytest.fixture
-def make_runtime(aos_env):
-    def make(**sections):
-        lines = ["[node_tracker]", "mutex = 2", "max_down_hosts = 1", "service_timeout = 30",
-                 "[host_tasks]", "poll_interval = 0.1", "prioritized_evacuation_timeout = 5"]
-        for section, values in sections.items():
-            lines.append(f"[{section}]")
-            lines += [f"{k} = {v}" for k, v in values.items()]
-        (aos_env["etc"] / "cloud_manager.conf").write_text("\n".join(lines) + "\n")
-        conf = aos_conf.load(modules.get("cloud_manager"))
-        crypto.create_key_file(aos_conf.secret_key_file(conf))
-        module = modules.get("cloud_manager")
-        Migrator(module, db.create_engine(db.database_url(conf, module))).migrate()
-        runtime = cm_runtime.build(conf)
-        runtime.__dict__["nova"] = FakeNova(HOSTS)
-        return runtime
-
-    return make
+def _request(runtime, host: str, kind: TaskKind, reason: str = "t") -> dict:
+    """A host task as the tracker (AUTOMATIC) or an operator (forcing) asks; not queued."""
+    return request_task(runtime, host, kind, strategy="auto", reason=reason,
+                        force=kind == TaskKind.MANUAL, dispatch=lambda _id: None)
 
 
 def _tracker(runtime) -> tuple[NodeTracker, list[str]]:
@@ -58,7 +36,7 @@ def _manual_task(runtime, *server_ids: str) -> dict:
         runtime.nova.add_server(server_id, "c1", 5)
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    return request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    return _request(runtime, "c1", TaskKind.MANUAL, "t")
 
 
 def _c1_dies_and_is_evacuated(runtime) -> tuple[NodeTracker, list[str]]:
@@ -77,19 +55,30 @@ def _c1_dies_and_is_evacuated(runtime) -> tuple[NodeTracker, list[str]]:
     return tracker, dispatched
 
 
-def _worker_dies_mid_request(runtime, task_id: str, requested: list[str],
-                             sent: list[str]) -> None:
-    """A worker fenced and planned, marked ``requested`` items, sent only ``sent``, and died."""
-    evacuator = Evacuator(runtime, "w1")
-    evacuator._store_plan(task_id, evacuator._fence_and_plan(task_id, "c1", MANUAL))
-    for name in requested:
-        evacuator._update_item(task_id, name, state="requested", attempts=1)
-    targets = {i.instance_id: i.target_host for i in evacuator._items(task_id, ("requested",))}
-    for name in sent:
-        runtime.nova.evacuate(name, targets[name])
-    runtime.nova.evacuate_calls.clear()
+class WorkerKilled(BaseException):
+    """The worker process dies (not an error any code of it handles)."""
+
+
+def _worker_dies_mid_request(runtime, task_id: str, sent: list[str]) -> None:
+    """A worker fenced, planned and marked its items requested, got only ``sent`` to Nova
+    and died while sending the others; its lease then expired."""
+    real_evacuate = runtime.nova.evacuate
+
+    def evacuate(server_id, target):
+        if server_id not in sent:
+            raise WorkerKilled(server_id)
+        real_evacuate(server_id, target)
+
+    runtime.nova.evacuate = evacuate
+    with pytest.raises(WorkerKilled):
+        Evacuator(runtime, "w1").run(task_id)
+    runtime.nova.evacuate = real_evacuate
     with runtime.transaction() as session:
+        states = {i.instance_id: i.state for i in db_api.task(session, task_id).items}
+        assert set(states.values()) == {"requested"}, states
         db_api.task(session, task_id).lease_until = None
+    assert sorted(s for s, _ in runtime.nova.evacuate_calls) == sorted(sent)
+    runtime.nova.evacuate_calls.clear()
 
 
 STORAGE_CHECK = {"enabled": "true", "delay": 0, "attempts": 2}
@@ -167,7 +156,7 @@ def test_live_agent_file_keeps_host_from_being_fenced(make_runtime):
         db_api.ensure_nodes(session, HOSTS)
 
     write_report(storage, AgentReport("c1", 50.0, {}))
-    task = request_evacuation(runtime, "c1", "auto", "test", dispatch=lambda _id: None)
+    task = _request(runtime, "c1", TaskKind.AUTOMATIC, "test")
     state = Evacuator(runtime, "w1", sleep=sleep).run(task["id"])
     assert state == "aborted"
     assert runtime.nova.evacuate_calls == []
@@ -182,9 +171,8 @@ def test_resumed_task_never_evacuates_twice(make_runtime):
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
 
-    task = request_evacuation(runtime, "c1", "auto", "test", kind=MANUAL,
-                              dispatch=lambda _id: None)
-    _worker_dies_mid_request(runtime, task["id"], requested=["vm1", "vm2"], sent=["vm1"])
+    task = _request(runtime, "c1", TaskKind.MANUAL, "test")
+    _worker_dies_mid_request(runtime, task["id"], sent=["vm1"])
 
     assert Evacuator(runtime, "w2").run(task["id"]) == "done"
     assert sorted(s for s, _ in nova.evacuate_calls) == ["vm2", "vm3"]
@@ -210,7 +198,7 @@ def test_task_held_by_live_worker_is_not_taken_over(make_runtime):
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
 
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.MANUAL, "t")
     with runtime.transaction() as session:
         assert db_api.claim_task(session, task["id"], "w1", timedelta(seconds=60))
     assert Evacuator(runtime, "w2").run(task["id"]) is None
@@ -274,8 +262,7 @@ def test_planned_shutdown_waits_for_a_clean_stop_then_evacuates(make_runtime):
     power = _with_power_device(runtime, "c1", soft_off_reads=2)
     sleeps: list[float] = []
 
-    task = request_evacuation(runtime, "c1", "auto", "PSU swap", kind=SHUTDOWN,
-                              dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.SHUTDOWN, "PSU swap")
     assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert power.calls == ["soft_off"]
     assert power.closed == 1
@@ -296,8 +283,7 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     power = _with_power_device(runtime, "c1", soft_off_reads=None)
     sleeps: list[float] = []
 
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN,
-                              dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
     assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert power.calls == ["soft_off", "off"]
     assert sleeps.count(3) == 4
@@ -359,8 +345,7 @@ def test_planned_shutdown_is_planned_once_the_node_is_off(make_runtime):
         runtime.nova.add_server("vm2", "c1", 5)
 
     power.power_soft_off = soft_off_while_a_server_lands
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN,
-                              dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
     assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "done"
     assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
 
@@ -370,11 +355,11 @@ def test_planned_shutdown_needs_a_power_device_and_no_maintenance(make_runtime):
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
     with pytest.raises(db_api.Conflict, match="'c1' has no power device"):
-        request_evacuation(runtime, "c1", "auto", "t", kind=SHUTDOWN, dispatch=lambda _: None)
+        _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
     with runtime.transaction() as session:
         db_api.node(session, "c2").maintenance = True
     with pytest.raises(db_api.Conflict, match="'c2' is in maintenance"):
-        request_evacuation(runtime, "c2", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+        _request(runtime, "c2", TaskKind.MANUAL, "t")
     with runtime.transaction() as session:
         assert db_api.active_task(session, "c1") is None
         assert db_api.active_task(session, "c2") is None
@@ -405,7 +390,7 @@ def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
     nova.add_server("first", "c1", 9)
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
-    task = request_evacuation(runtime, "c1", "auto", "t", kind=MANUAL, dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.MANUAL, "t")
     in_flight_at_call: list[int] = []
     real_evacuate = nova.evacuate
 
@@ -503,7 +488,7 @@ def test_host_still_on_after_power_off_is_not_evacuated(make_runtime):
     runtime.nova.kill("c1")
     sleeps: list[float] = []
 
-    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
     assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "failed"
     assert power.calls == ["off"] and sleeps == [0.25] * 6
     assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
@@ -529,7 +514,7 @@ def test_failed_power_state_read_while_verifying_is_checked_again(make_runtime):
     power.power_state = flaky_read
     runtime.nova.kill("c1")
     sleeps: list[float] = []
-    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
     assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert sleeps[:1] == [0.25]
     assert runtime.nova.evacuate_calls == [("vm1", runtime.nova.servers["vm1"].host)]
@@ -545,7 +530,7 @@ def test_power_state_unreadable_to_the_end_fails_the_fencing(make_runtime):
 
     power.power_state = broken_read
     runtime.nova.kill("c1")
-    task = request_evacuation(runtime, "c1", "auto", "t", dispatch=lambda _: None)
+    task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
     assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "failed"
     assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
     with runtime.transaction() as session:
@@ -594,7 +579,7 @@ def test_resumed_task_tells_its_own_requests_by_record_id_not_by_clock(make_runt
                             "dest_compute": "c3", "status": "done",
                             "created_at": fake_now().isoformat()})
     task = _manual_task(runtime)
-    _worker_dies_mid_request(runtime, task["id"], requested=["vm1", "vm2"], sent=["vm1"])
+    _worker_dies_mid_request(runtime, task["id"], sent=["vm1"])
 
     assert Evacuator(runtime, "w2").run(task["id"]) == "done"
     assert [s for s, _ in nova.evacuate_calls] == ["vm2"]

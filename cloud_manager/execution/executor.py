@@ -1,0 +1,153 @@
+"""The durable executor: claims a host task, runs its steps, ends it; safe to run again.
+
+Steps, each recorded before the next begins (Masakari's small named steps, on our own task
+rows): **fence** the node (nothing else runs meanwhile), then at once **plan** (read the cloud
+model, let the pure planner decide) and **tell Nova** it is fenced; **store** the plan as items;
+**prepare** (the plan's host actions); run the **stages** of instance actions; **finish**.
+A task resumed in ``evacuating`` skips what is done: its plan is stored, its items say which
+requests went out, and Nova's records say which of those arrived.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from cloud_manager.db import api as db_api
+from cloud_manager.execution.fencing import Fencer, TaskAborted
+from cloud_manager.execution.host_actions import HostActions
+from cloud_manager.execution.instance_actions import Evacuations, StageRunner
+from cloud_manager.execution.inventory import read_evacuation_inputs
+from cloud_manager.execution.lease import LeaseRenewer
+from cloud_manager.execution.records import ClaimedTask, TaskRecords
+from cloud_manager.execution.settings import TaskSettings
+from cloud_manager.ha.evacuation_plan import Strategy
+from cloud_manager.ha.evacuation_planner import plan_host_evacuation
+from cloud_manager.ha.node_state import InvalidTransition, NodeState
+from cloud_manager.heartbeat import Heartbeats
+from cloud_manager.model.actions import ActionKind, Plan, SetServiceState
+from cloud_manager.model.task_state import InvalidTaskTransition, ItemState, TaskKind, TaskState
+from cloud_manager.nova import NovaError
+from cloud_manager.power import PowerError
+from cloud_manager.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+FENCED_BECAUSE = {TaskKind.MANUAL: "operator requested evacuation",
+                  TaskKind.SHUTDOWN: "planned shutdown",
+                  TaskKind.AUTOMATIC: "automatic evacuation"}
+
+
+class NoHandler(Exception):
+    """A plan holds an action this executor cannot run yet."""
+
+
+class TaskExecutor:
+    """Runs one host task to its end for ``owner`` (one owner per run)."""
+
+    def __init__(self, runtime: Runtime, owner: str, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.runtime, self.owner, self.clock, self.sleep = runtime, owner, clock, sleep
+        self.settings = TaskSettings.from_conf(runtime.conf)
+        self.lease = timedelta(seconds=self.settings.lease_seconds)
+        self.heartbeats = Heartbeats(runtime.conf)
+
+    def run(self, task_id: str) -> TaskState | None:
+        """The task's final state; None when it is not ours to run."""
+        records = TaskRecords(self.runtime, task_id, self.clock)
+        try:
+            task = records.claim(self.owner, self.lease)
+        except db_api.NotFound:
+            # A queued message outlived its row (database restored or recreated).
+            LOG.warning("task %s is not in the database; message dropped", task_id)
+            return None
+        if task is None:
+            LOG.info("task %s is final or held by another worker; skipping", task_id)
+            return None
+        LOG.info("task %s: %s of node %s (resuming from %s)", task_id, task.kind, task.host,
+                 task.state)
+        with LeaseRenewer(records, self.owner, self.lease):
+            try:
+                return self._run(task, records)
+            except TaskAborted as exc:
+                return records.end(TaskState.ABORTED, str(exc))
+            except (PowerError, NovaError, NoHandler, InvalidTransition,
+                    InvalidTaskTransition) as exc:
+                LOG.exception("task %s failed", task_id)
+                return records.end(TaskState.FAILED, str(exc))
+
+    def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
+        host_actions = HostActions(
+            self.runtime, records, functools.partial(self.service_reporting,
+                                                     usable_by_nova=True),
+            self.settings.reserve_up_timeout, self.settings.poll_interval, self.clock,
+            self.sleep)
+        if task.state in (TaskState.PENDING, TaskState.FENCING):
+            planned = self._fence_then_plan(task, records, host_actions)
+        else:
+            planned = self._plan(task)
+        if planned is not None:
+            plan, mark = planned
+            records.store_plan(task.host, plan, mark)
+            for action in plan.prepare:
+                host_actions.apply(action)
+        records.move_node(task.host, NodeState.EVACUATING, f"evacuation task {task.id} running",
+                          only_from=(NodeState.FENCED,))
+        items = records.items()
+        kinds = {item.action for item in items if item.state in (ItemState.PENDING,
+                                                                 ItemState.REQUESTED)}
+        if kinds - {ActionKind.EVACUATE}:
+            raise NoHandler(f"no handler for {', '.join(sorted(kinds))} actions yet")
+        handler = Evacuations(self.runtime.nova, task.host, task.created_at,
+                              records.migration_mark())
+        StageRunner(records, handler, self.settings, self.clock, self.sleep).run(items)
+        return records.finish(task.host, records.items())
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def _fence_then_plan(self, task: ClaimedTask, records: TaskRecords,
+                         host_actions: HostActions) -> tuple[Plan, int] | None:
+        """Fence the node, then plan while Nova is told it is fenced.
+
+        The node is isolated before this task starts other threads (see
+        ``cloud_manager.execution.fencing``). Planning once the node is off also sees what
+        really stayed on it after a power cycle or a planned shutdown.
+        """
+        records.progress("fencing the node", state=TaskState.FENCING)
+        fencer = Fencer(self.runtime, self.settings, records.progress,
+                        self.service_reporting, self.clock, self.sleep)
+        how = fencer.fence(task.host, task.kind)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            planning = pool.submit(self._plan, task)
+            records.move_node(task.host, NodeState.DOWN, f"{FENCED_BECAUSE[task.kind]}: {how}",
+                              only_from=(NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING))
+            host_actions.apply(SetServiceState(task.host, enabled=False, forced_down=True,
+                                               reason=f"aos: fenced by task {task.id}"))
+            records.move_node(task.host, NodeState.FENCED, f"{how}; nova-compute forced down",
+                              task_state=TaskState.EVACUATING, task_message=f"fenced: {how}")
+            return planning.result()
+
+    def _plan(self, task: ClaimedTask) -> tuple[Plan, int] | None:
+        """The plan of a task that has none yet (None when it has one), with the node's
+        newest Nova evacuation record before it."""
+        inputs = read_evacuation_inputs(self.runtime, task.id, self.heartbeats,
+                                        self.settings.default_priority, self.clock)
+        if inputs is None:
+            return None
+        plan = plan_host_evacuation(inputs.model, task.host, Strategy(inputs.strategy))
+        return plan, inputs.nova_migration_mark
+
+    def service_reporting(self, host: str, usable_by_nova: bool = False) -> bool:
+        """For hosts CloudManager has not forced down (power cycle, reserve nodes).
+
+        ``usable_by_nova``: also up in Nova's eyes, as a host must be before it is enabled.
+        """
+        service, last_seen = self.runtime.nova.service(host), self.heartbeats.last_seen()
+        now = db_api.from_timestamp(self.clock())
+        if usable_by_nova:
+            return self.heartbeats.usable_by_nova(service, last_seen, now)
+        return self.heartbeats.is_reporting(service, last_seen, None, now)

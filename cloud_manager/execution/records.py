@@ -1,0 +1,180 @@
+"""A running task's durable record: its state, its items, its node's state and history.
+
+Every write is one short transaction through ``cloud_manager.db.api``; the executor keeps
+plain snapshots (``ClaimedTask``, ``Item``) between them, never rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cloud_manager.db import api as db_api
+from cloud_manager.db.models import TaskItem
+from cloud_manager.ha.node_state import NodeState, mark
+from cloud_manager.ha.outcome import task_result
+from cloud_manager.model.actions import Plan
+from cloud_manager.model.task_state import ItemState, TaskKind, TaskState
+from cloud_manager.runtime import Runtime
+
+LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    id: str
+    kind: TaskKind
+    host: str
+    state: TaskState
+    strategy: str
+    created_at: datetime
+
+
+@dataclass
+class Item:
+    """One instance action as last stored."""
+
+    instance_id: str
+    action: str
+    target_host: str | None
+    priority: int
+    state: ItemState
+    attempts: int
+
+
+class TaskRecords:
+    def __init__(self, runtime: Runtime, task_id: str, clock: Callable[[], float]) -> None:
+        self.runtime, self.task_id, self.clock = runtime, task_id, clock
+
+    def now(self) -> datetime:
+        return db_api.from_timestamp(self.clock())
+
+    def claim(self, owner: str, lease: timedelta) -> ClaimedTask | None:
+        """The task, now ours for ``lease``; None when it is final or held by another worker.
+
+        Raises ``db_api.NotFound`` when the task is not in the database."""
+        with self.runtime.transaction() as session:
+            row = db_api.claim_task(session, self.task_id, owner, lease, self.now())
+            if row is None:
+                return None
+            return ClaimedTask(row.id, TaskKind(row.kind), row.hostname, TaskState(row.state),
+                               row.strategy, row.created_at)
+
+    def renew(self, owner: str, lease: timedelta) -> bool:
+        with self.runtime.transaction() as session:
+            return db_api.renew_lease(session, self.task_id, owner, self.now() + lease)
+
+    def progress(self, message: str, state: TaskState | None = None) -> None:
+        with self.runtime.transaction() as session:
+            row = db_api.task(session, self.task_id)
+            db_api.move_task(session, row, state or TaskState(row.state), message)
+
+    def migration_mark(self) -> int:
+        with self.runtime.transaction() as session:
+            return db_api.task(session, self.task_id).nova_migration_mark or 0
+
+    def store_plan(self, host: str, plan: Plan, nova_migration_mark: int | None) -> None:
+        """The plan's instance actions as items, what it could not place as an alert."""
+        rows = [TaskItem(instance_id=a.instance.id, instance_name=a.instance.name,
+                         priority=a.instance.priority, target_host=a.target_host,
+                         pool=a.pool, action=a.kind, state=ItemState.PENDING)
+                for a in plan.actions]
+        rows += [TaskItem(instance_id=n.instance.id, instance_name=n.instance.name,
+                          priority=n.instance.priority, state=state, message=n.reason)
+                 for state, left in ((ItemState.UNPLACED, plan.unplaced),
+                                     (ItemState.SKIPPED, plan.skipped)) for n in left]
+        with self.runtime.transaction() as session:
+            row = db_api.task(session, self.task_id)
+            db_api.add_items(session, row, rows)
+            row.message = plan.summary()
+            row.nova_migration_mark = nova_migration_mark
+            for warning in plan.warnings:
+                db_api.add_event(session, host, "warning", warning)
+            if plan.unplaced:
+                db_api.add_event(session, host, "alert", f"task {self.task_id}: "
+                                 f"{len(plan.unplaced)} instance(s) do not fit anywhere: "
+                                 + "; ".join(f"{u.instance.id}: {u.reason}"
+                                             for u in plan.unplaced[:10]))
+        LOG.info("task %s: plan for %s: %s", self.task_id, host, plan.summary())
+
+    def items(self) -> list[Item]:
+        """Every item of the task in one query, highest priority first."""
+        with self.runtime.transaction() as session:
+            return [Item(i.instance_id, i.action, i.target_host, i.priority,
+                         ItemState(i.state), i.attempts)
+                    for i in db_api.items(session, self.task_id)]
+
+    def move_items(self, moves: Iterable[tuple[Item, ItemState, dict]]) -> list[Item]:
+        """Several item moves in one transaction (none without moves); each snapshot follows
+        its row. Returns the items moved: one no longer in its snapshot's state is not."""
+        moves = list(moves)
+        if not moves:
+            return []
+        moved = []
+        with self.runtime.transaction() as session:
+            for item, to_state, values in moves:
+                if db_api.move_item(session, self.task_id, item.instance_id, item.state,
+                                    to_state, **values):
+                    moved.append((item, to_state, values))
+        for item, to_state, values in moved:
+            item.state = to_state
+            item.attempts = values.get("attempts", item.attempts)
+        return [item for item, _, _ in moved]
+
+    def move_item(self, item: Item, to_state: ItemState, **values) -> bool:
+        return bool(self.move_items([(item, to_state, values)]))
+
+    def move_node(self, host: str, to_state: NodeState, reason: str,
+                  only_from: tuple[NodeState, ...] | None = None,
+                  task_state: TaskState | None = None, task_message: str | None = None
+                  ) -> None:
+        """The node's move (skipped when it is there already or not in ``only_from``), and
+        the task's, in one transaction."""
+        with self.runtime.transaction() as session:
+            row = db_api.node(session, host)
+            record = db_api.record_of(row)
+            transition = None
+            if record.state != to_state and not (only_from and record.state not in only_from):
+                record, transition = mark(record, to_state, reason, self.clock())
+                db_api.save_record(session, row, record, transition)
+            if task_state is not None:
+                task = db_api.task(session, self.task_id)
+                db_api.move_task(session, task, task_state, task_message)
+        if transition is not None:
+            LOG.info("node %s", transition)
+
+    def leave_reserve(self, host: str, why: str) -> None:
+        with self.runtime.transaction() as session:
+            db_api.node(session, host).reserve = False
+            db_api.add_event(session, host, "action", why)
+
+    def end(self, state: TaskState, message: str, host: str | None = None) -> TaskState:
+        """The task's final state; with ``host``, the node is marked evacuated in the same
+        transaction (if it is evacuating)."""
+        with self.runtime.transaction() as session:
+            transition = None
+            if host is not None:
+                row = db_api.node(session, host)
+                record = db_api.record_of(row)
+                if record.state == NodeState.EVACUATING:
+                    record, transition = mark(record, NodeState.EVACUATED,
+                                              f"evacuation task {self.task_id}: {message}",
+                                              self.clock())
+                    db_api.save_record(session, row, record, transition)
+            db_api.end_task(session, db_api.task(session, self.task_id), state, message,
+                            self.now())
+        if transition is not None:
+            LOG.info("node %s", transition)
+        alert = state != TaskState.DONE
+        (LOG.error if alert else LOG.info)("task %s %s: %s", self.task_id, state, message)
+        return state
+
+    def finish(self, host: str, items: list[Item]) -> TaskState:
+        """The task's final state from its items; the node is then evacuated."""
+        counts: dict[str, int] = {}
+        for item in items:
+            counts[item.state] = counts.get(item.state, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no instances"
+        return self.end(task_result(counts), summary, host=host)

@@ -1,0 +1,135 @@
+"""The durable executor: claim, lease, resume, retry, and how a failed action ends a task."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from cloud_manager.db import api as db_api
+from cloud_manager.db.models import TaskItem
+from cloud_manager.execution.executor import TaskExecutor
+from cloud_manager.execution.records import TaskRecords
+from cloud_manager.model.task_state import TaskKind
+from cloud_manager.nodes import request_task
+from tests.unit.cloud_manager.conftest import HOSTS
+from tests.unit.cloud_manager.test_evacuation import WorkerKilled, _with_power_device
+
+
+class FakeTime:
+    """A clock that moves only when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def _task(runtime, *servers: str, kind: TaskKind = TaskKind.MANUAL, strategy="auto") -> str:
+    for server in servers:
+        runtime.nova.add_server(server, "c1", 5)
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, HOSTS)
+    return request_task(runtime, "c1", kind, strategy=strategy, force=True,
+                        dispatch=lambda _id: None)["id"]
+
+
+def _task_row(runtime, task_id: str):
+    with runtime.transaction() as session:
+        row = db_api.task(session, task_id)
+        return row.state, row.message, row.owner, {i.instance_id: i.state for i in row.items}
+
+
+def test_an_expired_lease_is_taken_over_and_the_task_run_to_its_end(make_runtime):
+    runtime = make_runtime()
+    task_id = _task(runtime, "vm1")
+    with runtime.transaction() as session:  # w1 took it and died; its lease has run out
+        assert db_api.claim_task(session, task_id, "w1", timedelta(seconds=-1))
+    assert TaskExecutor(runtime, "w2").run(task_id) == "done"
+    state, _, owner, items = _task_row(runtime, task_id)
+    assert (state, owner, items) == ("done", None, {"vm1": "done"})
+    assert TaskExecutor(runtime, "w3").run(task_id) is None  # final: nobody runs it again
+    assert len(runtime.nova.evacuate_calls) == 1
+
+
+def test_a_lease_renewal_fails_once_another_worker_holds_the_task(make_runtime):
+    runtime = make_runtime()
+    task_id = _task(runtime)
+    w1, w2 = (TaskRecords(runtime, task_id, time.time) for _ in range(2))
+    lease = timedelta(seconds=60)
+    assert w1.claim("w1", lease) is not None
+    assert w1.renew("w1", lease)
+    assert w2.claim("w2", lease) is None  # held: not taken over
+    with runtime.transaction() as session:
+        db_api.task(session, task_id).lease_until = None
+    assert w2.claim("w2", lease) is not None
+    assert not w1.renew("w1", lease)
+    assert w2.renew("w2", lease)
+
+
+def test_a_task_resumed_after_all_its_requests_reached_nova_sends_none_again(make_runtime):
+    runtime = make_runtime()
+    task_id = _task(runtime, "vm1", "vm2")
+    records_of = runtime.nova.evacuations_from
+
+    def dies_at_first_poll(host, since):
+        raise WorkerKilled("after sending")
+
+    runtime.nova.evacuations_from = dies_at_first_poll
+    with pytest.raises(WorkerKilled):
+        TaskExecutor(runtime, "w1").run(task_id)
+    runtime.nova.evacuations_from = records_of
+    assert sorted(s for s, _ in runtime.nova.evacuate_calls) == ["vm1", "vm2"]
+    with runtime.transaction() as session:
+        db_api.task(session, task_id).lease_until = None
+
+    assert TaskExecutor(runtime, "w2").run(task_id) == "done"
+    assert len(runtime.nova.evacuate_calls) == 2
+    assert _task_row(runtime, task_id)[3] == {"vm1": "done", "vm2": "done"}
+
+
+def test_a_failed_host_action_fails_the_task_before_any_instance_moves(make_runtime):
+    """The reserve node the plan needs never comes up: nothing is evacuated onto it."""
+    runtime = make_runtime(node_tracker={"timeout_reserv_node_up": 1})
+    _with_power_device(runtime, "c4", soft_off_reads=None)
+    with runtime.transaction() as session:
+        db_api.node(session, "c4").reserve = True
+    runtime.nova.kill("c4")
+    task_id = _task(runtime, "vm1", strategy="reserved_host")
+    fake = FakeTime()
+    started = fake.now
+    assert TaskExecutor(runtime, "w1", fake.clock, fake.sleep).run(task_id) == "failed"
+    state, message, owner, items = _task_row(runtime, task_id)
+    assert "node c4 did not come up in 1 minutes" in message, message
+    assert owner is None and items == {"vm1": "pending"}
+    assert runtime.nova.evacuate_calls == []
+    assert 60 <= fake.now - started <= 61
+
+
+def test_an_action_without_a_handler_fails_the_task_and_is_never_sent(make_runtime):
+    runtime = make_runtime()
+    task_id = _task(runtime)
+    with runtime.transaction() as session:
+        db_api.add_items(session, db_api.task(session, task_id), [TaskItem(
+            instance_id="vm9", priority=5, target_host="c2", action="live-migrate",
+            state="pending")])
+    assert TaskExecutor(runtime, "w1").run(task_id) == "failed"
+    _, message, _, items = _task_row(runtime, task_id)
+    assert message == "no handler for live-migrate actions yet"
+    assert items == {"vm9": "pending"} and runtime.nova.evacuate_calls == []
+
+
+def test_item_moves_are_conditional_on_the_state_last_seen(make_runtime):
+    runtime = make_runtime()
+    task_id = _task(runtime, "vm1")
+    records = TaskRecords(runtime, task_id, time.time)
+    TaskExecutor(runtime, "w1").run(task_id)
+    stale = records.items()[0]
+    stale.state = "requested"  # what a worker that lost the task may still believe
+    assert records.move_items([(stale, "pending", {})]) == []
+    assert _task_row(runtime, task_id)[3] == {"vm1": "done"}
