@@ -28,7 +28,7 @@ ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
 POWER_ACTIONS = ("on", "off", "status", "cycle")
 
 
-def _action(what: str, by: str, reason: str | None) -> str:
+def action_message(what: str, by: str, reason: str | None) -> str:
     """An action event's message: what, who, and why if the caller said."""
     return f"{what} by {by}" + (f": {reason}" if reason else "")
 
@@ -56,7 +56,7 @@ def set_maintenance(session: Session, row: Node, on: bool, reason: str | None, b
     db_api.save_record(session, row, record, transition)
     row.maintenance = on
     db_api.add_event(session, row.hostname, "action",
-                     _action(f"maintenance {_switch(on)}", by, reason))
+                     action_message(f"maintenance {_switch(on)}", by, reason))
 
 
 def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: str) -> None:
@@ -69,7 +69,7 @@ def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: s
                               f"({active.state}): change the reserve after it finishes")
     row.reserve = on
     db_api.add_event(session, row.hostname, "action",
-                     _action(f"reserve {_switch(on)}", by, reason))
+                     action_message(f"reserve {_switch(on)}", by, reason))
 
 
 def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
@@ -94,8 +94,8 @@ def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
     if action != "status" and hostname:
         with runtime.transaction() as session:
             db_api.add_event(session, hostname, "action",
-                             _action(f"power {action} through {device_name}", by,
-                                     f"now {power_state}"))
+                             action_message(f"power {action} through {device_name}", by,
+                                            f"now {power_state}"))
     return power_state
 
 

@@ -90,8 +90,7 @@ def _by(context: RequestContext) -> str:
 
 
 def _action(what: str, context: RequestContext, reason: str | None) -> str:
-    """An action event's message: what, who, and why if the caller said."""
-    return f"{what} by {_by(context)}" + (f": {reason}" if reason else "")
+    return nodes.action_message(what, _by(context), reason)
 
 
 # --- nodes ---------------------------------------------------------------------------------
