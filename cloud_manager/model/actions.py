@@ -10,7 +10,7 @@ tells it is done (``post``), so a resumed task knows what is left.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
@@ -128,7 +128,7 @@ class Plan:
     stages: tuple[Stage, ...] = ()
     unplaced: tuple[NotPlanned, ...] = ()
     skipped: tuple[NotPlanned, ...] = ()
-    warnings: tuple[str, ...] = field(default=())
+    warnings: tuple[str, ...] = ()
 
     @property
     def actions(self) -> tuple[InstanceAction, ...]:
@@ -139,9 +139,8 @@ class Plan:
                 f"group(s), {len(self.unplaced)} do not fit, {len(self.skipped)} skipped")
 
 
+# A planner with its goal bound (e.g. functools.partial(plan_host_evacuation, host=...)).
 Planner = Callable[[CloudModel], Plan]
-INSTANCE_ACTIONS: dict[ActionKind, type[InstanceAction]] = {
-    cls.kind: cls for cls in (Evacuate, LiveMigrate)}
 
 
 def _verbs(plan: Plan) -> str:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from cloud_manager.db import api as db_api
-from cloud_manager.execution.executor import TaskExecutor as Evacuator
+from cloud_manager.execution.executor import TaskExecutor
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
 from cloud_manager.power import PowerError
@@ -51,7 +51,7 @@ def _c1_dies_and_is_evacuated(runtime) -> tuple[NodeTracker, list[str]]:
     runtime.nova.kill("c1")
     tracker.check()
     tracker.check()
-    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    assert TaskExecutor(runtime, "w1").run(dispatched[0]) == "done"
     return tracker, dispatched
 
 
@@ -71,7 +71,7 @@ def _worker_dies_mid_request(runtime, task_id: str, sent: list[str]) -> None:
 
     runtime.nova.evacuate = evacuate
     with pytest.raises(WorkerKilled):
-        Evacuator(runtime, "w1").run(task_id)
+        TaskExecutor(runtime, "w1").run(task_id)
     runtime.nova.evacuate = real_evacuate
     with runtime.transaction() as session:
         states = {i.instance_id: i.state for i in db_api.task(session, task_id).items}
@@ -96,7 +96,7 @@ def test_dead_host_without_power_device_is_not_evacuated_automatically(make_runt
     with runtime.transaction() as session:
         assert db_api.node(session, "c1").state == "down"
     assert len(dispatched) == 1
-    state = Evacuator(runtime, "w1").run(dispatched[0])
+    state = TaskExecutor(runtime, "w1").run(dispatched[0])
     assert state == "aborted"
     assert nova.evacuate_calls == []
     assert nova.servers["vm1"].host == "c1"
@@ -120,7 +120,7 @@ def test_storage_check_proves_death_then_evacuates_by_priority(make_runtime):
     nova.kill("c1")
     tracker.check()
     tracker.check()
-    assert Evacuator(runtime, "w1").run(dispatched[0]) == "done"
+    assert TaskExecutor(runtime, "w1").run(dispatched[0]) == "done"
     order = [server for server, _ in nova.evacuate_calls]
     assert order == ["vm-b", "vm-d", "vm-a"]
     assert nova.servers["vm-c"].host == "c1"
@@ -157,7 +157,7 @@ def test_live_agent_file_keeps_host_from_being_fenced(make_runtime):
 
     write_report(storage, AgentReport("c1", 50.0, {}))
     task = _request(runtime, "c1", TaskKind.AUTOMATIC, "test")
-    state = Evacuator(runtime, "w1", sleep=sleep).run(task["id"])
+    state = TaskExecutor(runtime, "w1", sleep=sleep).run(task["id"])
     assert state == "aborted"
     assert runtime.nova.evacuate_calls == []
     assert not runtime.nova.services["c1"].forced_down
@@ -174,7 +174,7 @@ def test_resumed_task_never_evacuates_twice(make_runtime):
     task = _request(runtime, "c1", TaskKind.MANUAL, "test")
     _worker_dies_mid_request(runtime, task["id"], sent=["vm1"])
 
-    assert Evacuator(runtime, "w2").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w2").run(task["id"]) == "done"
     assert sorted(s for s, _ in nova.evacuate_calls) == ["vm2", "vm3"]
     assert all(nova.servers[n].host != "c1" for n in ("vm1", "vm2", "vm3"))
 
@@ -184,7 +184,7 @@ def test_failed_requests_are_retried_then_reported(make_runtime):
     nova = runtime.nova
     task = _manual_task(runtime, "ok", "bad")
     nova.fail_evacuate.add("bad")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "partial"
     assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
     with runtime.transaction() as session:
         items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
@@ -201,7 +201,7 @@ def test_task_held_by_live_worker_is_not_taken_over(make_runtime):
     task = _request(runtime, "c1", TaskKind.MANUAL, "t")
     with runtime.transaction() as session:
         assert db_api.claim_task(session, task["id"], "w1", timedelta(seconds=60))
-    assert Evacuator(runtime, "w2").run(task["id"]) is None
+    assert TaskExecutor(runtime, "w2").run(task["id"]) is None
     assert runtime.nova.evacuate_calls == []
 
 
@@ -263,7 +263,7 @@ def test_planned_shutdown_waits_for_a_clean_stop_then_evacuates(make_runtime):
     sleeps: list[float] = []
 
     task = _request(runtime, "c1", TaskKind.SHUTDOWN, "PSU swap")
-    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert power.calls == ["soft_off"]
     assert power.closed == 1
     assert sleeps[:2] == [7, 7]
@@ -284,7 +284,7 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     sleeps: list[float] = []
 
     task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
-    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert power.calls == ["soft_off", "off"]
     assert sleeps.count(3) == 4
     assert runtime.nova.servers["vm1"].host != "c1"
@@ -319,7 +319,7 @@ def test_nothing_else_runs_in_the_worker_while_the_bmc_is_used(make_runtime):
     power = _with_power_device(runtime, "c1", soft_off_reads=None)
     planning_came_first = _record_planning_at_power_off(runtime, power)
     task = _manual_task(runtime, "vm1")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "done"
     assert planning_came_first == [False]
     assert runtime.nova.servers["vm1"].host != "c1"
 
@@ -330,7 +330,7 @@ def test_servers_that_landed_while_the_node_was_fenced_are_planned(make_runtime)
     _record_planning_at_power_off(runtime, power,
                                   then=lambda: runtime.nova.add_server("vm2", "c1", 5))
     task = _manual_task(runtime, "vm1")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "done"
     assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
 
 
@@ -346,7 +346,7 @@ def test_planned_shutdown_is_planned_once_the_node_is_off(make_runtime):
 
     power.power_soft_off = soft_off_while_a_server_lands
     task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
-    assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "done"
     assert {s for s, _ in runtime.nova.evacuate_calls} == {"vm1", "vm2"}
 
 
@@ -370,7 +370,7 @@ def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime
     nova = runtime.nova
     task = _manual_task(runtime, "kept", "deleted")
     nova.deleted_during_rebuild.add("deleted")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "partial"
     with runtime.transaction() as session:
         items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
     assert (items["deleted"].state, items["deleted"].message) == ("failed", "server was deleted")
@@ -379,7 +379,7 @@ def test_server_deleted_while_evacuating_is_reported_not_waited_for(make_runtime
 
 def test_message_for_a_task_not_in_the_database_is_dropped(make_runtime):
     runtime = make_runtime()
-    assert Evacuator(runtime, "w1").run("6f1c1f7e-0000-4000-8000-000000000000") is None
+    assert TaskExecutor(runtime, "w1").run("6f1c1f7e-0000-4000-8000-000000000000") is None
 
 
 def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
@@ -401,7 +401,7 @@ def test_max_parallel_evacuations_caps_requests_in_flight(make_runtime):
         real_evacuate(server_id, target)
 
     nova.evacuate = evacuate
-    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "done"
     assert [s for s, _ in nova.evacuate_calls][0] == "first"
     assert len(in_flight_at_call) == 6 and max(in_flight_at_call) <= 2
     assert all(s.host != "c1" for s in nova.servers.values())
@@ -427,7 +427,7 @@ def test_evacuation_requests_are_sent_a_few_at_a_time(make_runtime, threads):
             sending[0] -= 1
 
     nova.evacuate = evacuate
-    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "done"
     assert most[0] == threads
     assert len(nova.evacuate_calls) == 8
 
@@ -437,7 +437,7 @@ def test_rebuild_failed_on_the_new_host_is_retried_then_reported(make_runtime):
     nova = runtime.nova
     task = _manual_task(runtime, "ok", "bad")
     nova.rebuild_fails.add("bad")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "partial"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "partial"
     assert [s for s, _ in nova.evacuate_calls].count("bad") == 2
     with runtime.transaction() as session:
         items = {i.instance_id: i for i in db_api.task(session, task["id"]).items}
@@ -452,7 +452,7 @@ def test_evacuation_that_never_finishes_times_out(make_runtime):
     nova = runtime.nova
     nova.evacuation_status = "pre-migrating"
     task = _manual_task(runtime, "stuck")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "failed"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "failed"
     assert len(nova.evacuate_calls) == 1
     with runtime.transaction() as session:
         item = db_api.task(session, task["id"]).items[0]
@@ -476,7 +476,7 @@ def test_host_that_dies_again_while_recovering_is_handled_again(make_runtime):
         assert node.state == "down"
         assert node.state_reason.startswith("died again while recovering")
     assert len(dispatched) == 2
-    assert Evacuator(runtime, "w1").run(dispatched[1]) == "done"
+    assert TaskExecutor(runtime, "w1").run(dispatched[1]) == "done"
     assert nova.evacuate_calls == [("vm1", nova.servers["vm1"].host)]
 
 
@@ -489,7 +489,7 @@ def test_host_still_on_after_power_off_is_not_evacuated(make_runtime):
     sleeps: list[float] = []
 
     task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
-    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "failed"
+    assert TaskExecutor(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "failed"
     assert power.calls == ["off"] and sleeps == [0.25] * 6
     assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
     with runtime.transaction() as session:
@@ -515,7 +515,7 @@ def test_failed_power_state_read_while_verifying_is_checked_again(make_runtime):
     runtime.nova.kill("c1")
     sleeps: list[float] = []
     task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
-    assert Evacuator(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1", sleep=sleeps.append).run(task["id"]) == "done"
     assert sleeps[:1] == [0.25]
     assert runtime.nova.evacuate_calls == [("vm1", runtime.nova.servers["vm1"].host)]
 
@@ -531,7 +531,7 @@ def test_power_state_unreadable_to_the_end_fails_the_fencing(make_runtime):
     power.power_state = broken_read
     runtime.nova.kill("c1")
     task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
-    assert Evacuator(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "failed"
+    assert TaskExecutor(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "failed"
     assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
     with runtime.transaction() as session:
         message = db_api.task(session, task["id"]).message
@@ -565,7 +565,7 @@ def test_novas_clock_behind_the_controllers_does_not_hide_finished_evacuations(m
     runtime = make_runtime(host_tasks={"retries_wait_for_vm_status": 5})
     runtime.nova.clock_skew = timedelta(minutes=-2)
     task = _manual_task(runtime, "vm1", "vm2")
-    assert Evacuator(runtime, "w1").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w1").run(task["id"]) == "done"
 
 
 def test_resumed_task_tells_its_own_requests_by_record_id_not_by_clock(make_runtime):
@@ -581,7 +581,7 @@ def test_resumed_task_tells_its_own_requests_by_record_id_not_by_clock(make_runt
     task = _manual_task(runtime)
     _worker_dies_mid_request(runtime, task["id"], sent=["vm1"])
 
-    assert Evacuator(runtime, "w2").run(task["id"]) == "done"
+    assert TaskExecutor(runtime, "w2").run(task["id"]) == "done"
     assert [s for s, _ in nova.evacuate_calls] == ["vm2"]
     assert nova.servers["vm2"].host != "c1"
 
