@@ -147,8 +147,10 @@ def create_task(session: Session, *, hostname: str, kind: str, strategy: str,
                 reason: str) -> Task:
     if active_task(session, hostname) is not None:
         raise Conflict(f"node {hostname!r} already has an active task")
-    task = Task(id=str(uuid.uuid4()), kind=kind, hostname=hostname, state=TaskState.PENDING,
-                strategy=strategy, reason=reason, message="waiting for a worker")
+    # Plain strings in the rows (enum members are str subclasses some drivers do not adapt).
+    task = Task(id=str(uuid.uuid4()), kind=str(kind), hostname=hostname,
+                state=TaskState.PENDING.value, strategy=str(strategy), reason=reason,
+                message="waiting for a worker")
     session.add(task)
     session.flush()
     return task
@@ -215,7 +217,7 @@ def renew_lease(session: Session, task_id: str, owner: str, until: datetime) -> 
 def move_task(session: Session, row: Task, to_state: TaskState, message: str | None = None,
               **values: Any) -> None:
     """Change the task's state along ``TASK_TRANSITIONS`` (and the given columns)."""
-    row.state = check_task_move(row.id, row.state, to_state)
+    row.state = check_task_move(row.id, row.state, to_state).value
     if message is not None:
         row.message = message
     for key, value in values.items():
@@ -246,7 +248,8 @@ def move_item(session: Session, task_id: str, instance_id: str, from_state: Item
                              .where(TaskItem.task_id == task_id,
                                     TaskItem.instance_id == instance_id,
                                     TaskItem.state == from_state)
-                             .values(state=to_state, updated_at=utcnow(), **values))
+                             .values(state=ItemState(to_state).value, updated_at=utcnow(),
+                                     **values))
     return result.rowcount == 1
 
 
@@ -261,6 +264,9 @@ def add_items(session: Session, row: Task, items: list[TaskItem]) -> None:
     for item in items:
         if ItemState(item.state) not in INITIAL_ITEM_STATES:
             raise ValueError(f"item {item.instance_id} cannot start {item.state}")
+        item.state = str(item.state)
+        if item.action is not None:
+            item.action = str(item.action)
         item.task_id = row.id
         session.add(item)
     session.flush()
