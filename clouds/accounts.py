@@ -324,12 +324,13 @@ class Accounts:
         plan = flavor_plan(offered, provider=account.provider, project=target,
                            patterns=patterns, only=only)
         nova = self.runtime.openstack
+        known = nova.flavor_ids() if plan else set()
         created, existing = [], []
         for spec in plan:
             if dry_run:
-                (existing if nova.flavor_exists(spec.id) else created).append(spec)
+                (existing if spec.id in known else created).append(spec)
                 continue
-            if nova.flavor_exists(spec.id):
+            if spec.id in known:
                 existing.append(spec)
             else:
                 nova.create_flavor(target.id, spec)

@@ -105,14 +105,12 @@ class OpenStack:
 
     # --- Nova ------------------------------------------------------------------------------
 
-    def flavor_exists(self, flavor_id: str) -> bool:
+    def flavor_ids(self) -> set[str]:
+        """Ids of every flavor, private ones included (one paginated listing)."""
         try:
-            self.conn.compute.get_flavor(flavor_id)
-        except os_exc.NotFoundException:
-            return False
+            return {f.id for f in self.conn.compute.flavors(is_public=None, details=False)}
         except os_exc.SDKException as exc:
-            raise _failure(f"reading flavor {flavor_id}", exc) from None
-        return True
+            raise _failure("listing flavors", exc) from None
 
     def create_flavor(self, project_id: str, spec: FlavorSpec) -> None:
         """A private flavor with access for the project and the extra specs; all or nothing."""

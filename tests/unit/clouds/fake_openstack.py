@@ -51,8 +51,8 @@ class FakeOpenStack:
     def delete_image(self, image_id: str) -> None:
         self.images.pop(image_id, None)
 
-    def flavor_exists(self, flavor_id: str) -> bool:
-        return flavor_id in self.flavors
+    def flavor_ids(self) -> set[str]:
+        return set(self.flavors)
 
     def create_flavor(self, project_id: str, spec: FlavorSpec) -> None:
         assert spec.id not in self.flavors
