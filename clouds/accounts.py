@@ -81,6 +81,16 @@ def flavor_plan(types: Iterable[InstanceType], *, provider: str, project: Projec
     return chosen
 
 
+def drift(mapped: Iterable[tuple[str, str, str]], existing: dict[str, set[str] | None]
+          ) -> list[dict[str, str]]:
+    """Mapped (kind, openstack id, cloud id) whose cloud object is gone behind OpenStack's
+    back. Kinds the cloud cannot list (None) are not judged."""
+    return [{"kind": kind, "openstack_id": openstack_id, "cloud_resource_id": cloud_id,
+             "drift": "missing in the cloud"}
+            for kind, openstack_id, cloud_id in mapped
+            if existing.get(kind) is not None and cloud_id not in existing[kind]]
+
+
 def image_attrs(provider: str, image: CloudImage, name: str | None) -> dict[str, Any]:
     """Glance attributes of the image standing for ``image`` (no data: the cloud has it)."""
     return {"name": name or image.name, "min_disk": image.min_disk_gb,
@@ -368,6 +378,21 @@ class Accounts:
         with self.runtime.transaction() as session:
             row, _ = self._row(session, project)
             return resource_view(db.mapping(session, row.id, kind, openstack_id))
+
+    def drift(self, project: str, kind: str | None = None) -> list[dict[str, str]]:
+        """Mapped resources gone from the cloud: reported only, nothing deleted either side.
+
+        One paginated listing per kind in the map, not one call per resource.
+        """
+        with self.runtime.transaction() as session:
+            row, _ = self._row(session, project)
+            account = self.account(row)
+            mapped = [(r.kind, r.openstack_id, r.cloud_resource_id)
+                      for r in db.resources(session, row.id, kind)
+                      if r.kind in db.RESOURCE_KINDS]
+        provider = self.runtime.provider(account.provider)
+        existing = {k: provider.existing(account, k) for k in sorted({m[0] for m in mapped})}
+        return drift(mapped, existing)
 
     def forget_resource(self, project: str, kind: str, openstack_id: str) -> None:
         with self.runtime.transaction() as session:

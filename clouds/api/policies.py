@@ -39,6 +39,8 @@ RULES: list[policy.RuleDefault] = [
               "POST", "/v1/clouds/{project}/flavors"),
     operation("clouds:resource:list", ADMIN_OR_SERVICE, "List or look up mapped resources.",
               "GET", "/v1/clouds/{project}/resources"),
+    operation("clouds:resource:drift", ADMIN_OR_SERVICE,
+              "Mapped resources gone from the cloud.", "GET", "/v1/clouds/{project}/drift"),
     operation("clouds:resource:record", ADMIN_OR_SERVICE,
               "Record an OpenStack id ↔ cloud id mapping.",
               "POST", "/v1/clouds/{project}/resources"),

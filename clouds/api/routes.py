@@ -227,6 +227,14 @@ def list_resources(context: RequestContext, project: str) -> list[dict[str, Any]
                                      args.get("cloud_resource_id") or None)
 
 
+@API.route("/v1/clouds/{project}/drift", rule="clouds:resource:drift",
+           summary="Mapped resources whose cloud object is gone (reported, never deleted).",
+           query={"kind": "Only this kind."})
+def list_drift(context: RequestContext, project: str) -> list[dict[str, Any]]:
+    with _answers():
+        return _accounts().drift(project, flask.request.args.get("kind") or None)
+
+
 @API.route("/v1/clouds/{project}/resources/{kind}/{openstack_id}",
            rule="clouds:resource:list", summary="The cloud id mapped to an OpenStack id.")
 def show_resource(context: RequestContext, project: str, kind: str, openstack_id: str

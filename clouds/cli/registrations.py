@@ -114,3 +114,27 @@ def _progress(chunks: range, total: int):
         for start in chunks:
             yield start
             progress.update(task, completed=min(total, start + FLAVORS_PER_REQUEST))
+
+
+class ResourceList(records.ListCommand):
+    """List a project's OpenStack ↔ cloud resource map; --drift shows only mapped objects
+    gone from the cloud behind OpenStack's back (reported, nothing is deleted)."""
+
+    fields = ("kind", "openstack_id", "cloud_resource_id")
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        add_project(parser)
+        parser.add_argument("--kind", metavar="<kind>",
+                            help="Only this kind (instance, volume, image, network, subnet, "
+                            "router, floating_ip).")
+        parser.add_argument("--drift", action="store_true",
+                            help="Ask the cloud which mapped objects are gone.")
+        return parser
+
+    def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
+        what = "drift" if parsed_args.drift else "resources"
+        if parsed_args.drift:
+            self.fields = (*ResourceList.fields, "drift")
+        return call(self.app, "GET", project_path(parsed_args.project, what),
+                    params={"kind": parsed_args.kind})

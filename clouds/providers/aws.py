@@ -25,6 +25,15 @@ from clouds.providers.base import (
 )
 
 NAME = "aws"
+#: Resource-map kind → (paginated EC2 listing, its result key, id field, extra arguments).
+LISTINGS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
+    "volume": ("describe_volumes", "Volumes", "VolumeId", {"MaxResults": 500}),
+    "image": ("describe_images", "Images", "ImageId", {"Owners": ["self"], "MaxResults": 1000}),
+    "network": ("describe_vpcs", "Vpcs", "VpcId", {"MaxResults": 1000}),
+    "subnet": ("describe_subnets", "Subnets", "SubnetId", {"MaxResults": 1000}),
+    "router": ("describe_internet_gateways", "InternetGateways", "InternetGatewayId",
+               {"MaxResults": 1000}),
+}
 # DescribeInstanceTypes takes at most 100 names per call.
 TYPES_PER_CALL = 100
 
@@ -160,6 +169,24 @@ class AwsProvider(Provider):
                                     InstanceTypes=batch):
                 found += [instance_type_of(item) for item in page["InstanceTypes"]]
         return sorted(found, key=lambda t: t.name)
+
+    def existing(self, account: Account, kind: str) -> set[str] | None:
+        ec2 = self.client("ec2", account)
+        doing = f"listing the {kind}s of {account.region}"
+        if kind == "instance":
+            return {item["InstanceId"]
+                    for page in self._pages(doing, ec2, "describe_instances", MaxResults=1000)
+                    for reservation in page["Reservations"]
+                    for item in reservation["Instances"]
+                    if item["State"]["Name"] not in ("terminated", "shutting-down")}
+        if kind == "floating_ip":
+            addresses = self._call(doing, ec2.describe_addresses)["Addresses"]
+            return {a.get("AllocationId") or a["PublicIp"] for a in addresses}
+        if kind not in LISTINGS:
+            return None
+        operation, key, id_field, kwargs = LISTINGS[kind]
+        return {item[id_field] for page in self._pages(doing, ec2, operation, **kwargs)
+                for item in page[key]}
 
 
 def known_regions() -> set[str]:

@@ -107,6 +107,11 @@ class Provider(abc.ABC):
     def instance_types(self, account: Account) -> list[InstanceType]:
         """Machine sizes offered in the account's zone, sorted by name."""
 
+    @abc.abstractmethod
+    def existing(self, account: Account, kind: str) -> set[str] | None:
+        """Ids of the account's live cloud objects of a resource-map ``kind`` (listed in
+        pages, not one call per object); None when this cloud has no such kind."""
+
 
 def gib_ceil(size_bytes: int) -> int:
     return -(-size_bytes // 1024**3)

@@ -169,6 +169,53 @@ class YandexProvider(Provider):
     def instance_types(self, account: Account) -> list[InstanceType]:
         return preset_types()
 
+    def existing(self, account: Account, kind: str) -> set[str] | None:
+        if kind not in FOLDER_LISTINGS:
+            return None
+        stub_ctor, request_type, field = FOLDER_LISTINGS[kind]()
+        sdk, _ = self._iam_token(account)
+        client, found, token = sdk.client(stub_ctor), set(), ""
+        folder_id = account.options.get("folder_id", "")
+        while True:
+            try:
+                page = client.List(request_type(folder_id=folder_id, page_size=1000,
+                                                page_token=token),
+                                   timeout=self.settings.timeout)
+            except grpc.RpcError as exc:
+                raise cloud_error(exc, f"listing the {kind}s of folder {folder_id}") from None
+            found.update(item.id for item in getattr(page, field))
+            token = page.next_page_token
+            if not token:
+                return found
+
+
+def _listing(module: str, stub: str, request: str, field: str) -> Any:
+    """(stub class, list request class, response field) of one folder listing, imported late."""
+    def load() -> tuple[Any, Any, str]:
+        import importlib
+
+        service = importlib.import_module(f"yandex.cloud.{module}_pb2")
+        grpc_module = importlib.import_module(f"yandex.cloud.{module}_pb2_grpc")
+        return getattr(grpc_module, stub), getattr(service, request), field
+
+    return load
+
+
+FOLDER_LISTINGS = {
+    "instance": _listing("compute.v1.instance_service", "InstanceServiceStub",
+                         "ListInstancesRequest", "instances"),
+    "volume": _listing("compute.v1.disk_service", "DiskServiceStub", "ListDisksRequest",
+                       "disks"),
+    "image": _listing("compute.v1.image_service", "ImageServiceStub", "ListImagesRequest",
+                      "images"),
+    "network": _listing("vpc.v1.network_service", "NetworkServiceStub", "ListNetworksRequest",
+                        "networks"),
+    "subnet": _listing("vpc.v1.subnet_service", "SubnetServiceStub", "ListSubnetsRequest",
+                       "subnets"),
+    "floating_ip": _listing("vpc.v1.address_service", "AddressServiceStub",
+                            "ListAddressesRequest", "addresses"),
+}
+
 
 def preset_types() -> list[InstanceType]:
     """Platform × cores × memory presets, named like Yandex's console (``s3-c2-m8``)."""

@@ -264,3 +264,38 @@ def test_policy_defaults(rule, roles, allowed):
     enforcer.register_defaults(RULES)
     creds = {"roles": roles, "project_id": "p", "user_id": "u"}
     assert enforcer.authorize(rule, {"project_id": "p"}, creds) is allowed
+
+
+def test_drift_reports_mapped_objects_gone_from_the_cloud(client, runtime, yc):
+    import boto3
+
+    from clouds.accounts import drift
+
+    client.post("/v1/clouds", json=aws_body())
+    ec2 = boto3.client("ec2", region_name="us-east-2")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    volume = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    gone = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    ec2.delete_volume(VolumeId=gone)
+    ami = ec2.describe_images()["Images"][0]["ImageId"]
+    instance = ec2.run_instances(ImageId=ami, MinCount=1, MaxCount=1)["Instances"][0]
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    for kind, openstack_id, cloud_id in [("network", "net-1", vpc), ("volume", "vol-1", volume),
+                                         ("volume", "vol-2", gone),
+                                         ("instance", "vm-1", instance["InstanceId"])]:
+        client.post("/v1/clouds/aws/resources", json={
+            "kind": kind, "openstack_id": openstack_id, "cloud_resource_id": cloud_id})
+    found = client.get("/v1/clouds/aws/drift").get_json()
+    assert sorted(d["openstack_id"] for d in found) == ["vm-1", "vol-2"]
+    assert {d["drift"] for d in found} == {"missing in the cloud"}
+    assert [d["openstack_id"] for d in client.get("/v1/clouds/aws/drift?kind=volume")
+            .get_json()] == ["vol-2"]
+    assert len(client.get("/v1/clouds/aws/resources").get_json()) == 4  # nothing deleted
+    assert ec2.describe_volumes(VolumeIds=[volume])["Volumes"]
+
+    client.post("/v1/clouds", json=yandex_body(yc))
+    client.post("/v1/clouds/yandex/resources", json={
+        "kind": "network", "openstack_id": "net-y", "cloud_resource_id": "enpnosuchnet00000000"})
+    (missing,) = client.get("/v1/clouds/yandex/drift").get_json()
+    assert missing["cloud_resource_id"] == "enpnosuchnet00000000"
+    assert drift([("router", "r-1", "x")], {"router": None}) == []

@@ -8,6 +8,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from clouds.accounts import Accounts
 from clouds.cli.registrations import FLAVORS_PER_REQUEST
 from tests.cli import openstack
 from tests.unit.clouds.test_api import ACCESS_KEY, SECRET, app, yc  # noqa: F401 - fixtures
@@ -68,7 +69,16 @@ def test_spec_lines_for_aws(server):
     moved = aos(url, "set", "--project", "aws", "--az", "us-east-2b", "-f", "json")
     assert moved.json()["Availability zone"] == "us-east-2b"
     assert "az" in one_line_error(aos(url, "set", "--project", "aws", "--az", "nowhere"))
-    deleted = aos(url, "delete", "--project", "aws", "-f", "json")
+    Accounts(runtime).record_resource("aws", {"kind": "volume", "openstack_id": "vol-1",
+                                              "cloud_resource_id": "vol-0123456789abcdef0"})
+    mapped = aos(url, "resource", "list", "--project", "aws", "--kind", "volume",
+                 "-f", "json").json()
+    assert [m["Openstack id"] for m in mapped] == ["vol-1"]
+    drifted = aos(url, "resource", "list", "--project", "aws", "--drift", "-f", "json")
+    assert [(d["Openstack id"], d["Drift"]) for d in drifted.json()] == [
+        ("vol-1", "missing in the cloud")]
+    assert "409" in one_line_error(aos(url, "delete", "--project", "aws"))
+    deleted = aos(url, "delete", "--project", "aws", "--force", "-f", "json")
     assert deleted.code == 0, deleted.err
     assert aos(url, "list", "-f", "json").json() == []
 
