@@ -108,7 +108,8 @@ class OpenStack:
     def flavor_ids(self) -> set[str]:
         """Ids of every flavor, private ones included (one paginated listing)."""
         try:
-            return {f.id for f in self.conn.compute.flavors(is_public=None, details=False)}
+            # The string "None" is Nova's "public and private" (a None value is not sent).
+            return {f.id for f in self.conn.compute.flavors(is_public="None", details=False)}
         except os_exc.SDKException as exc:
             raise _failure("listing flavors", exc) from None
 

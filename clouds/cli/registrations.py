@@ -11,7 +11,7 @@ from clouds.cli.accounts import add_project, call, project_path
 
 #: Flavors created per API request, so a long registration shows progress.
 FLAVORS_PER_REQUEST = 25
-FLAVOR_FIELDS = ("name", "cloud_type", "vcpus", "ram_mb", "status")
+FLAVOR_FIELDS = ("id", "name", "cloud_type", "vcpus", "ram_mb", "status")
 
 
 class ImageRegister(records.ShowCommand):

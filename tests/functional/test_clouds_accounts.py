@@ -50,7 +50,7 @@ def _forget_project(sandbox, name: str) -> None:
         return
     for image in admin.image.images(owner=project.id):
         admin.image.delete_image(image, ignore_missing=True)
-    for flavor in admin.compute.flavors(is_public=None):
+    for flavor in admin.compute.flavors(is_public="None"):
         if flavor.name.startswith(f"{name}."):
             admin.compute.delete_flavor(flavor, ignore_missing=True)
     admin.identity.delete_project(project, ignore_missing=True)
@@ -107,7 +107,7 @@ def test_aws_sequence_of_the_guide(clouds: Clouds, sandbox) -> None:
                                    "--filter", "t3.*", "-f", "json"))
         assert {f["Status"] for f in made} == {"created"} and len(made) >= 7
         nova = sandbox.conn("admin").compute
-        micro = nova.find_flavor("aws.t3.micro", ignore_missing=False, is_public=None)
+        micro = nova.get_flavor(next(f["Id"] for f in made if f["Name"] == "aws.t3.micro"))
         assert (micro.vcpus, micro.ram, micro.is_public) == (2, 1024, False)
         assert nova.fetch_flavor_extra_specs(micro).extra_specs == {
             "aos:cloud": "aws", "aos:cloud_instance_type": "t3.micro"}
@@ -151,8 +151,8 @@ def test_yandex_sequence_of_the_guide(clouds: Clouds, sandbox, tmp_path: Path,
         made = ok(clouds.openstack("aos", "clouds", "flavors", "register", "--project",
                                    "yandex", "-f", "json"))
         assert len(made) == 30
-        flavor = sandbox.conn("admin").compute.find_flavor(
-            "yandex.s3-c2-m4", ignore_missing=False, is_public=None)
+        flavor = sandbox.conn("admin").compute.get_flavor(
+            next(f["Id"] for f in made if f["Name"] == "yandex.s3-c2-m4"))
         assert (flavor.vcpus, flavor.ram) == (2, 4096)
         token = ok(clouds.openstack("aos", "clouds", "credentials", "--project", "yandex",
                                     "-f", "json", creds=sandbox.info["service_user"]))
