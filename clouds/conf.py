@@ -9,6 +9,10 @@ from aos.conf.opts import lister
 
 worker_opts = [
     cfg.StrOpt("logfile", default="", help="Log file of aos-clouds-worker."),
+    cfg.IntOpt("drift_interval", default=600, min=0,
+               help="Seconds between two drift reports (mapped resources gone from the "
+               "cloud, logged as warnings, never deleted). The worker runs the schedule "
+               "itself: run one worker with it per cloud, the others with 0 (off)."),
 ]
 
 aws_opts = [

@@ -299,3 +299,16 @@ def test_drift_reports_mapped_objects_gone_from_the_cloud(client, runtime, yc):
     (missing,) = client.get("/v1/clouds/yandex/drift").get_json()
     assert missing["cloud_resource_id"] == "enpnosuchnet00000000"
     assert drift([("router", "r-1", "x")], {"router": None}) == []
+
+
+def test_worker_reconcile_reports_drift_of_every_account(client, runtime, caplog):
+    from clouds.tasks import reconcile
+
+    client.post("/v1/clouds", json=aws_body())
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "subnet", "openstack_id": "sub-1", "cloud_resource_id": "subnet-0deadbeef"})
+    caplog.set_level(logging.WARNING, logger="clouds.tasks")
+    (report,) = reconcile(runtime).values()
+    assert [d["openstack_id"] for d in report] == ["sub-1"]
+    assert "sub-1 is mapped to subnet-0deadbeef" in caplog.text
+    assert len(client.get("/v1/clouds/aws/resources").get_json()) == 1
