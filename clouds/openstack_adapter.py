@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from keystoneauth1 import exceptions as ksa_exc
 from openstack import exceptions as os_exc
+
+#: What a failed OpenStack call raises: the SDK's errors and keystoneauth's (connection
+#: refused, timeouts, authentication) which the SDK lets through.
+FAILURES = (os_exc.SDKException, ksa_exc.ClientException)
 
 #: Glance properties and Nova extra specs that name the cloud object a registration stands for.
 CLOUD_PROPERTY = "aos_cloud"
@@ -60,25 +65,16 @@ class OpenStack:
         except os_exc.DuplicateResource:
             raise AmbiguousProject(f"several projects are named {name_or_id!r}: "
                                    "give the project id") from None
-        except os_exc.SDKException as exc:
+        except FAILURES as exc:
             raise _failure(f"looking up project {name_or_id} in Keystone", exc) from None
         return Project(found.id, found.name) if found is not None else None
-
-    def project_name(self, project_id: str) -> str | None:
-        try:
-            found = self.conn.identity.find_project(project_id, ignore_missing=True)
-        except os_exc.SDKException:
-            return None
-        return found.name if found is not None else None
 
     # --- Glance (v2 REST through the SDK's adapter: a record, no data) -------------------------
 
     def _glance(self, method: str, path: str, doing: str, **kwargs: Any) -> Any:
         try:
             response = self.conn.image.request(path, method, raise_exc=False, **kwargs)
-        except os_exc.SDKException as exc:
-            raise _failure(doing, exc) from None
-        except Exception as exc:  # keystoneauth connection failures and timeouts
+        except FAILURES as exc:
             raise _failure(doing, exc) from None
         if response.status_code == 404 and method in ("GET", "DELETE"):
             return None
@@ -110,7 +106,7 @@ class OpenStack:
         try:
             # The string "None" is Nova's "public and private" (a None value is not sent).
             return {f.id for f in self.conn.compute.flavors(is_public="None", details=False)}
-        except os_exc.SDKException as exc:
+        except FAILURES as exc:
             raise _failure("listing flavors", exc) from None
 
     def create_flavor(self, project_id: str, spec: FlavorSpec) -> None:
@@ -119,11 +115,11 @@ class OpenStack:
         try:
             flavor = compute.create_flavor(id=spec.id, name=spec.name, vcpus=spec.vcpus,
                                            ram=spec.ram_mb, disk=spec.disk_gb, is_public=False)
-        except os_exc.SDKException as exc:
+        except FAILURES as exc:
             raise _failure(f"creating flavor {spec.name}", exc) from None
         try:
             compute.flavor_add_tenant_access(flavor, project_id)
             compute.create_flavor_extra_specs(flavor, spec.extra_specs)
-        except os_exc.SDKException as exc:
+        except FAILURES as exc:
             compute.delete_flavor(flavor, ignore_missing=True)
             raise _failure(f"setting up flavor {spec.name}", exc) from None

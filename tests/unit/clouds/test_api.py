@@ -312,3 +312,17 @@ def test_worker_reconcile_reports_drift_of_every_account(client, runtime, caplog
     assert [d["openstack_id"] for d in report] == ["sub-1"]
     assert "sub-1 is mapped to subnet-0deadbeef" in caplog.text
     assert len(client.get("/v1/clouds/aws/resources").get_json()) == 1
+
+
+def test_unreachable_keystone_is_a_502_not_a_500(client, runtime, aos_env):
+    import openstack as sdk
+
+    from clouds.openstack_adapter import OpenStack
+
+    runtime.openstack = OpenStack(sdk.connect(
+        auth_url="http://127.0.0.1:9/v3", username="aos", password="x", project_name="service",
+        user_domain_name="Default", project_domain_name="Default", api_timeout=2,
+        load_yaml_config=False, load_envvars=False))
+    message = error_of(client.post("/v1/clouds", json=aws_body()), 502)
+    assert message.startswith("looking up project aws in Keystone")
+    assert stored(runtime) == []
