@@ -212,3 +212,47 @@ def test_bad_input_is_refused_and_leaves_nothing(clouds: Clouds, sandbox, projec
         "fd8aossandbox0ubuntu", creds=member))
     assert list(sandbox.conn("admin").image.images(owner=project.id)) == []
     ok(clouds.openstack("aos", "clouds", "delete", "--project", name))
+
+
+def test_resource_map_drift_and_delete_guard(clouds: Clouds, sandbox, project) -> None:
+    from tests.functional.conftest import connect
+
+    name = project.name
+    ok(clouds.openstack("aos", "clouds", "add", "aws", "--project", name, "--access-key",
+                        SPEC_ACCESS_KEY, "--secret-key", SPEC_SECRET_KEY, "--region",
+                        "us-east-2", "--az", "us-east-2a"))
+    aws = sandbox.info["doubles"]["aws"]
+    ec2 = boto3.client("ec2", endpoint_url=aws["endpoint_url"], region_name="us-east-2",
+                       aws_access_key_id=aws["access_key"],
+                       aws_secret_access_key=aws["secret_key"])
+    kept = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    gone = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    ec2.delete_volume(VolumeId=gone)
+
+    # What a driver does: record mappings as the service user (keystone token, service role).
+    service = connect(sandbox.info["auth_url"], sandbox.info["service_user"],
+                      sandbox.info["region"])
+    for openstack_id, volume_id in (("vol-kept", kept), ("vol-gone", gone)):
+        answer = service.session.post(f"{clouds.url}/v1/clouds/{project.id}/resources",
+                                      json={"kind": "volume", "openstack_id": openstack_id,
+                                            "cloud_resource_id": volume_id})
+        assert answer.status_code == 201, answer.text
+    looked_up = service.session.get(f"{clouds.url}/v1/clouds/{project.id}/resources",
+                                    params={"kind": "volume", "cloud_resource_id": kept})
+    assert [r["openstack_id"] for r in looked_up.json()] == ["vol-kept"]
+
+    drift = ok(clouds.openstack("aos", "clouds", "resource", "list", "--project", name,
+                                "--drift", "-f", "json"))
+    assert [(d["Openstack id"], d["Cloud resource id"]) for d in drift] == [("vol-gone", gone)]
+
+    image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project", name,
+                                "--cloud-image-id", SPEC_AMI, "-f", "json"))
+    ok(clouds.openstack("aos", "clouds", "images", "unregister", "--project", name, SPEC_AMI))
+    assert sandbox.conn("admin").image.find_image(image["Image id"]) is None
+
+    assert "2 volume" in one_line_error(clouds.openstack("aos", "clouds", "delete",
+                                                         "--project", name))
+    ok(clouds.openstack("aos", "clouds", "delete", "--project", name, "--force"))
+    listed = ok(clouds.openstack("aos", "clouds", "list", "-f", "json"))
+    assert project.id not in {a["Project id"] for a in listed}
+    assert ec2.describe_volumes(VolumeIds=[kept])["Volumes"]  # the cloud keeps its volume
