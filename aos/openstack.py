@@ -11,7 +11,8 @@ class OpenStackConfigError(Exception):
     pass
 
 
-def connect(conf: cfg.ConfigOpts) -> connection.Connection:
+def connect(conf: cfg.ConfigOpts, api_timeout: float | None = None) -> connection.Connection:
+    """The service user's connection; ``api_timeout`` bounds every request (None: no bound)."""
     section = conf.openstack
     if not section.auth_url or not section.password:
         raise OpenStackConfigError(
@@ -30,6 +31,7 @@ def connect(conf: cfg.ConfigOpts) -> connection.Connection:
         # A pooled keep-alive connection closed by the server just as a request goes out
         # fails with "connection reset"; one retry on a new connection is what a browser does.
         connect_retries=2,
+        api_timeout=api_timeout,
         load_yaml_config=False,
         load_envvars=False,
     )

@@ -40,9 +40,11 @@ def celery_app(conf: cfg.ConfigOpts, module: Module) -> Celery:
     return app
 
 
-def run_worker(app: Celery, queues: Sequence[str], concurrency: int = 4) -> None:
+def run_worker(app: Celery, queues: Sequence[str], concurrency: int = 4,
+               beat: bool = False) -> None:
+    """``beat``: also run the app's periodic schedule inside this worker (one per cloud)."""
     app.Worker(queues=list(queues), concurrency=concurrency, pool="threads",
-               loglevel="INFO").start()
+               loglevel="INFO", beat=beat).start()
 
 
 def run_beat(app: Celery) -> None:

@@ -16,8 +16,11 @@ def api() -> None:
 
 def worker() -> None:
     def main(conf: cfg.ConfigOpts) -> None:
-        from aos.tasks import celery_app, run_worker
+        from aos.tasks import run_worker
+        from clouds import runtime
+        from clouds.tasks import celery_app
 
-        run_worker(celery_app(conf, MODULE), queues=[MODULE.name])
+        app = celery_app(conf, runtime.build(conf))
+        run_worker(app, queues=[MODULE.name], beat=conf.worker.drift_interval > 0)
 
     service.run(MODULE, "worker", main, ("worker", "logfile"))

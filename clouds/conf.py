@@ -9,12 +9,50 @@ from aos.conf.opts import lister
 
 worker_opts = [
     cfg.StrOpt("logfile", default="", help="Log file of aos-clouds-worker."),
+    cfg.IntOpt("drift_interval", default=600, min=0,
+               help="Seconds between two drift reports (mapped resources gone from the "
+               "cloud, logged as warnings, never deleted). The worker runs the schedule "
+               "itself: run one worker with it per cloud, the others with 0 (off)."),
+]
+
+aws_opts = [
+    cfg.URIOpt("endpoint_url", schemes=["http", "https"],
+               help="URL of every AWS API (EC2, STS) instead of the regional AWS endpoints, "
+               "e.g. another implementation of the AWS APIs. Unset: the real AWS."),
+    cfg.FloatOpt("connect_timeout", default=10.0, min=0.1,
+                 help="Seconds to wait for a connection to AWS."),
+    cfg.FloatOpt("read_timeout", default=30.0, min=0.1,
+                 help="Seconds to wait for an AWS answer."),
+    cfg.IntOpt("max_attempts", default=3, min=1,
+               help="Attempts per AWS call, retries included (botocore's standard retry "
+               "mode)."),
+    cfg.IntOpt("session_duration", default=3600, min=900, max=129600,
+               help="Lifetime in seconds of the STS session credentials given to drivers."),
+]
+
+yandex_opts = [
+    cfg.StrOpt("endpoint", default="api.cloud.yandex.net:443",
+               help="host:port of the Yandex.Cloud API endpoint (endpoint discovery)."),
+    cfg.StrOpt("root_certificates_file",
+               help="PEM bundle that verifies the endpoint's TLS certificate. Unset: the "
+               "system's trust store."),
+    cfg.FloatOpt("timeout", default=30.0, min=0.1,
+                 help="Deadline in seconds of every Yandex.Cloud call."),
+]
+
+credentials_opts = [
+    cfg.IntOpt("refresh_margin", default=300, min=0,
+               help="Seconds before short-lived credentials expire at which the API stops "
+               "handing out the cached ones and issues new ones."),
 ]
 
 GROUPS: dict[str | None, list[cfg.Opt]] = {
     "api": api_opts(9366, "Clouds"),
     "database": database_opts("clouds", "URL to access the database."),
     "worker": worker_opts,
+    "aws": aws_opts,
+    "yandex": yandex_opts,
+    "credentials": credentials_opts,
 }
 
 

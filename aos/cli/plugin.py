@@ -13,7 +13,7 @@ DEFAULT_API_VERSION = "1"
 
 
 # Service types whose endpoint a global option (or clouds.yaml key) can override.
-ENDPOINT_OPTIONS = {"cloud-manager": "cloud_manager_url"}
+ENDPOINT_OPTIONS = {"cloud-manager": "cloud_manager_url", "clouds": "clouds_url"}
 
 
 def make_client(instance: Any) -> Any:
@@ -48,5 +48,12 @@ def build_option_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentPar
         default=os.environ.get("OS_CLOUD_MANAGER_URL"),
         help="CloudManager API endpoint, e.g. http://controller:9362, used instead of the "
         "service catalog (env OS_CLOUD_MANAGER_URL)",
+    )
+    parser.add_argument(
+        "--os-clouds-url",
+        metavar="<url>",
+        default=os.environ.get("OS_CLOUDS_URL"),
+        help="Clouds API endpoint, e.g. http://controller:9366, used instead of the service "
+        "catalog (env OS_CLOUDS_URL)",
     )
     return parser

@@ -169,12 +169,99 @@ def describe_import_image_tasks(self: Any) -> Any:
     return ActionResult({"ImportImageTasks": selected})
 
 
+#: AMIs the double knows besides moto's own: the one the Clouds documentation registers.
+EXTRA_AMIS = {
+    "us-east-2": [
+        {
+            "ami_id": "ami-0f7919c33c90f5b58",
+            "name": "amzn2-ami-hvm-2.0.20191116.0-x86_64-gp2",
+            "description": "Amazon Linux 2 AMI 2.0.20191116.0 x86_64 HVM gp2",
+            "owner_id": "137112412989",
+            "owner_alias": "amazon",
+            "public": True,
+            "architecture": "x86_64",
+            "virtualization_type": "hvm",
+            "hypervisor": "xen",
+            "root_device_type": "ebs",
+            "root_device_name": "/dev/xvda",
+            "image_location": "amazon/amzn2-ami-hvm-2.0.20191116.0-x86_64-gp2",
+            "region_name": "us-east-2a",
+        }
+    ]
+}
+
+#: Key pairs STS accepts (GetCallerIdentity, GetSessionToken): the sandbox's own and the AWS
+#: documentation's example that the Clouds guide types. Any other key id is unknown to AWS,
+#: any other secret fails the signature, as on AWS; other services accept any key as before.
+KNOWN_KEYS = {
+    "testing": "testing",
+    "AKIAIOSFODNN7EXAMPLE": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+}
+
+
+def _load_extra_amis(original: Any) -> Any:
+    def load(self: Any) -> None:
+        original(self)
+        from moto.ec2.models.amis import Ami
+
+        for ami in EXTRA_AMIS.get(getattr(self, "region_name", ""), []):
+            self.amis[ami["ami_id"]] = Ami(self, **ami)
+
+    return load
+
+
+def _check_known_key(response: Any) -> None:
+    """Verify the request's SigV4 signature against KNOWN_KEYS (moto's own signer check)."""
+    from botocore.credentials import Credentials
+    from moto.core.exceptions import InvalidClientTokenIdError
+    from moto.iam.access_control import IAMRequest
+
+    if "X-Amz-Security-Token" in response.headers:  # session credentials issued here
+        return
+
+    class KnownKeyRequest(IAMRequest):
+        def _raise_invalid_access_key(self, _reason: str) -> None:
+            key_id = self._get_string_between(
+                "Credential=", ",", self._headers["Authorization"]).split("/")[0]
+            if key_id not in KNOWN_KEYS:
+                raise InvalidClientTokenIdError()
+            secret = KNOWN_KEYS[key_id]
+            self._access_key = type("Key", (), {
+                "create_credentials": staticmethod(lambda: Credentials(key_id, secret))})()
+
+    from urllib.parse import urlparse
+
+    path = response.raw_path
+    query = urlparse(response.uri).query
+    if query:
+        path += "?" + query
+    KnownKeyRequest(
+        account_id=response.current_account, method=response.method, path=path,
+        data=response.data, body=response.raw_body, headers=response.headers,
+        action=response._get_action(),
+    ).check_signature()
+
+
+def _with_key_check(action: Any) -> Any:
+    def checked(self: Any) -> Any:
+        _check_known_key(self)
+        return action(self)
+
+    return checked
+
+
 def patch_moto() -> None:
-    """Teach moto's EC2 responder the two import actions (dispatch is by method name)."""
+    """Teach moto's EC2 responder the two import actions (dispatch is by method name), the
+    extra AMIs, and STS's key check."""
+    from moto.ec2.models.amis import AmiBackend
     from moto.ec2.responses import EC2Response
+    from moto.sts.responses import TokenResponse
 
     EC2Response.import_image = import_image
     EC2Response.describe_import_image_tasks = describe_import_image_tasks
+    AmiBackend._load_amis = _load_extra_amis(AmiBackend._load_amis)
+    for name in ("get_caller_identity", "get_session_token"):
+        setattr(TokenResponse, name, _with_key_check(getattr(TokenResponse, name)))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,1 @@
+"""``openstack aos clouds …`` commands (python-openstackclient plugin ``aos``)."""

@@ -1,0 +1,56 @@
+"""Clouds tables (created by the migrations in ``migrations/versions``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from aos.db import Timestamp
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: Timestamp}
+
+
+class Cloud(Base):
+    """The public-cloud account of one OpenStack project.
+
+    ``credentials`` and ``session_credentials`` hold SecretBox tokens, never clear text;
+    ``options`` is JSON (e.g. Yandex's folder id).
+    """
+
+    __tablename__ = "clouds"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    provider: Mapped[str] = mapped_column(sa.String(16))
+    region: Mapped[str | None] = mapped_column(sa.String(64))
+    availability_zone: Mapped[str] = mapped_column(sa.String(64))
+    credentials: Mapped[str] = mapped_column(sa.Text)
+    options: Mapped[str | None] = mapped_column(sa.Text)
+    session_credentials: Mapped[str | None] = mapped_column(sa.Text)
+    session_expires_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Resource(Base):
+    """An OpenStack object and the cloud object that stands for it."""
+
+    __tablename__ = "resources"
+    __table_args__ = (
+        sa.UniqueConstraint("cloud_id", "kind", "openstack_id", name="uq_resources_mapping"),
+        sa.Index("ix_resources_cloud_resource", "cloud_id", "kind", "cloud_resource_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cloud_id: Mapped[int] = mapped_column(sa.ForeignKey("clouds.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    openstack_id: Mapped[str] = mapped_column(sa.String(64))
+    cloud_resource_id: Mapped[str] = mapped_column(sa.String(255))
+    data: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

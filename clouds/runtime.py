@@ -1,0 +1,53 @@
+"""Everything a Clouds service needs, built once from its configuration."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+from oslo_config import cfg
+
+from aos import openstack
+from aos import runtime as aos_runtime
+from clouds.module import MODULE
+from clouds.openstack_adapter import OpenStack
+from clouds.providers.base import Provider
+
+#: Seconds any one OpenStack API request may take.
+OPENSTACK_TIMEOUT = 60
+
+
+def provider_for(conf: cfg.ConfigOpts, name: str) -> Provider:
+    """The provider ``name`` with its endpoint and timeouts from ``[aws]`` / ``[yandex]``."""
+    if name == "aws":
+        from clouds.providers import aws
+
+        section = conf.aws
+        return aws.AwsProvider(aws.Settings(
+            endpoint_url=section.endpoint_url, connect_timeout=section.connect_timeout,
+            read_timeout=section.read_timeout, max_attempts=section.max_attempts,
+            session_duration=section.session_duration))
+    if name == "yandex":
+        from clouds.providers import yandex
+
+        section = conf.yandex
+        roots = (Path(section.root_certificates_file).read_bytes()
+                 if section.root_certificates_file else None)
+        return yandex.YandexProvider(yandex.Settings(
+            endpoint=section.endpoint, root_certificates=roots, timeout=section.timeout))
+    raise ValueError(f"unknown cloud provider {name!r}")
+
+
+@dataclass
+class Runtime(aos_runtime.Runtime):
+    @functools.cached_property
+    def openstack(self) -> OpenStack:
+        return OpenStack(openstack.connect(self.conf, api_timeout=OPENSTACK_TIMEOUT))
+
+    def provider(self, name: str) -> Provider:
+        return provider_for(self.conf, name)
+
+
+def build(conf: cfg.ConfigOpts) -> Runtime:
+    return Runtime(conf=conf, sessions=aos_runtime.sessions_for(conf, MODULE))

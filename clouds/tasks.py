@@ -1,0 +1,57 @@
+"""Celery tasks of aos-clouds-worker: the periodic drift report.
+
+Drift is reported (a WARNING line per object, and the task's result), never repaired:
+nothing is deleted on either side without an operator's word.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import Celery
+from oslo_config import cfg
+
+from aos import tasks
+from clouds.accounts import Accounts, NoSuchProject
+from clouds.db import api as db
+from clouds.module import MODULE
+from clouds.openstack_adapter import OpenStackError
+from clouds.providers.base import CloudError
+from clouds.runtime import Runtime
+
+RECONCILE_TASK = "clouds.reconcile_drift"
+LOG = logging.getLogger(__name__)
+
+
+def reconcile(runtime: Runtime) -> dict[str, Any]:
+    """Drift of every account: {project id: [drifted objects]} or {project id: error}."""
+    with runtime.transaction() as session:
+        projects = [row.project_id for row in db.clouds(session)]
+    accounts, report = Accounts(runtime), {}
+    for project_id in projects:
+        try:
+            found = accounts.drift(project_id)
+        except (CloudError, OpenStackError, db.NotFound, NoSuchProject) as exc:
+            LOG.warning("drift of project %s not checked: %s", project_id, exc)
+            report[project_id] = {"error": str(exc)}
+            continue
+        for item in found:
+            LOG.warning("drift: project %s %s %s is mapped to %s, which is %s", project_id,
+                        item["kind"], item["openstack_id"], item["cloud_resource_id"],
+                        item["drift"])
+        report[project_id] = found
+    return report
+
+
+def celery_app(conf: cfg.ConfigOpts, runtime: Runtime) -> Celery:
+    app = tasks.celery_app(conf, MODULE)
+    interval = conf.worker.drift_interval
+    if interval > 0:
+        app.conf.beat_schedule = {"drift": {"task": RECONCILE_TASK, "schedule": interval}}
+
+    @app.task(name=RECONCILE_TASK)
+    def reconcile_drift() -> dict[str, Any]:
+        return reconcile(runtime)
+
+    return app

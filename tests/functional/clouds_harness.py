@@ -1,0 +1,116 @@
+"""A Clouds API deployment for the functional tests: ``aos-clouds-api`` as a subprocess with
+Keystone auth, the sandbox's service user, and the sandbox's AWS and Yandex doubles."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from aos import crypto
+from tests.cli import Result, openstack
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _ini(sections: dict[str, dict[str, Any]]) -> str:
+    return "".join(f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items()) + "\n"
+                   for name, values in sections.items())
+
+
+class Clouds:
+    """The API process, and the ``openstack`` command pointed at it as admin or anyone."""
+
+    def __init__(self, sandbox: Any, root: Path) -> None:
+        self.sandbox = sandbox
+        self.root = root
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {"AOS_CONFIG_DIR": str(root / "etc")}
+        self.process: subprocess.Popen | None = None
+
+    def write_config(self) -> None:
+        info = self.sandbox.info
+        user, doubles = info["service_user"], info["doubles"]
+        keystone = {"www_authenticate_uri": info["auth_url"], "auth_url": info["auth_url"],
+                    "auth_type": "password", "username": user["username"],
+                    "password": user["password"], "project_name": user["project_name"],
+                    "user_domain_name": "Default", "project_domain_name": "Default",
+                    "service_token_roles_required": "true"}
+        (self.root / "etc").mkdir(parents=True, exist_ok=True)
+        (self.root / "etc" / "clouds.conf").write_text(_ini({
+            "DEFAULT": {"state_path": self.root / "state", "log_root": self.root / "log"},
+            "api": {"host": "127.0.0.1", "port": self.port, "workers": 1},
+            "keystone_authtoken": keystone,
+            "openstack": {"auth_url": info["auth_url"], "username": user["username"],
+                          "password": user["password"], "project_name": user["project_name"],
+                          "interface": "public", "region_name": info["region"]},
+            "aws": {"endpoint_url": doubles["aws"]["endpoint_url"], "max_attempts": 2},
+            "yandex": {"endpoint": doubles["yandex"]["endpoint"],
+                       "root_certificates_file": doubles["yandex"]["root_certificates_file"],
+                       "timeout": 10},
+        }))
+        crypto.create_key_file(self.root / "state" / "secret.key")
+
+    def start(self) -> None:
+        self.write_config()
+        env = dict(os.environ, **self.env)
+        migrated = subprocess.run([BIN / "openstack", "aos", "db", "migrate", "-n", "clouds"],
+                                  env=env, capture_output=True, text=True, timeout=120)
+        assert migrated.returncode == 0, migrated.stderr
+        log = open(self.root / "api.out", "ab")  # noqa: SIM115 - kept open for the process
+        self.process = subprocess.Popen([BIN / "aos-clouds-api"], env=env, stdout=log,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError), socket.create_connection(
+                    ("127.0.0.1", self.port), timeout=1):
+                return
+            assert self.process.poll() is None, (self.root / "api.out").read_text()
+            time.sleep(0.3)
+        raise TimeoutError("aos-clouds-api did not listen within 60 s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+
+    def osc_env(self, creds: dict[str, str]) -> dict[str, str]:
+        info = self.sandbox.info
+        return {"OS_AUTH_URL": info["auth_url"], "OS_AUTH_TYPE": "password",
+                "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": info["region"],
+                "OS_INTERFACE": "public", "OS_USERNAME": creds["username"],
+                "OS_PASSWORD": creds["password"], "OS_PROJECT_NAME": creds["project_name"],
+                "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default",
+                "OS_CLOUDS_URL": self.url}
+
+    def openstack(self, *args: str, creds: dict[str, str] | None = None) -> Result:
+        """``openstack …`` as the admin (or ``creds``), the Clouds API at self.url."""
+        return openstack(*args, env=self.osc_env(creds or self.sandbox.info["admin"]))
+
+
+@contextlib.contextmanager
+def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
+    clouds = Clouds(sandbox, root)
+    clouds.start()
+    try:
+        yield clouds
+    finally:
+        clouds.stop()

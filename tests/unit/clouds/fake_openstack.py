@@ -1,0 +1,59 @@
+"""An in-memory OpenStack for the Clouds unit tests: the adapter's interface over dicts.
+
+Functional tests run the real adapter against the sandbox's Keystone, Glance and Nova.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from clouds.openstack_adapter import (
+    CLOUD_IMAGE_PROPERTY,
+    CLOUD_PROPERTY,
+    AmbiguousProject,
+    FlavorSpec,
+    Project,
+)
+
+
+class FakeOpenStack:
+    def __init__(self, *projects: str) -> None:
+        self.projects = {uuid.uuid4().hex: name for name in projects}
+        self.images: dict[str, dict[str, Any]] = {}
+        self.flavors: dict[str, tuple[str, FlavorSpec]] = {}
+
+    def project_id(self, name: str) -> str:
+        return next(pid for pid, pname in self.projects.items() if pname == name)
+
+    def project(self, name_or_id: str) -> Project | None:
+        if name_or_id in self.projects:
+            return Project(name_or_id, self.projects[name_or_id])
+        matches = [pid for pid, name in self.projects.items() if name == name_or_id]
+        if len(matches) > 1:
+            raise AmbiguousProject(f"several projects are named {name_or_id!r}")
+        return Project(matches[0], name_or_id) if matches else None
+
+    def find_images(self, project_id: str, cloud: str, cloud_image_id: str) -> list[dict]:
+        return [i for i in self.images.values() if i["owner"] == project_id
+                and i.get(CLOUD_PROPERTY) == cloud and i.get(CLOUD_IMAGE_PROPERTY) ==
+                cloud_image_id]
+
+    def image(self, image_id: str) -> dict | None:
+        return self.images.get(image_id)
+
+    def create_image(self, project_id: str, attrs: dict[str, Any]) -> dict:
+        image = {"id": str(uuid.uuid4()), "owner": project_id, "visibility": "private",
+                 "status": "queued", **attrs}
+        self.images[image["id"]] = image
+        return image
+
+    def delete_image(self, image_id: str) -> None:
+        self.images.pop(image_id, None)
+
+    def flavor_ids(self) -> set[str]:
+        return set(self.flavors)
+
+    def create_flavor(self, project_id: str, spec: FlavorSpec) -> None:
+        assert spec.id not in self.flavors
+        self.flavors[spec.id] = (project_id, spec)
