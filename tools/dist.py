@@ -213,9 +213,24 @@ def fingerprint(name: str, project: dict | None = None) -> str:
     return digest.hexdigest()
 
 
+# setuptools reads [project] (PEP 621) from 61 on, and builds wheels without the `wheel`
+# package from 70.1 on.
+CAN_BUILD = """
+import importlib.util, sys, setuptools
+version = tuple(int(p) for p in setuptools.__version__.split(".")[:2])
+sys.exit(not (version >= (70, 1) or version >= (61, 0) and importlib.util.find_spec("wheel")))
+"""
+
+
 def _has_setuptools(python: str) -> bool:
-    check = "import setuptools, sys; sys.exit(int(setuptools.__version__.split('.')[0]) < 68)"
-    return subprocess.run([python, "-c", check], capture_output=True).returncode == 0
+    return subprocess.run([python, "-c", CAN_BUILD], capture_output=True).returncode == 0
+
+
+def _pip_error(output: str) -> str:
+    """The line of pip's output that says what went wrong."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    errors = [line for line in lines if line.lower().startswith("error")]
+    return (errors or lines or ["pip wheel failed"])[-1]
 
 
 def build(names: list[str], out: Path, python: str = sys.executable) -> list[Path]:
@@ -226,7 +241,7 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
                         f"(known: {', '.join(DISTRIBUTIONS)})")
     project = load_project()
     out.mkdir(parents=True, exist_ok=True)
-    # Build with the interpreter's own setuptools when it has a recent one: no download.
+    # With the interpreter's own setuptools when it can: no download, a few times faster.
     isolation = ["--no-build-isolation"] if _has_setuptools(python) else []
     wheels = []
     for name in names:
@@ -241,8 +256,7 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
                  "-w", str(wheel_dir), str(stage)],
                 capture_output=True, text=True, cwd=stage)
             if done.returncode != 0:
-                last = (done.stderr.strip() or done.stdout.strip()).splitlines()[-1:]
-                raise DistError(f"building {name} failed: {' '.join(last) or 'pip wheel failed'}")
+                raise DistError(f"building {name} failed: {_pip_error(done.stderr + done.stdout)}")
             (built,) = wheel_dir.glob("*.whl")
             target = out / built.name
             shutil.move(built, target)
