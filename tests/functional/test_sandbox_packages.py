@@ -26,9 +26,11 @@ print(json.dumps({"version": d.version, "direct_url": d.read_text("direct_url.js
 """
 
 
-def test_clouds_drivers_is_installed_from_its_wheel(sandbox):
+def test_clouds_drivers_is_installed_from_its_wheel(sandbox, tmp_path):
     python = Path(sandbox.info["venv"]) / "bin" / "python"
-    done = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=60)
+    # Away from the checkout, as the sandbox's services run (its cwd would shadow the package).
+    done = subprocess.run([python, "-c", PROBE], capture_output=True, text=True, timeout=60,
+                          cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     found = json.loads(done.stdout)
     project = dist.load_project()
