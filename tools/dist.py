@@ -122,8 +122,12 @@ def _resolve(name: str, requirements: dict[str, str], version: str, whose: str) 
         raise DistError(f"{whose} requires {name!r}, which pyproject.toml does not list") from None
 
 
-def metadata(project: dict) -> dict[str, dict]:
-    """The generated ``[project]`` table of every distribution, derived from the root file."""
+def metadata(project: dict, strict: bool = True) -> dict[str, dict]:
+    """The generated ``[project]`` table of every distribution, derived from the root file.
+
+    ``strict``: a requirement of the root file that no distribution takes is an error (when
+    building one distribution, e.g. the sandbox's drivers, another's table is not its concern).
+    """
     root = project["project"]
     version = root["version"]
     requirements = _root_requirements(project)
@@ -154,7 +158,7 @@ def metadata(project: dict) -> dict[str, dict]:
              for reqs in [table["dependencies"], *table.get("optional-dependencies", {}).values()]
              for req in reqs}
     lost = sorted(set(requirements) - taken)
-    if lost:
+    if lost and strict:
         raise DistError(f"pyproject.toml requires {', '.join(lost)} but no distribution in "
                         "tools/dist.py DISTRIBUTIONS does: add them where they are imported")
     return out
@@ -171,9 +175,9 @@ def _toml_value(value: object) -> str:
     raise TypeError(f"no TOML for {value!r}")
 
 
-def pyproject_text(project: dict, name: str) -> str:
+def pyproject_text(project: dict, name: str, strict: bool = True) -> str:
     """The staged ``pyproject.toml`` of one distribution."""
-    table = metadata(project)[name]
+    table = metadata(project, strict)[name]
     package = DISTRIBUTIONS[name].package
     build = project["build-system"]
     lines = ["[build-system]", f"requires = {_toml_value(build['requires'])}",
@@ -207,7 +211,7 @@ def _package_files(package: str) -> list[Path]:
 def fingerprint(name: str, project: dict | None = None) -> str:
     """A hash of what the wheel of ``name`` is built from (sources and generated metadata)."""
     project = project or load_project()
-    digest = hashlib.sha256(pyproject_text(project, name).encode())
+    digest = hashlib.sha256(pyproject_text(project, name, strict=False).encode())
     for path in _package_files(DISTRIBUTIONS[name].package):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -240,6 +244,7 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
         raise DistError(f"unknown distribution {', '.join(unknown)} "
                         f"(known: {', '.join(DISTRIBUTIONS)})")
     project = load_project()
+    strict = set(names) == set(DISTRIBUTIONS)  # `make dist`: every requirement must land
     out.mkdir(parents=True, exist_ok=True)
     # With the interpreter's own setuptools when it can: no download, a few times faster.
     isolation = ["--no-build-isolation"] if _has_setuptools(python) else []
@@ -249,7 +254,7 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
         with tempfile.TemporaryDirectory(prefix=f"aos-dist-{name}-") as tmp:
             stage = Path(tmp)
             shutil.copytree(ROOT / package, stage / package, ignore=IGNORED)
-            (stage / "pyproject.toml").write_text(pyproject_text(project, name))
+            (stage / "pyproject.toml").write_text(pyproject_text(project, name, strict))
             wheel_dir = stage / "wheel"
             done = subprocess.run(
                 [python, "-m", "pip", "wheel", "-q", "--no-deps", *isolation,
