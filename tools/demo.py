@@ -245,9 +245,11 @@ def watch(cm: CloudManager, sandbox: Sandbox, stop: list[int]) -> None:
 
 @contextlib.contextmanager
 def stopping(started: list[Deployment]) -> Iterator[list[int]]:
-    """SIGTERM or Ctrl-C ends the view; the AOS services stop whatever happened."""
+    """SIGTERM, SIGHUP (terminal closed) or Ctrl-C end the view; the AOS services stop
+    whatever happened (they run in sessions of their own, so nothing else stops them)."""
     stop: list[int] = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda *_: stop.append(1))
     try:
         yield stop
     except KeyboardInterrupt:
