@@ -226,6 +226,9 @@ sys.exit(not (version >= (70, 1) or version >= (61, 0) and importlib.util.find_s
 """
 
 
+BUILD_WHEEL = "import sys; from setuptools import build_meta; build_meta.build_wheel(sys.argv[1])"
+
+
 def _has_setuptools(python: str) -> bool:
     return subprocess.run([python, "-c", CAN_BUILD], capture_output=True).returncode == 0
 
@@ -246,8 +249,9 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
     project = load_project()
     strict = set(names) == set(DISTRIBUTIONS)  # `make dist`: every requirement must land
     out.mkdir(parents=True, exist_ok=True)
-    # With the interpreter's own setuptools when it can: no download, a few times faster.
-    isolation = ["--no-build-isolation"] if _has_setuptools(python) else []
+    # The PEP 517 hook of the interpreter's own setuptools when it can (no download, no pip:
+    # 2 s instead of 10 on a busy machine), else pip in an isolated build environment.
+    own = _has_setuptools(python)
     wheels = []
     for name in names:
         package = DISTRIBUTIONS[name].package
@@ -256,10 +260,10 @@ def build(names: list[str], out: Path, python: str = sys.executable) -> list[Pat
             shutil.copytree(ROOT / package, stage / package, ignore=IGNORED)
             (stage / "pyproject.toml").write_text(pyproject_text(project, name, strict))
             wheel_dir = stage / "wheel"
-            done = subprocess.run(
-                [python, "-m", "pip", "wheel", "-q", "--no-deps", *isolation,
-                 "-w", str(wheel_dir), str(stage)],
-                capture_output=True, text=True, cwd=stage)
+            command = ([python, "-c", BUILD_WHEEL, str(wheel_dir)] if own else
+                       [python, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheel_dir),
+                        str(stage)])
+            done = subprocess.run(command, capture_output=True, text=True, cwd=stage)
             if done.returncode != 0:
                 raise DistError(f"building {name} failed: {_pip_error(done.stderr + done.stdout)}")
             (built,) = wheel_dir.glob("*.whl")

@@ -127,8 +127,8 @@ def ensure_drivers(s: Settings) -> None:
     started = time.monotonic()
     wheel = _dist(s, "--out", WHEEL_DIR, DRIVERS)
     log = s.log_dir / "install.log"
-    # Same version, new build: pip would keep the installed one, so uninstall it first.
-    procs.run([s.python, "-m", "pip", "uninstall", "-q", "-y", DRIVERS], log)
+    if marker.exists():  # same version, new build: pip would keep the installed one
+        procs.run([s.python, "-m", "pip", "uninstall", "-q", "-y", DRIVERS], log)
     procs.run([s.python, "-m", "pip", "install", "-q", wheel], log)
     marker.write_text(wanted)
     _say(f"{DRIVERS} built and installed from {Path(wheel).name} "
