@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SANDBOX := tools/sandbox
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test unit functional lint samples bench clean sandbox-down
+.PHONY: venv dist demo test unit functional lint samples bench clean sandbox-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,6 +14,10 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 venv: $(STAMP)
+
+## The wheels operators install (cloud-manager, clouds, clouds-drivers, aos-core) into dist/.
+dist: venv
+	$(BIN)/python tools/dist.py --out dist
 
 ## The main job: the sandbox cloud protected by CloudManager (see docs/demo.md).
 demo: venv

@@ -28,9 +28,8 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from bench import cpu
-from tests.functional.cloud_manager_harness import CloudManager, wait_for
-from tests.functional.conftest import REPO, Sandbox, _sandbox
-from tests.functional.test_instance_ha import _restore_host
+from tools.aos_sandbox.aos_services import CloudManager, restore_host, wait_for
+from tools.aos_sandbox.client import Sandbox, sandbox_cmd
 
 SERVERS = 20
 # service_timeout: the sandbox's nova-compute reports every 2 s. Tasks go through the
@@ -119,7 +118,7 @@ def run_cloud_manager(sandbox: Sandbox, victim: str, workdir: Path) -> dict[str,
     finally:
         cm.drop()
         delete(sandbox, ids)
-        _restore_host(sandbox, victim)
+        restore_host(sandbox, victim)
 
 
 def _rounded(figures: dict[str, float]) -> dict[str, float]:
@@ -157,7 +156,7 @@ def run_nova_alone(sandbox: Sandbox, victim: str) -> dict[str, float]:
                 "first_active_s": active[0], "last_active_s": active[-1]}
     finally:
         delete(sandbox, ids)
-        _restore_host(sandbox, victim)
+        restore_host(sandbox, victim)
 
 
 def main() -> None:
@@ -184,9 +183,8 @@ def main() -> None:
                               "poll_interval": 1.0}
     global NETWORK, POWER
     NETWORK, POWER = args.network, args.power
-    _sandbox("up", "--computes", "4")
-    state = Path(REPO / ".sandbox")
-    sandbox = Sandbox(json.loads((state / "sandbox.json").read_text()))
+    sandbox_cmd("up", "--computes", "4")
+    sandbox = Sandbox.load()
     hosts = sorted(sandbox.info["hosts"], key=lambda h: (len(h), h))
     if len(hosts) < 4:
         raise SystemExit("the benchmark needs 4 computes: tools/sandbox up --computes 4")

@@ -60,7 +60,10 @@ class NovaEvents:
 
 
 def run(conf: cfg.ConfigOpts) -> None:
-    transport = oslo_messaging.get_notification_transport(conf, url=nova_transport_url(conf))
+    # oslo.messaging registers its own transport_url on the conf it gets, which collides with
+    # AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
+    transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(),
+                                                          url=nova_transport_url(conf))
     targets = [oslo_messaging.Target(topic=TOPIC)]
     listener = oslo_messaging.get_notification_listener(
         transport, targets, [NovaEvents(build(conf))], executor="threading",

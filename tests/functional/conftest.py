@@ -9,130 +9,37 @@ project and member user so tests do not see each other's servers.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tools.aos_sandbox.client import Sandbox, connect, sandbox_cmd
+
+__all__ = ["REPO", "Sandbox", "connect"]
+
 REPO = Path(__file__).resolve().parents[2]
-SANDBOX_CMD = REPO / "tools" / "sandbox"
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "functional: needs the OpenStack sandbox (tools/sandbox)")
 
 
-def _state_dir() -> Path:
-    return Path(os.environ.get("AOS_SANDBOX_DIR") or REPO / ".sandbox").resolve()
-
-
-def _sandbox(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, str(SANDBOX_CMD), *args], check=check, text=True, capture_output=not check
-    )
-
-
-def connect(auth_url: str, creds: dict[str, str], region: str) -> Any:
-    """An openstacksdk Connection for one set of keystone credentials."""
-    import openstack
-
-    return openstack.connect(
-        auth_url=auth_url,
-        region_name=region,
-        identity_interface="public",
-        username=creds["username"],
-        password=creds["password"],
-        project_name=creds["project_name"],
-        user_domain_name=creds.get("user_domain_name", "Default"),
-        project_domain_name=creds.get("project_domain_name", "Default"),
-    )
-
-
-@dataclass
-class Sandbox:
-    """A running sandbox, as described by its sandbox.json."""
-
-    info: dict[str, Any]
-    _conns: dict[str, Any] = field(default_factory=dict)
-
-    def conn(self, project: str = "admin") -> Any:
-        """openstacksdk Connection as the `admin` or `demo` user (cached)."""
-        if project not in self._conns:
-            self._conns[project] = connect(
-                self.info["auth_url"], self.info[project], self.info["region"]
-            )
-        return self._conns[project]
-
-    def kill_host(self, name: str) -> None:
-        """SIGKILL the host's nova-compute (a power loss)."""
-        _sandbox("kill-host", name)
-
-    def start_host(self, name: str) -> None:
-        """Start the host's nova-compute again (same node, same UUID)."""
-        _sandbox("start-host", name)
-
-    def compute_service(self, name: str) -> Any:
-        services = list(self.conn().compute.services(binary="nova-compute", host=name))
-        return services[0] if services else None
-
-    def wait_active(self, server: Any, timeout: float = 120) -> Any:
-        """Wait for ACTIVE; on ERROR fail with Nova's fault and the sandbox log lines that
-        explain it (a bare "transitioned to ERROR" says nothing in a CI log)."""
-        conn = self.conn()
-        try:
-            return conn.compute.wait_for_server(server, interval=0.5, wait=timeout)
-        except Exception as exc:
-            current = conn.compute.get_server(server)
-            raise AssertionError(
-                f"server {current.id} is {current.status} on {current.compute_host}: "
-                f"fault={current.fault}\n{self.log_errors()}"
-            ) from exc
-
-    def log_errors(self, lines: int = 40) -> str:
-        """The last ERROR lines of the Nova and Neutron logs."""
-        found = []
-        for log in sorted((_state_dir() / "log").glob("*.log")):
-            if log.name.startswith(("nova", "compute", "neutron", "placement")):
-                errors = [line for line in log.read_text(errors="replace").splitlines()
-                          if " ERROR " in line]
-                found += [f"{log.name}: {line}" for line in errors[-lines:]]
-        return "\n".join(found[-lines:])
-
-    def wait_compute_state(self, name: str, state: str, timeout: float = 60) -> Any:
-        """Wait until nova reports the host's nova-compute as `up` or `down`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            svc = self.compute_service(name)
-            if svc is not None and svc.state == state:
-                return svc
-            if time.monotonic() > deadline:
-                current = svc.state if svc is not None else "missing"
-                raise TimeoutError(
-                    f"nova-compute on {name} is {current}, not {state}, after {timeout}s"
-                )
-            time.sleep(1)
-
-
 def _is_up() -> bool:
-    return _sandbox("status", check=False).returncode == 0
+    return sandbox_cmd("status", check=False).returncode == 0
 
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[Sandbox]:
     if not (os.environ.get("AOS_SANDBOX_REUSE") == "1" and _is_up()):
-        _sandbox("up")
-    info = json.loads((_state_dir() / "sandbox.json").read_text())
-    yield Sandbox(info)
+        sandbox_cmd("up")
+    yield Sandbox.load()
     if os.environ.get("AOS_SANDBOX_TEARDOWN") == "1":
-        _sandbox("down")
+        sandbox_cmd("down")
 
 
 @dataclass

@@ -7,7 +7,7 @@ import socket
 import pytest
 import requests
 
-from tests.functional.cloud_manager_harness import CloudManager, wait_for
+from tools.aos_sandbox.aos_services import CloudManager, wait_for
 
 pytestmark = pytest.mark.functional
 

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from cloud_manager.power import driver_for
-from tests.functional.cloud_manager_harness import BIN, CloudManager, wait_for
+from tools.aos_sandbox.aos_services import BIN, CloudManager, reporting, restore_host, wait_for
 
 pytestmark = pytest.mark.functional
 
@@ -29,7 +29,7 @@ def hosts(sandbox) -> list[str]:
     assert len(names) >= 3, "these tests need at least 3 sandbox computes"
     yield names
     for host in names:
-        _restore_host(sandbox, host)
+        restore_host(sandbox, host)
 
 
 @pytest.fixture
@@ -66,52 +66,6 @@ def servers(sandbox, hosts, cm):
     for server in booted:
         with contextlib.suppress(Exception):
             conn.compute.wait_for_delete(server, wait=60)
-
-
-def _restore_host(sandbox, host: str) -> None:
-    bmc = sandbox.info["bmc"][host]["ipmi"]
-    with driver_for("ipmi", name=host, address=bmc["address"], port=bmc["port"],
-                    username=bmc["username"], password=bmc["password"], options=None) as driver:
-        if driver.power_state() == "off":
-            driver.power_on()
-    sandbox.start_host(host)
-    conn = sandbox.conn("admin")
-    service = sandbox.compute_service(host)
-    if service.is_forced_down or service.status == "disabled":
-        wait_for(f"{host} to report", lambda: _reporting(sandbox, host), 60)
-        _unforce(conn, service)
-        # Enabled only once Nova sees it up: otherwise nova-api skips telling the compute to
-        # drop its COMPUTE_STATUS_DISABLED trait, and only a periodic task (60 s) would.
-        sandbox.wait_compute_state(host, "up", 60)
-        conn.compute.enable_service(service)
-    sandbox.wait_compute_state(host, "up", 60)
-    wait_for(f"{host} to be schedulable", lambda: _schedulable(conn, host), 60, 1)
-
-
-def _schedulable(conn, host: str) -> bool:
-    """No COMPUTE_STATUS_DISABLED trait left on the host's resource provider."""
-    providers = conn.placement.get(f"/resource_providers?name={host}").json()
-    uuid = providers["resource_providers"][0]["uuid"]
-    traits = conn.placement.get(f"/resource_providers/{uuid}/traits",
-                                microversion="1.6").json()["traits"]
-    return "COMPUTE_STATUS_DISABLED" not in traits
-
-
-def _reporting(sandbox, host: str) -> bool:
-    service = sandbox.compute_service(host)
-    updated = time.mktime(time.strptime(service.updated_at[:19], "%Y-%m-%dT%H:%M:%S"))
-    return time.mktime(time.gmtime()) - updated < 10
-
-
-def _unforce(conn, service) -> None:
-    def attempt() -> bool:
-        try:
-            conn.compute.update_service_forced_down(service, forced=False)
-            return True
-        except Exception:  # noqa: BLE001 - Nova answers 400 until the host has cleaned up
-            return False
-
-    wait_for("force_down to be unset", attempt, 60, 1)
 
 
 def _host_of(sandbox, server_id: str) -> tuple[str, str]:
@@ -195,8 +149,8 @@ def test_two_hosts_down_over_max_down_hosts_evacuates_nothing(sandbox, hosts, cm
     # by their report phases, and the first one found could legitimately be evacuated alone).
     sandbox.kill_host(first)
     sandbox.kill_host(second)
-    wait_for("both to be overdue", lambda: not _reporting(sandbox, first)
-             and not _reporting(sandbox, second), 60)
+    wait_for("both to be overdue", lambda: not reporting(sandbox, first)
+             and not reporting(sandbox, second), 60)
     time.sleep(cm.conf().node_tracker.service_timeout)
     cm.start("beat")
     cm.start("worker")
@@ -222,7 +176,7 @@ def test_host_with_power_on_and_live_agent_is_not_evacuated(sandbox, hosts, cm, 
              lambda: (cm.root / "shared" / f"{victim}.json").exists(), 30)
     wait_for("nodes discovered", lambda: victim in cm.node_states(), 60)
     sandbox.kill_host(victim)
-    wait_for("nova-compute to be overdue", lambda: not _reporting(sandbox, victim), 60)
+    wait_for("nova-compute to be overdue", lambda: not reporting(sandbox, victim), 60)
     time.sleep(cm.conf().node_tracker.service_timeout + 6)
     assert cm.node_states()[victim] == "up"
     assert cm.tasks(victim) == []

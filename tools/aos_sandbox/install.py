@@ -3,7 +3,9 @@
 Debian packages only if their binaries are missing; the venv only if the hash of
 requirements.txt differs from the marker left by the last successful install. The venv also
 gets a .pth file that makes `aos_sandbox` importable and an entry point for our ML2 driver
-(Neutron finds mechanism drivers only through entry points).
+(Neutron finds mechanism drivers only through entry points), and the `clouds-drivers` wheel of
+this checkout, installed by pip as an operator installs it on a node running Nova, Cinder,
+Glance or Neutron (rebuilt and reinstalled only when its sources or metadata change).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import time
 from pathlib import Path
 
 from . import procs
-from .config import TOOLS_DIR, Settings
+from .config import REPO_DIR, TOOLS_DIR, Settings
 from .procs import SetupError
 
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
@@ -26,6 +28,9 @@ APT_PACKAGES = {
     "mariadb-server": "/usr/sbin/mariadbd",
     "rabbitmq-server": "/usr/lib/rabbitmq/bin/rabbitmq-server",
 }
+DIST_SCRIPT = TOOLS_DIR / "dist.py"
+DRIVERS = "clouds-drivers"
+WHEEL_DIR = REPO_DIR / "dist"
 DIST_NAME = "aos_sandbox_hooks"
 ENTRY_POINTS = """\
 [neutron.ml2.mechanism_drivers]
@@ -105,6 +110,31 @@ def _install_hooks(s: Settings) -> None:
     (dist / "top_level.txt").write_text("aos_sandbox\n")
 
 
+def _dist(s: Settings, *args: str | os.PathLike) -> str:
+    """tools/dist.py run by the sandbox venv's Python (it has pip; the system one may not)."""
+    done = subprocess.run([s.python, DIST_SCRIPT, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SetupError(done.stderr.strip() or f"tools/dist.py {' '.join(map(str, args))} failed")
+    return done.stdout.strip()
+
+
+def ensure_drivers(s: Settings) -> None:
+    """`pip install <clouds-drivers wheel>` into the OpenStack venv when the wheel changed."""
+    marker = s.venv / ".aos-clouds-drivers"
+    wanted = _dist(s, "--fingerprint", DRIVERS)
+    if marker.exists() and marker.read_text() == wanted:
+        return
+    started = time.monotonic()
+    wheel = _dist(s, "--out", WHEEL_DIR, DRIVERS)
+    log = s.log_dir / "install.log"
+    if marker.exists():  # same version, new build: pip would keep the installed one
+        procs.run([s.python, "-m", "pip", "uninstall", "-q", "-y", DRIVERS], log)
+    procs.run([s.python, "-m", "pip", "install", "-q", wheel], log)
+    marker.write_text(wanted)
+    _say(f"{DRIVERS} built and installed from {Path(wheel).name} "
+         f"in {time.monotonic() - started:.1f}s")
+
+
 def ensure_all(s: Settings) -> None:
     """Everything `up` needs installed; fast when already done."""
     s.log_dir.mkdir(parents=True, exist_ok=True)
@@ -114,3 +144,4 @@ def ensure_all(s: Settings) -> None:
         )
     ensure_apt(s)
     ensure_venv(s)
+    ensure_drivers(s)
