@@ -27,8 +27,8 @@ from clouds.openstack_adapter import (
     FlavorSpec,
     Project,
 )
-from clouds.providers.base import Account, CloudImage, InstanceType
 from clouds.runtime import Runtime
+from clouds_drivers.providers.base import Account, CloudImage, InstanceType
 
 #: Secret fields per provider (stored encrypted) and the plain ones kept in ``options``.
 SECRET_FIELDS = {"aws": ("access_key", "secret_key"),
@@ -171,7 +171,7 @@ class Accounts:
 
     def _normalized(self, provider: str, secrets: dict[str, str]) -> dict[str, str]:
         if provider == "yandex":
-            from clouds.providers.yandex import normalize_private_key
+            from clouds_drivers.providers.yandex import normalize_private_key
 
             return {**secrets, "private_key": normalize_private_key(secrets["private_key"])}
         return secrets

@@ -12,7 +12,7 @@ from aos import openstack
 from aos import runtime as aos_runtime
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStack
-from clouds.providers.base import Provider
+from clouds_drivers.providers.base import Provider
 
 #: Seconds any one OpenStack API request may take.
 OPENSTACK_TIMEOUT = 60
@@ -21,7 +21,7 @@ OPENSTACK_TIMEOUT = 60
 def provider_for(conf: cfg.ConfigOpts, name: str) -> Provider:
     """The provider ``name`` with its endpoint and timeouts from ``[aws]`` / ``[yandex]``."""
     if name == "aws":
-        from clouds.providers import aws
+        from clouds_drivers.providers import aws
 
         section = conf.aws
         return aws.AwsProvider(aws.Settings(
@@ -29,7 +29,7 @@ def provider_for(conf: cfg.ConfigOpts, name: str) -> Provider:
             read_timeout=section.read_timeout, max_attempts=section.max_attempts,
             session_duration=section.session_duration))
     if name == "yandex":
-        from clouds.providers import yandex
+        from clouds_drivers.providers import yandex
 
         section = conf.yandex
         roots = (Path(section.root_certificates_file).read_bytes()

@@ -17,8 +17,8 @@ from clouds.accounts import Accounts, NoSuchProject
 from clouds.db import api as db
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStackError
-from clouds.providers.base import CloudError
 from clouds.runtime import Runtime
+from clouds_drivers.providers.base import CloudError
 
 RECONCILE_TASK = "clouds.reconcile_drift"
 LOG = logging.getLogger(__name__)

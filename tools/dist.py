@@ -65,14 +65,16 @@ DISTRIBUTIONS: dict[str, Dist] = {
     "clouds": Dist(
         "clouds",
         "AOS Clouds: OpenStack projects backed by AWS or Yandex.Cloud (API and worker)",
-        ("aos-core", "boto3", "yandexcloud", "grpcio"),
+        ("aos-core", "clouds-drivers"),
     ),
     # Loaded inside nova-compute, cinder-volume, glance-api and neutron-server: it takes
     # nothing of aos/ (configuration files, database, API, Celery: service plumbing); drivers
-    # read the host service's own configuration and reach the Clouds API over HTTP.
+    # read the host service's own configuration and reach the Clouds API over HTTP. It ships
+    # the cloud providers (clouds_drivers.providers), which the Clouds service uses too.
     "clouds-drivers": Dist(
         "clouds_drivers",
         "AOS Clouds drivers for Nova, Cinder, Glance and Neutron",
+        ("boto3", "yandexcloud", "grpcio", "cryptography"),
     ),
 }
 

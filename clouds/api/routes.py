@@ -19,7 +19,7 @@ from clouds.accounts import Accounts, BadRequest, NoSuchProject
 from clouds.api.policies import RULES
 from clouds.db import api as db
 from clouds.openstack_adapter import OpenStackError
-from clouds.providers.base import CloudError
+from clouds_drivers.providers.base import CloudError
 
 API = Api("Clouds", "1", RULES)
 LOG = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
-from clouds.providers.base import (
+from clouds_drivers.providers.base import (
     Account,
     CloudError,
     CloudImage,

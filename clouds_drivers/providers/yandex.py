@@ -24,7 +24,7 @@ from yandex.cloud.iam.v1.iam_token_service_pb2_grpc import IamTokenServiceStub
 from yandexcloud._auth_fabric import ServiceAccountAuth
 from yandexcloud._retry_policy import RetryPolicy
 
-from clouds.providers.base import (
+from clouds_drivers.providers.base import (
     Account,
     CloudError,
     CloudImage,

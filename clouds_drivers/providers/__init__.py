@@ -5,7 +5,7 @@ Importing a provider module pulls in its cloud's SDK only; ``get`` picks one by 
 
 from __future__ import annotations
 
-from clouds.providers.base import CloudError, Provider
+from clouds_drivers.providers.base import CloudError, Provider
 
 NAMES = ("aws", "yandex")
 

@@ -12,13 +12,13 @@ import pytest
 from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 
-from clouds.providers import aws, yandex
-from clouds.providers.base import Account, CloudError
+from clouds_drivers.providers import aws, yandex
+from clouds_drivers.providers.base import Account, CloudError
 from tests.unit.clouds.doubles import aws_keys, yandex_double
 
 
 def test_providers_import_no_service_stack():
-    code = ("import sys, clouds.providers.aws, clouds.providers.yandex; "
+    code = ("import sys, clouds_drivers.providers.aws, clouds_drivers.providers.yandex; "
             "print(sorted(m for m in ('flask', 'celery', 'sqlalchemy', 'oslo_config') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
