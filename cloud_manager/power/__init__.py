@@ -11,7 +11,9 @@ import importlib
 import json
 from typing import Literal
 
-PowerState = Literal["on", "off"]
+#: "unknown" is anything but a clear answer (a transition, no reading, an unexpected value):
+#: fencing and the tracker count only "off" as proof that a node is dead.
+PowerState = Literal["on", "off", "unknown"]
 
 
 class PowerError(Exception):
@@ -30,8 +32,16 @@ class PowerDriver(abc.ABC):
         self.password = password
         self.options = options
 
+    #: What the device said the last time `power_state` returned "unknown", for messages.
+    unknown_reason: str = ""
+
     @abc.abstractmethod
     def power_state(self) -> PowerState: ...
+
+    def _unknown(self, what: str) -> PowerState:
+        """Record why the state is not a clear on or off, and say "unknown"."""
+        self.unknown_reason = f"power device {self.name}: {what}"
+        return "unknown"
 
     @abc.abstractmethod
     def power_on(self) -> None: ...

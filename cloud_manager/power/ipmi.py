@@ -56,7 +56,10 @@ class IPMIDriver(PowerDriver):
                 session.ipmi_session.logout()
 
     def power_state(self) -> PowerState:
-        return "on" if self._run("get_power")["powerstate"] == "on" else "off"
+        state = self._run("get_power").get("powerstate")
+        if state in ("on", "off"):
+            return state
+        return self._unknown(f"IPMI reports power state {state!r}")
 
     # No wait=True: pyghmi would poll once a second for up to five minutes. Callers verify the
     # state themselves, at their own pace.

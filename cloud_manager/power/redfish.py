@@ -68,8 +68,15 @@ class RedfishDriver(PowerDriver):
             raise PowerError(f"power device {self.name}: reset {value} failed: {exc}") from exc
 
     def power_state(self) -> PowerState:
+        """On or Off as the BMC says; PoweringOn/Off, a missing or unexpected value: unknown."""
         system = self._connected_system(fresh=True)
-        return "on" if system.power_state == sushy.POWER_STATE_ON else "off"
+        if system.power_state == sushy.POWER_STATE_ON:
+            return "on"
+        if system.power_state == sushy.POWER_STATE_OFF:
+            return "off"
+        # As the BMC spelled it: sushy maps values it does not know to None.
+        said = system.json.get("PowerState") if isinstance(system.json, dict) else None
+        return self._unknown(f"Redfish PowerState is {said!r}")
 
     def power_on(self) -> None:
         self._reset(sushy.RESET_ON)
@@ -82,3 +89,4 @@ class RedfishDriver(PowerDriver):
 
     def power_cycle(self) -> None:
         self._reset(sushy.RESET_FORCE_RESTART)
+
