@@ -50,6 +50,13 @@ class RequestContext:
         }
 
 
+#: A query parameter: its description, or (description, JSON schema of its value).
+QueryParam = str | tuple[str, dict]
+
+#: Longest message an error reply carries: a reply must not echo a 1 MB invalid value.
+MAX_ERROR_MESSAGE = 500
+
+
 @dataclass
 class Route:
     path: str
@@ -59,7 +66,11 @@ class Route:
     summary: str
     schema: dict | None = None
     status: int = 200
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, QueryParam] = field(default_factory=dict)
+    #: JSON schema of the success body (None: no body, e.g. 204).
+    response: dict | None = None
+    #: Error statuses beyond the common ones (400, 401, 403, 404, 409), with their meaning.
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 class Api:
@@ -72,14 +83,20 @@ class Api:
         self.routes: list[Route] = []
 
     def route(self, path: str, method: str = "GET", *, rule: str | None, summary: str,
-              schema: dict | None = None, status: int = 200,
-              query: dict[str, str] | None = None) -> Callable:
-        """Declare a route; ``rule`` None means no policy check (public)."""
+              schema: dict | None = None, status: int | None = None,
+              query: dict[str, QueryParam] | None = None, response: dict | None = None,
+              errors: dict[int, str] | None = None) -> Callable:
+        """Declare a route; ``rule`` None means no policy check (public).
+
+        ``status`` defaults to 204 for DELETE (no body) and 200 otherwise: the OpenAPI
+        document must say what the server answers.
+        """
+        if status is None:
+            status = 204 if method == "DELETE" else 200
 
         def register(view: Callable[..., Any]) -> Callable[..., Any]:
-            self.routes.append(
-                Route(path, method, view, rule, summary, schema, status, query or {})
-            )
+            self.routes.append(Route(path, method, view, rule, summary, schema, status,
+                                     query or {}, response, errors or {}))
             return view
 
         return register
@@ -119,7 +136,9 @@ def create_app(api: Api, conf: cfg.ConfigOpts, **extensions: Any) -> Callable:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        return _error(exc.code or 500, exc.description or exc.name)
+        body, status = _error(exc.code or 500, exc.description or exc.name)
+        allowed = getattr(exc, "valid_methods", None)  # 405 says what is allowed
+        return body, status, {"Allow": ", ".join(allowed)} if allowed else {}
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
@@ -173,10 +192,18 @@ def _validated_body(schema: dict) -> Any:
     try:
         jsonschema.validate(body, schema)
     except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
+        where = "/".join(shorten(str(p), 60) for p in exc.absolute_path)
         place = f" at {where}" if where else ""
-        raise APIError(400, f"invalid body{place}: {exc.message}") from None
+        # jsonschema quotes the whole invalid value: quote at most its start.
+        value = repr(exc.instance)
+        message = exc.message.replace(value, shorten(value, 60)) if value else exc.message
+        raise APIError(400, f"invalid body{place}: {message}") from None
     return body
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """``text`` cut to ``limit`` characters, saying so: error replies quote user input."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _context(noauth: bool) -> RequestContext:
@@ -189,7 +216,8 @@ def _context(noauth: bool) -> RequestContext:
 
 
 def _error(status: int, message: str) -> Any:
-    return flask.jsonify({"error": {"code": status, "message": message}}), status
+    return flask.jsonify({"error": {"code": status,
+                                    "message": shorten(message, MAX_ERROR_MESSAGE)}}), status
 
 
 def extension(name: str) -> Any:

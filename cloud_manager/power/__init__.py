@@ -72,6 +72,40 @@ class PowerDriver(abc.ABC):
         self.close()
 
 
+_COMMAND = {"type": "string", "minLength": 1, "maxLength": 1024}
+#: Each driver's options (JSON schemas, checked when a device is created): a device that
+#: cannot work (an SSH device without its commands, a typo'd option) is refused at once,
+#: not found out while fencing. No option holds a secret: passwords go in ``password``.
+OPTION_SCHEMAS: dict[str, dict] = {
+    "ipmi": {"type": "object", "properties": {}, "additionalProperties": False},
+    "redfish": {
+        "type": "object",
+        "properties": {
+            "system_id": {"type": "string", "minLength": 1, "maxLength": 255,
+                          "pattern": r"^[^/\s]+$"},
+            # true (default): check the BMC's certificate against the system's CAs; a path:
+            # against that CA bundle; false: do not check (an explicit, logged choice).
+            "verify": {"oneOf": [{"type": "boolean"},
+                                 {"type": "string", "pattern": "^/", "maxLength": 1024}]},
+        },
+        "additionalProperties": False,
+    },
+    "ssh": {
+        "type": "object",
+        "properties": {
+            "on": _COMMAND, "off": _COMMAND, "status": _COMMAND, "cycle": _COMMAND,
+            "soft_off": _COMMAND,
+            # The management host's key: its SHA256 fingerprint as ssh-keygen -l prints it,
+            # or a known_hosts file that lists it; neither: the service user's known_hosts.
+            # A host whose key is not known is refused.
+            "host_key": {"type": "string", "pattern": r"^SHA256:[A-Za-z0-9+/]{43}=?$"},
+            "known_hosts": {"type": "string", "pattern": "^/", "maxLength": 1024},
+        },
+        "required": ["on", "off", "status"],
+        "additionalProperties": False,
+    },
+}
+
 _CLASSES = {
     "ipmi": ("cloud_manager.power.ipmi", "IPMIDriver"),
     "redfish": ("cloud_manager.power.redfish", "RedfishDriver"),
@@ -103,3 +137,18 @@ def _driver_class(driver: str) -> type[PowerDriver]:
         raise PowerError(f"unknown power driver {driver!r} (known: {', '.join(DRIVERS)})")
     module, cls = _CLASSES[driver]
     return getattr(importlib.import_module(module), cls)
+
+
+def check_options(driver: str, options: dict) -> None:
+    """Raise PowerError saying what is wrong with ``options`` for ``driver``."""
+    import jsonschema
+
+    if driver not in OPTION_SCHEMAS:
+        raise PowerError(f"unknown power driver {driver!r} (known: {', '.join(DRIVERS)})")
+    try:
+        jsonschema.validate(options, OPTION_SCHEMAS[driver])
+    except jsonschema.ValidationError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path)
+        raise PowerError(f"invalid options for a {driver} device"
+                         + (f" at {where[:60]}" if where else "") + f": {exc.message[:200]}"
+                         ) from None

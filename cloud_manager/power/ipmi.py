@@ -45,9 +45,12 @@ class IPMIDriver(PowerDriver):
                     bmc=self.address, userid=_bytes(self.username),
                     password=_bytes(self.password), port=self.port or 623)
             return getattr(self._session, action)(*args, **kwargs)
-        except ipmi_exc.IpmiException as exc:
+        except (ipmi_exc.IpmiException, OSError, UnicodeError) as exc:
+            # OSError: an address that does not resolve (socket.gaierror) or a network
+            # error; UnicodeError: a name IDNA cannot encode.
             self.close()  # the next call logs in again
-            raise PowerError(f"power device {self.name} (IPMI {self.address}): {exc}") from exc
+            raise PowerError(f"power device {self.name} (IPMI {self.address[:100]}): "
+                             f"{exc}") from exc
 
     def close(self) -> None:
         session, self._session = self._session, None

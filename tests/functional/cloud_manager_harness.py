@@ -71,12 +71,12 @@ class CloudManager:
         merged: dict[str, dict[str, Any]] = {
             "DEFAULT": {"state_path": self.root / "state", "log_root": self.root / "log",
                         "debug": "false"},
-            "database": {"url": f"{self.server_url}/{self.database}?charset=utf8"},
+            "database": {"url": f"{self.server_url}/{self.database}?charset=utf8mb4"},
             "openstack": {"auth_url": self.sandbox.info["auth_url"], "username": user["username"],
                           "password": user["password"], "project_name": user["project_name"],
                           "interface": "public"},
             "extra_availability_check": {"storage_path": self.root / "shared"},
-            "nova_database": {"url": f"{self.server_url}/nova?charset=utf8"},
+            "nova_database": {"url": f"{self.server_url}/nova?charset=utf8mb4"},
         }
         for name, values in [*DEFAULTS.items(), *sections.items()]:
             merged.setdefault(name, {}).update(values)
