@@ -189,9 +189,11 @@ def _validated_body(schema: dict) -> Any:
     body = flask.request.get_json(silent=True)
     if body is None:
         raise APIError(400, "request body must be a JSON document")
-    try:
-        jsonschema.validate(body, schema)
-    except jsonschema.ValidationError as exc:
+    errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(body))
+    if errors:
+        # A plain error (driver not in its enum) says more than a failed oneOf does.
+        plain = [e for e in errors if e.validator not in ("oneOf", "anyOf")]
+        exc = _named_branch_error(jsonschema.exceptions.best_match(plain or errors))
         where = "/".join(shorten(str(p), 60) for p in exc.absolute_path)
         place = f" at {where}" if where else ""
         # jsonschema quotes the whole invalid value: quote at most its start.
@@ -199,6 +201,18 @@ def _validated_body(schema: dict) -> Any:
         message = exc.message.replace(value, shorten(value, 60)) if value else exc.message
         raise APIError(400, f"invalid body{place}: {message}") from None
     return body
+
+
+def _named_branch_error(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a ``oneOf`` whose branches each pin a property to one value (``driver: ssh``),
+    the error inside the branch the body names ("'on' is a required property"), rather
+    than "is not valid under any of the given schemas"."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    mismatched = {e.schema_path[0] for e in error.context
+                  if e.validator == "enum" and len(e.validator_value) == 1}
+    named = [e for e in error.context if e.schema_path[0] not in mismatched]
+    return jsonschema.exceptions.best_match(named) or error if named else error
 
 
 def shorten(text: str, limit: int = 100) -> str:

@@ -24,7 +24,7 @@ from cloud_manager.conf import STRATEGIES
 from cloud_manager.db import api as db
 from cloud_manager.db.models import Node
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
-from cloud_manager.power import DRIVERS, PowerError, check_options
+from cloud_manager.power import DRIVERS, OPTION_SCHEMAS, PowerError
 from cloud_manager.runtime import Runtime
 
 API = Api("CloudManager", "1", RULES)
@@ -270,7 +270,10 @@ def _request_task(context: RequestContext, body: dict[str, Any], hostname: str, 
 POWER_DEVICE_SCHEMA = {
     "type": "object",
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[^/\s]+$"},
+        # No slash (it is a path segment), no space or control character (ASCII: the same
+        # for Python and ECMA regexes, whose \s differ).
+        "name": {"type": "string", "minLength": 1, "maxLength": 255,
+                 "pattern": r"^[^/\x00-\x20\x7f]+$"},
         "driver": {"enum": list(DRIVERS)},
         # A host name, an IP address or (Redfish) a URL: printable ASCII without spaces.
         "address": {"type": "string", "minLength": 1, "maxLength": 255,
@@ -279,11 +282,15 @@ POWER_DEVICE_SCHEMA = {
         "username": {"type": ["string", "null"], "maxLength": 255},
         "password": {"type": ["string", "null"], "maxLength": 1024},
         "hostname": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-        # Checked per driver (cloud_manager.power.OPTION_SCHEMAS) at create.
         "options": {"type": "object", "maxProperties": 16},
     },
     "required": ["name", "driver", "address"],
     "additionalProperties": False,
+    # Each driver's options: a device that cannot work (an SSH device without its commands,
+    # an option name mistyped) is refused at create, not found out while fencing.
+    "oneOf": [{"properties": {"driver": {"enum": [driver]}, "options": options},
+               "required": ["options"] if "required" in options else []}
+              for driver, options in OPTION_SCHEMAS.items()],
 }
 
 POWER_ACTION_SCHEMA = {
@@ -314,10 +321,6 @@ def show_power_device(context: RequestContext, name: str) -> dict[str, Any]:
            summary="Create a power device; its password is stored encrypted.",
            schema=POWER_DEVICE_SCHEMA, status=201, response=schemas.POWER_DEVICE)
 def create_power_device(context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-    try:
-        check_options(body["driver"], body.get("options") or {})
-    except PowerError as exc:
-        raise APIError(400, str(exc)) from None
     password = body.get("password")
     try:
         secret = _runtime().secrets.encrypt(password) if password else None

@@ -321,8 +321,7 @@ def test_power_action_failure_is_a_502_json_error(client, runtime):
     assert PASSWORD not in response.get_data(as_text=True)
 
     refused = create_device(client, name="ssh-2", driver="ssh", address="127.0.0.1")
-    assert error_of(refused, 400) == ("invalid options for a ssh device: 'on' is a required "
-                                      "property")
+    assert error_of(refused, 400) == "invalid body: 'options' is a required property"
 
     bad = client.post("/v1/power-devices/ssh-1/action", json={"action": "reboot"})
     assert "'reboot' is not one of ['on', 'off', 'status', 'cycle']" in error_of(bad, 400)
@@ -421,7 +420,9 @@ def test_ipmi_device_with_an_unusable_address_is_a_502_not_a_500(client, address
     ({"address": "b\u00fccher.example"}, "invalid body at address"),
     ({"password": "p" * 2000}, "invalid body at password: 'ppp"),
     ({"options": {f"k{i}": "v" for i in range(20)}}, "invalid body at options"),
-    ({"driver": "redfish", "options": {"verify": "false"}}, "invalid options for a redfish"),
+    ({"driver": "redfish", "options": {"verify": "false"}}, "invalid body at options/verify"),
+    ({"driver": "ssh", "options": {"on": "x", "off": "y"}},
+     "invalid body at options: 'status' is a required property"),
     ({"driver": "redfish", "options": {"extra": 1}}, "'extra' was unexpected"),
 ])
 def test_power_device_fields_are_bounded_and_typed(client, fields, fragment):

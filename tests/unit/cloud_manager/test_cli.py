@@ -131,7 +131,7 @@ def test_ssh_device_without_its_commands_is_refused_at_create(server):
     url, _ = server
     line = one_line_error(aos(url, "power-device", "create", "pdu-1", "--driver", "ssh",
                               "--address", "127.0.0.1", "--option", "on=poweron"))
-    assert line == ("400: invalid options for a ssh device: 'off' is a required property")
+    assert line == "400: invalid body at options: 'off' is a required property"
     assert aos(url, "power-device", "list", "-f", "json").json() == []
 
 
