@@ -43,7 +43,8 @@ def test_head_to_zero_to_head_through_the_cli(mariadb, module):
     assert current(module) == head
     full = tables()
     for step in reversed(range(head)):
-        result = openstack("aos", "db", "migrate", "-n", module, "--migration", str(step))
+        result = openstack("aos", "db", "migrate", "-n", module, "--migration", str(step),
+                           "--yes")
         assert result.code == 0, result.err
         assert current(module) == step
     assert tables() == {f"alembic_version_{module}"}
