@@ -40,6 +40,9 @@ class RequestContext:
     project_id: str | None
     roles: tuple[str, ...]
     is_admin: bool = False
+    #: "all" for a system-scoped token (keystonemiddleware's OpenStack-System-Scope header):
+    #: the default rules let a reader read with system scope only.
+    system_scope: str | None = None
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -47,6 +50,7 @@ class RequestContext:
             "project_id": self.project_id,
             "roles": list(self.roles),
             "is_admin": self.is_admin,
+            "system_scope": self.system_scope,
         }
 
 
@@ -226,6 +230,7 @@ def _context(noauth: bool) -> RequestContext:
     headers = flask.request.headers
     roles = tuple(r.strip() for r in headers.get("X-Roles", "").split(",") if r.strip())
     return RequestContext(headers.get("X-User-Id"), headers.get("X-Project-Id"), roles,
+                          system_scope=headers.get("OpenStack-System-Scope") or None,
                           is_admin="admin" in roles)
 
 
