@@ -58,7 +58,7 @@ def _transaction() -> Iterator[Session]:
 
 def _query_flag(name: str) -> bool | None:
     value = flask.request.args.get(name)
-    if value is None or value == "":
+    if value is None:  # "reserve=" is not a boolean: 400, as the document types it
         return None
     try:
         return _BOOLEANS[value.lower()]
@@ -73,7 +73,7 @@ def _query_text(name: str) -> str | None:
 
 def _query_limit(default: int = 100) -> int:
     value = flask.request.args.get("limit")
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         limit = int(value)

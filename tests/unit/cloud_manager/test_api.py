@@ -96,6 +96,7 @@ def test_list_nodes_filters_by_state_and_reserve(client, runtime):
         "reserve-1"]
     assert len(client.get("/v1/nodes?reserve=false").get_json()) == 2
     assert "must be true or false" in error_of(client.get("/v1/nodes?reserve=maybe"), 400)
+    assert "must be true or false, not ''" in error_of(client.get("/v1/nodes?reserve="), 400)
 
 
 def test_show_node_with_events_device_and_active_task(client, runtime):
@@ -368,6 +369,7 @@ def test_events_filters_and_limit(client, runtime):
             .get_json()] == ["a4", "a3"]
     assert [e["message"] for e in client.get("/v1/events?kind=action").get_json()] == ["b"]
     assert "between 1 and 1000" in error_of(client.get("/v1/events?limit=0"), 400)
+    assert "whole number" in error_of(client.get("/v1/events?limit="), 400)
     assert "whole number" in error_of(client.get("/v1/events?limit=ten"), 400)
 
 
