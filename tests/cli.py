@@ -24,7 +24,7 @@ def openstack(*args: str, env: dict[str, str] | None = None) -> Result:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
     environment.update(env or {})
     proc = subprocess.run([venv_bin("openstack"), *args], capture_output=True, text=True,
-                          env=environment, timeout=120)
+                          env=environment, timeout=120, stdin=subprocess.DEVNULL)
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 

@@ -54,13 +54,13 @@ DISTRIBUTIONS: dict[str, Dist] = {
         "AOS shared core: configuration, database, API base, task queue, `openstack aos` CLI",
         ("oslo.config", "oslo.log", "oslo.policy", "keystonemiddleware", "openstacksdk",
          "osc-lib", "python-openstackclient", "SQLAlchemy", "alembic", "PyMySQL", "celery",
-         "tooz", "cryptography", "Flask", "gunicorn", "jsonschema"),
+         "tooz", "cryptography", "Flask", "Werkzeug", "gunicorn", "jsonschema", "keystoneauth1"),
         {"postgresql": ("psycopg2-binary",)},
     ),
     "cloud-manager": Dist(
         "cloud_manager",
         "AOS CloudManager: compute-node management and instance high availability",
-        ("aos-core", "oslo.messaging", "pyghmi", "sushy", "paramiko", "rich"),
+        ("aos-core", "oslo.messaging", "pyghmi", "sushy", "paramiko", "requests", "rich"),
     ),
     "clouds": Dist(
         "clouds",

@@ -40,6 +40,9 @@ class RequestContext:
     project_id: str | None
     roles: tuple[str, ...]
     is_admin: bool = False
+    #: "all" for a system-scoped token (keystonemiddleware's OpenStack-System-Scope header):
+    #: the default rules let a reader read with system scope only.
+    system_scope: str | None = None
 
     def credentials(self) -> dict[str, Any]:
         return {
@@ -47,7 +50,15 @@ class RequestContext:
             "project_id": self.project_id,
             "roles": list(self.roles),
             "is_admin": self.is_admin,
+            "system_scope": self.system_scope,
         }
+
+
+#: A query parameter: its description, or (description, JSON schema of its value).
+QueryParam = str | tuple[str, dict]
+
+#: Longest message an error reply carries: a reply must not echo a 1 MB invalid value.
+MAX_ERROR_MESSAGE = 500
 
 
 @dataclass
@@ -59,7 +70,11 @@ class Route:
     summary: str
     schema: dict | None = None
     status: int = 200
-    query: dict[str, str] = field(default_factory=dict)
+    query: dict[str, QueryParam] = field(default_factory=dict)
+    #: JSON schema of the success body (None: no body, e.g. 204).
+    response: dict | None = None
+    #: Error statuses beyond the common ones (400, 401, 403, 404, 409), with their meaning.
+    errors: dict[int, str] = field(default_factory=dict)
 
 
 class Api:
@@ -72,14 +87,20 @@ class Api:
         self.routes: list[Route] = []
 
     def route(self, path: str, method: str = "GET", *, rule: str | None, summary: str,
-              schema: dict | None = None, status: int = 200,
-              query: dict[str, str] | None = None) -> Callable:
-        """Declare a route; ``rule`` None means no policy check (public)."""
+              schema: dict | None = None, status: int | None = None,
+              query: dict[str, QueryParam] | None = None, response: dict | None = None,
+              errors: dict[int, str] | None = None) -> Callable:
+        """Declare a route; ``rule`` None means no policy check (public).
+
+        ``status`` defaults to 204 for DELETE (no body) and 200 otherwise: the OpenAPI
+        document must say what the server answers.
+        """
+        if status is None:
+            status = 204 if method == "DELETE" else 200
 
         def register(view: Callable[..., Any]) -> Callable[..., Any]:
-            self.routes.append(
-                Route(path, method, view, rule, summary, schema, status, query or {})
-            )
+            self.routes.append(Route(path, method, view, rule, summary, schema, status,
+                                     query or {}, response, errors or {}))
             return view
 
         return register
@@ -119,7 +140,9 @@ def create_app(api: Api, conf: cfg.ConfigOpts, **extensions: Any) -> Callable:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
-        return _error(exc.code or 500, exc.description or exc.name)
+        body, status = _error(exc.code or 500, exc.description or exc.name)
+        allowed = getattr(exc, "valid_methods", None)  # 405 says what is allowed
+        return body, status, {"Allow": ", ".join(allowed)} if allowed else {}
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
@@ -170,13 +193,35 @@ def _validated_body(schema: dict) -> Any:
     body = flask.request.get_json(silent=True)
     if body is None:
         raise APIError(400, "request body must be a JSON document")
-    try:
-        jsonschema.validate(body, schema)
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path)
+    errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(body))
+    if errors:
+        # A plain error (driver not in its enum) says more than a failed oneOf does.
+        plain = [e for e in errors if e.validator not in ("oneOf", "anyOf")]
+        exc = _named_branch_error(jsonschema.exceptions.best_match(plain or errors))
+        where = "/".join(shorten(str(p), 60) for p in exc.absolute_path)
         place = f" at {where}" if where else ""
-        raise APIError(400, f"invalid body{place}: {exc.message}") from None
+        # jsonschema quotes the whole invalid value: quote at most its start.
+        value = repr(exc.instance)
+        message = exc.message.replace(value, shorten(value, 60)) if value else exc.message
+        raise APIError(400, f"invalid body{place}: {message}") from None
     return body
+
+
+def _named_branch_error(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """For a ``oneOf`` whose branches each pin a property to one value (``driver: ssh``),
+    the error inside the branch the body names ("'on' is a required property"), rather
+    than "is not valid under any of the given schemas"."""
+    if error.validator != "oneOf" or not error.context:
+        return error
+    mismatched = {e.schema_path[0] for e in error.context
+                  if e.validator == "enum" and len(e.validator_value) == 1}
+    named = [e for e in error.context if e.schema_path[0] not in mismatched]
+    return jsonschema.exceptions.best_match(named) or error if named else error
+
+
+def shorten(text: str, limit: int = 100) -> str:
+    """``text`` cut to ``limit`` characters, saying so: error replies quote user input."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _context(noauth: bool) -> RequestContext:
@@ -185,11 +230,13 @@ def _context(noauth: bool) -> RequestContext:
     headers = flask.request.headers
     roles = tuple(r.strip() for r in headers.get("X-Roles", "").split(",") if r.strip())
     return RequestContext(headers.get("X-User-Id"), headers.get("X-Project-Id"), roles,
+                          system_scope=headers.get("OpenStack-System-Scope") or None,
                           is_admin="admin" in roles)
 
 
 def _error(status: int, message: str) -> Any:
-    return flask.jsonify({"error": {"code": status, "message": message}}), status
+    return flask.jsonify({"error": {"code": status,
+                                    "message": shorten(message, MAX_ERROR_MESSAGE)}}), status
 
 
 def extension(name: str) -> Any:

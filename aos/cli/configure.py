@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from osc_lib import exceptions
@@ -57,8 +58,8 @@ class Configure(command.Command):
         if target.exists():
             self._report(target, "exists, kept")
         else:
-            target.write_text(text)
-            self._report(target, "created from the sample")
+            _write_private(target, text)
+            self._report(target, "created from the sample (mode 0600: it will hold passwords)")
 
     def _make_dir(self, path: Path) -> None:
         existed = path.is_dir()
@@ -67,3 +68,11 @@ class Configure(command.Command):
 
     def _report(self, path: Path, what: str) -> None:
         self.app.stdout.write(f"{path}: {what}\n")
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Create ``path`` readable by its owner only, from the first byte: the file will hold
+    database and service passwords (a chmod after writing would leave a window)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)

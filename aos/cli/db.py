@@ -68,16 +68,41 @@ class DbMigrate(command.Command):
             type=_migration_number,
             help="Target migration number (see 'openstack aos db list'); default: the newest.",
         )
+        parser.add_argument(
+            "--yes",
+            action="store_true",
+            help="Do not ask before a downgrade (it deletes the data of the undone "
+            "migrations; 0 deletes every table).",
+        )
         return parser
 
     def take_action(self, parsed_args: argparse.Namespace) -> None:
         with _migrator(parsed_args.module) as migrator:
-            before, after = migrator.migrate(parsed_args.migration)
+            target = parsed_args.migration
+            if target is not None and target < migrator.current() and not parsed_args.yes:
+                self._confirm_downgrade(migrator, target)
+            before, after = migrator.migrate(target)
             target = f"{migrator.module.name} database ({db.safe_url(migrator.engine.url)})"
         if before == after:
             self.app.stdout.write(f"{target} is already at migration {after}\n")
         else:
             self.app.stdout.write(f"{target} migrated from {before} to {after}\n")
+
+
+    def _confirm_downgrade(self, migrator: Migrator, target: int) -> None:
+        """Ask on the terminal; without one (a script), refuse: --yes says it was meant."""
+        what = ("delete every table" if target == 0
+                else f"undo every migration after {target} and delete their data")
+        question = (f"This will {what} of the {migrator.module.name} database "
+                    f"({db.safe_url(migrator.engine.url)}). Type 'yes' to go on: ")
+        stdin = self.app.stdin
+        if not stdin.isatty():
+            raise exceptions.CommandError(f"refusing to {what} without confirmation: "
+                                          "pass --yes")
+        self.app.stdout.write(question)
+        self.app.stdout.flush()
+        if stdin.readline().strip().lower() != "yes":
+            raise exceptions.CommandError("not confirmed; nothing changed")
 
 
 def _migration_number(value: str) -> int:

@@ -29,7 +29,7 @@ def database_opts(database_name: str, help_text: str = "Database connection URL.
             "url",
             secret=True,
             sample_default=(
-                f"mysql+pymysql://aos:password@localhost:3306/{database_name}?charset=utf8"
+                f"mysql+pymysql://aos:password@localhost:3306/{database_name}?charset=utf8mb4"
             ),
             help=f"{help_text} Unset: an SQLite file under [DEFAULT] state_path, so the "
             "module runs on a laptop; production uses MySQL/MariaDB or PostgreSQL.",

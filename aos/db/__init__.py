@@ -45,6 +45,10 @@ def create_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         return _sqlite_engine(parsed)
+    if parsed.get_backend_name() in ("mysql", "mariadb"):
+        # utf8 is MySQL's 3-byte utf8mb3: a 4-byte character (an emoji in a name, a reason or
+        # a lookup) fails with errors 1267/1366 instead of being stored or not found.
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     try:
         return sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
@@ -74,6 +78,30 @@ def check_connection(engine: Engine) -> None:
         raise DatabaseError(
             f"cannot connect to database {safe_url(engine.url)}: {reason}"
         ) from exc
+
+
+def ensure_utf8mb4(engine: Engine) -> None:
+    """On MySQL/MariaDB make the database's default and every table in it utf8mb4.
+
+    Databases created with ``CREATE DATABASE x`` on a server whose default is latin1 or
+    utf8mb3 would otherwise refuse 4-byte characters. Idempotent: only tables that are not
+    utf8mb4 yet are converted. A no-op on other backends.
+    """
+    if engine.dialect.name not in ("mysql", "mariadb"):
+        return
+    with engine.begin() as conn:
+        database = conn.execute(sa.text("SELECT DATABASE()")).scalar()
+        charset = conn.execute(sa.text(
+            "SELECT DEFAULT_CHARACTER_SET_NAME FROM information_schema.SCHEMATA "
+            "WHERE SCHEMA_NAME = :db"), {"db": database}).scalar()
+        if charset != "utf8mb4":
+            conn.execute(sa.text(f"ALTER DATABASE `{database}` CHARACTER SET utf8mb4"))
+        tables = conn.execute(sa.text(
+            "SELECT TABLE_NAME FROM information_schema.TABLES WHERE TABLE_SCHEMA = :db "
+            "AND TABLE_TYPE = 'BASE TABLE' AND TABLE_COLLATION NOT LIKE 'utf8mb4%'"),
+            {"db": database}).scalars().all()
+        for table in tables:
+            conn.execute(sa.text(f"ALTER TABLE `{table}` CONVERT TO CHARACTER SET utf8mb4"))
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

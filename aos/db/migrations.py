@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
-from aos.db import check_connection
+from aos.db import check_connection, ensure_utf8mb4
 from aos.modules import Module
 
 
@@ -73,6 +73,7 @@ class Migrator:
                 f"(known: 0 to {head}; 0 removes every table)"
             )
         before = self.current()
+        ensure_utf8mb4(self.engine)  # before new tables, so they inherit it; and old ones
         if target == before:
             return before, before
         with self.engine.begin() as conn:

@@ -12,18 +12,19 @@ from collections.abc import Iterator
 from typing import Any
 
 import flask
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from aos.api.app import Api, APIError, RequestContext, extension
+from aos.api.app import Api, APIError, RequestContext, extension, shorten
 from aos.crypto import SecretKeyError
 from cloud_manager import nodes
-from cloud_manager.api import views
+from cloud_manager.api import schemas, views
 from cloud_manager.api.policies import RULES
 from cloud_manager.conf import STRATEGIES
 from cloud_manager.db import api as db
 from cloud_manager.db.models import Node
 from cloud_manager.model.task_state import TaskKind
-from cloud_manager.power import DRIVERS, PowerError
+from cloud_manager.power import DRIVERS, OPTION_SCHEMAS, PowerError
 from cloud_manager.runtime import Runtime
 
 API = Api("CloudManager", "1", RULES)
@@ -47,6 +48,11 @@ def _errors() -> Iterator[None]:
         raise APIError(404, str(exc)) from None
     except db.Conflict as exc:
         raise APIError(409, str(exc)) from None
+    except sa_exc.IntegrityError:
+        # Two requests raced past the repository's existence check (e.g. one device name):
+        # the database's unique constraint decided.
+        raise APIError(409, "conflicts with a record created at the same time; "
+                       "look it up and retry if still needed") from None
 
 
 @contextlib.contextmanager
@@ -58,12 +64,12 @@ def _transaction() -> Iterator[Session]:
 
 def _query_flag(name: str) -> bool | None:
     value = flask.request.args.get(name)
-    if value is None or value == "":
+    if value is None:  # "reserve=" is not a boolean: 400, as the document types it
         return None
     try:
         return _BOOLEANS[value.lower()]
     except KeyError:
-        message = f"query parameter {name} must be true or false, not {value!r}"
+        message = f"query parameter {name} must be true or false, not {shorten(value)!r}"
         raise APIError(400, message) from None
 
 
@@ -73,12 +79,12 @@ def _query_text(name: str) -> str | None:
 
 def _query_limit(default: int = 100) -> int:
     value = flask.request.args.get("limit")
-    if value is None or value == "":
+    if value is None:
         return default
     try:
         limit = int(value)
     except ValueError:
-        message = f"query parameter limit must be a whole number, not {value!r}"
+        message = f"query parameter limit must be a whole number, not {shorten(value)!r}"
         raise APIError(400, message) from None
     if not 1 <= limit <= MAX_LIMIT:
         raise APIError(400, f"query parameter limit must be between 1 and {MAX_LIMIT}")
@@ -118,7 +124,9 @@ EVACUATE_SCHEMA = {
 
 @API.route("/v1/nodes", rule="cloud_manager:node:list", summary="List compute nodes.",
            query={"state": "Only nodes in this state.",
-                  "reserve": "true: only reserve nodes; false: only the others."})
+                  "reserve": ("true: only reserve nodes; false: only the others.",
+                              {"type": "boolean"})},
+           response=schemas.array_of(schemas.NODE))
 def list_nodes(context: RequestContext) -> list[dict[str, Any]]:
     state, reserve = _query_text("state"), _query_flag("reserve")
     with _transaction() as session:
@@ -128,7 +136,8 @@ def list_nodes(context: RequestContext) -> list[dict[str, Any]]:
 
 
 @API.route("/v1/nodes/{hostname}", rule="cloud_manager:node:show",
-           summary="Show a compute node, its last events, power device and active task.")
+           summary="Show a compute node, its last events, power device and active task.",
+           response=schemas.NODE_DETAIL)
 def show_node(context: RequestContext, hostname: str) -> dict[str, Any]:
     with _transaction() as session:
         return _node_detail(session, db.node(session, hostname))
@@ -145,7 +154,7 @@ def _node_detail(session: Session, row: Node) -> dict[str, Any]:
 
 @API.route("/v1/nodes/{hostname}", "PATCH", rule="cloud_manager:node:update",
            summary="Put a node into or out of maintenance or the reserve.",
-           schema=NODE_UPDATE_SCHEMA)
+           schema=NODE_UPDATE_SCHEMA, response=schemas.NODE_DETAIL)
 def update_node(context: RequestContext, body: dict[str, Any], hostname: str) -> dict[str, Any]:
     reason = body.get("reason")
     with _transaction() as session:
@@ -160,7 +169,7 @@ def update_node(context: RequestContext, body: dict[str, Any], hostname: str) ->
 
 @API.route("/v1/nodes/{hostname}/evacuate", "POST", rule="cloud_manager:node:evacuate",
            summary="Evacuate a compute node's instances (asynchronous: returns the task).",
-           schema=EVACUATE_SCHEMA, status=202)
+           schema=EVACUATE_SCHEMA, status=202, response=schemas.TASK_SUMMARY)
 def evacuate_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
     return _request_task(context, body, hostname, TaskKind.MANUAL)
@@ -179,7 +188,7 @@ SHUTDOWN_SCHEMA = {
 @API.route("/v1/nodes/{hostname}/shutdown", "POST", rule="cloud_manager:node:shutdown",
            summary="Shut a running node down through its power device and evacuate its "
            "instances once it is off (asynchronous: returns the task).",
-           schema=SHUTDOWN_SCHEMA, status=202)
+           schema=SHUTDOWN_SCHEMA, status=202, response=schemas.TASK_SUMMARY)
 def shutdown_node(context: RequestContext, body: dict[str, Any],
                   hostname: str) -> dict[str, Any]:
     return _request_task(context, body, hostname, TaskKind.SHUTDOWN)
@@ -198,17 +207,27 @@ def _request_task(context: RequestContext, body: dict[str, Any], hostname: str,
 POWER_DEVICE_SCHEMA = {
     "type": "object",
     "properties": {
-        "name": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": r"^[^/\s]+$"},
+        # No slash (it is a path segment), no space or control character (ASCII: the same
+        # for Python and ECMA regexes, whose \s differ).
+        "name": {"type": "string", "minLength": 1, "maxLength": 255,
+                 "pattern": r"^[^/\x00-\x20\x7f]+$"},
         "driver": {"enum": list(DRIVERS)},
-        "address": {"type": "string", "minLength": 1, "maxLength": 255},
+        # A host name, an IP address or (Redfish) a URL: printable ASCII without spaces.
+        "address": {"type": "string", "minLength": 1, "maxLength": 255,
+                    "pattern": r"^[!-~]+$"},
         "port": {"type": ["integer", "null"], "minimum": 1, "maximum": 65535},
         "username": {"type": ["string", "null"], "maxLength": 255},
-        "password": {"type": ["string", "null"]},
+        "password": {"type": ["string", "null"], "maxLength": 1024},
         "hostname": {"type": ["string", "null"], "minLength": 1, "maxLength": 255},
-        "options": {"type": "object"},
+        "options": {"type": "object", "maxProperties": 16},
     },
     "required": ["name", "driver", "address"],
     "additionalProperties": False,
+    # Each driver's options: a device that cannot work (an SSH device without its commands,
+    # an option name mistyped) is refused at create, not found out while fencing.
+    "oneOf": [{"properties": {"driver": {"enum": [driver]}, "options": options},
+               "required": ["options"] if "required" in options else []}
+              for driver, options in OPTION_SCHEMAS.items()],
 }
 
 POWER_ACTION_SCHEMA = {
@@ -220,14 +239,16 @@ POWER_ACTION_SCHEMA = {
 
 
 @API.route("/v1/power-devices", rule="cloud_manager:power_device:list",
-           summary="List power devices (passwords are never shown).")
+           summary="List power devices (passwords are never shown).",
+           response=schemas.array_of(schemas.POWER_DEVICE))
 def list_power_devices(context: RequestContext) -> list[dict[str, Any]]:
     with _transaction() as session:
         return [views.power_device(row) for row in db.power_devices(session)]
 
 
 @API.route("/v1/power-devices/{name}", rule="cloud_manager:power_device:show",
-           summary="Show a power device (its password is never shown).")
+           summary="Show a power device (its password is never shown).",
+           response=schemas.POWER_DEVICE)
 def show_power_device(context: RequestContext, name: str) -> dict[str, Any]:
     with _transaction() as session:
         return views.power_device(db.power_device(session, name))
@@ -235,7 +256,7 @@ def show_power_device(context: RequestContext, name: str) -> dict[str, Any]:
 
 @API.route("/v1/power-devices", "POST", rule="cloud_manager:power_device:create",
            summary="Create a power device; its password is stored encrypted.",
-           schema=POWER_DEVICE_SCHEMA, status=201)
+           schema=POWER_DEVICE_SCHEMA, status=201, response=schemas.POWER_DEVICE)
 def create_power_device(context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
     password = body.get("password")
     try:
@@ -267,7 +288,8 @@ def delete_power_device(context: RequestContext, name: str) -> None:
 
 @API.route("/v1/power-devices/{name}/action", "POST", rule="cloud_manager:power_device:action",
            summary="Power the device's node on, off or cycle it, or read its power state.",
-           schema=POWER_ACTION_SCHEMA)
+           schema=POWER_ACTION_SCHEMA, response=schemas.POWER_ACTION_RESULT,
+           errors={502: "the power device did not answer or refused the action"})
 def power_action(context: RequestContext, body: dict[str, Any], name: str) -> dict[str, Any]:
     action = body["action"]
     try:
@@ -284,7 +306,8 @@ def power_action(context: RequestContext, body: dict[str, Any], name: str) -> di
 # --- tasks and events ----------------------------------------------------------------------
 
 @API.route("/v1/tasks", rule="cloud_manager:task:list", summary="List host tasks, newest first.",
-           query={"hostname": "Only tasks of this node.", "state": "Only tasks in this state."})
+           query={"hostname": "Only tasks of this node.", "state": "Only tasks in this state."},
+           response=schemas.array_of(schemas.TASK))
 def list_tasks(context: RequestContext) -> list[dict[str, Any]]:
     with _transaction() as session:
         rows = db.tasks(session, hostname=_query_text("hostname"), state=_query_text("state"))
@@ -292,7 +315,8 @@ def list_tasks(context: RequestContext) -> list[dict[str, Any]]:
 
 
 @API.route("/v1/tasks/{task_id}", rule="cloud_manager:task:show",
-           summary="Show a host task with its per-instance items and progress.")
+           summary="Show a host task with its per-instance items and progress.",
+           response=schemas.TASK_DETAIL)
 def show_task(context: RequestContext, task_id: str) -> dict[str, Any]:
     with _transaction() as session:
         return views.task_detail(db.task(session, task_id))
@@ -302,7 +326,9 @@ def show_task(context: RequestContext, task_id: str) -> dict[str, Any]:
            summary="List node events and alerts, newest first.",
            query={"hostname": "Only events of this node.",
                   "kind": "Only events of this kind (transition, action, alert, ...).",
-                  "limit": f"At most this many events (1-{MAX_LIMIT}, default 100)."})
+                  "limit": (f"At most this many events (1-{MAX_LIMIT}, default 100).",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT})},
+           response=schemas.array_of(schemas.EVENT))
 def list_events(context: RequestContext) -> list[dict[str, Any]]:
     limit = _query_limit()
     with _transaction() as session:

@@ -22,10 +22,20 @@ def _add_name(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", metavar="<name>", help="Power device name.")
 
 
-def _option(text: str) -> tuple[str, str]:
+_BOOLEAN_OPTIONS = ("verify",)  # true/false; verify also takes a CA bundle path
+
+
+def _option(text: str) -> tuple[str, str | bool]:
+    """KEY=VALUE; boolean options are sent as JSON booleans, because a "false" string would
+    be read by requests as the path of a CA bundle."""
     key, sep, value = text.partition("=")
     if not sep or not key:
         raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
+    if key in _BOOLEAN_OPTIONS and value.lower() in ("true", "false"):
+        return key, value.lower() == "true"
+    if key in _BOOLEAN_OPTIONS and not value.startswith("/"):
+        raise argparse.ArgumentTypeError(f"{key} is true, false or the absolute path of a "
+                                         f"CA bundle, not {value!r}")
     return key, value
 
 
@@ -56,8 +66,10 @@ class PowerDeviceCreate(common.ShowCommand):
                             help="Compute node this device powers (one device per node).")
         parser.add_argument("--option", dest="options", metavar="<key=value>", type=_option,
                             action="append", default=[],
-                            help="Driver option, repeatable (ssh: on, off, status and cycle "
-                            "commands; redfish: system_id, verify).")
+                            help="Driver option, repeatable (ssh: on, off, status, cycle and "
+                            "soft_off commands, host_key=SHA256:... or known_hosts=PATH; "
+                            "redfish: system_id, verify=true|false|CA-BUNDLE-PATH, default "
+                            "true).")
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:

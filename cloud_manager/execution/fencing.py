@@ -143,4 +143,7 @@ def wait_for_power_off(driver: PowerDriver, host: str, attempts: int, interval: 
             state = f"unknown ({exc})"
         if state == "off":
             break
+        if state == "unknown":  # a transition or an unclear answer: never taken as off
+            LOG.warning("%s: %s; checking again", host, driver.unknown_reason)
+            state = f"unknown ({driver.unknown_reason})"
     return state

@@ -87,7 +87,8 @@ class Probes:
 
     `service_up` is the nova-compute service state with forced_down counted as down; None means
     Nova could not be asked this loop, which must never count as evidence of death.
-    `power` is None when the host has no power device or its state is unknown.
+    `power` is None when the host has no power device or it could not be read; "unknown" when
+    the device answered something other than a clear on or off (only "off" is evidence).
     `storage_running_rate` (0-100) is None when the extra availability check is disabled or the
     node agent's instance-state file is missing.
     """
@@ -95,7 +96,7 @@ class Probes:
     service_up: bool | None
     service_disabled: bool = False
     agent_heartbeat_at: float | None = None
-    power: Literal["on", "off"] | None = None
+    power: Literal["on", "off", "unknown"] | None = None
     storage_running_rate: float | None = None
     storage_file_at: float | None = None
 

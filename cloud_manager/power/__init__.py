@@ -11,7 +11,9 @@ import importlib
 import json
 from typing import Literal
 
-PowerState = Literal["on", "off"]
+#: "unknown" is anything but a clear answer (a transition, no reading, an unexpected value):
+#: fencing and the tracker count only "off" as proof that a node is dead.
+PowerState = Literal["on", "off", "unknown"]
 
 
 class PowerError(Exception):
@@ -30,8 +32,16 @@ class PowerDriver(abc.ABC):
         self.password = password
         self.options = options
 
+    #: What the device said the last time `power_state` returned "unknown", for messages.
+    unknown_reason: str = ""
+
     @abc.abstractmethod
     def power_state(self) -> PowerState: ...
+
+    def _unknown(self, what: str) -> PowerState:
+        """Record why the state is not a clear on or off, and say "unknown"."""
+        self.unknown_reason = f"power device {self.name}: {what}"
+        return "unknown"
 
     @abc.abstractmethod
     def power_on(self) -> None: ...
@@ -61,6 +71,39 @@ class PowerDriver(abc.ABC):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+
+_COMMAND = {"type": "string", "minLength": 1, "maxLength": 1024}
+#: Each driver's options (JSON schemas; the API checks them when a device is created).
+#: No option holds a secret: passwords go in the device's ``password``, stored encrypted.
+OPTION_SCHEMAS: dict[str, dict] = {
+    "ipmi": {"type": "object", "properties": {}, "additionalProperties": False},
+    "redfish": {
+        "type": "object",
+        "properties": {
+            "system_id": {"type": "string", "minLength": 1, "maxLength": 255,
+                          "pattern": r"^[^/\x00-\x20\x7f]+$"},
+            # true (default): check the BMC's certificate against the system's CAs; a path:
+            # against that CA bundle; false: do not check (an explicit, logged choice).
+            "verify": {"oneOf": [{"type": "boolean"},
+                                 {"type": "string", "pattern": "^/", "maxLength": 1024}]},
+        },
+        "additionalProperties": False,
+    },
+    "ssh": {
+        "type": "object",
+        "properties": {
+            "on": _COMMAND, "off": _COMMAND, "status": _COMMAND, "cycle": _COMMAND,
+            "soft_off": _COMMAND,
+            # The management host's key: its SHA256 fingerprint as ssh-keygen -l prints it,
+            # or a known_hosts file that lists it; neither: the service user's known_hosts.
+            # A host whose key is not known is refused.
+            "host_key": {"type": "string", "pattern": r"^SHA256:[A-Za-z0-9+/]{43}=?$"},
+            "known_hosts": {"type": "string", "pattern": "^/", "maxLength": 1024},
+        },
+        "required": ["on", "off", "status"],
+        "additionalProperties": False,
+    },
+}
 
 _CLASSES = {
     "ipmi": ("cloud_manager.power.ipmi", "IPMIDriver"),
@@ -93,3 +136,4 @@ def _driver_class(driver: str) -> type[PowerDriver]:
         raise PowerError(f"unknown power driver {driver!r} (known: {', '.join(DRIVERS)})")
     module, cls = _CLASSES[driver]
     return getattr(importlib.import_module(module), cls)
+

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from typing import TYPE_CHECKING
 
+import requests
 import sushy
 from sushy import auth as sushy_auth
 from sushy import exceptions as sushy_exc
@@ -13,6 +15,10 @@ from cloud_manager.power import PowerDriver, PowerError, PowerState
 
 if TYPE_CHECKING:
     from sushy.resources.system.system import System
+
+LOG = logging.getLogger(__name__)
+# requests' own errors escape sushy for a malformed URL; ValueError covers IDNA failures.
+_ERRORS = (sushy_exc.SushyError, requests.RequestException, OSError, ValueError)
 
 
 class RedfishDriver(PowerDriver):
@@ -31,9 +37,10 @@ class RedfishDriver(PowerDriver):
             elif fresh:
                 self._system.refresh()
             return self._system
-        except sushy_exc.SushyError as exc:
+        except _ERRORS as exc:
             self.close()  # the next call logs in again
-            raise PowerError(f"power device {self.name} (Redfish {self._url}): {exc}") from exc
+            raise PowerError(f"power device {self.name} (Redfish {self._url[:100]}): "
+                             f"{exc}") from exc
 
     @property
     def _url(self) -> str:
@@ -45,13 +52,25 @@ class RedfishDriver(PowerDriver):
     def _log_in(self) -> System:
         self._auth = sushy_auth.SessionOrBasicAuth(self.username, self.password)
         # Few, short retries: fencing must fail fast on a dead BMC, not after 30 s.
-        root = sushy.Sushy(self._url, auth=self._auth, verify=self.options.get("verify", False),
+        root = sushy.Sushy(self._url, auth=self._auth, verify=self._verify(),
                            server_side_retries=1, server_side_retries_delay=1,
                            connect_timeout=5, read_timeout=30)
         system_id = self.options.get("system_id")
         if system_id:
             return root.get_system(f"/redfish/v1/Systems/{system_id}")
         return root.get_system()
+
+    def _verify(self) -> bool | str:
+        """TLS verification: on unless the device says ``verify: false``; a string is a CA
+        bundle. "true"/"false" strings (as an older CLI stored them) mean the booleans, never
+        a path, which is how requests would read them."""
+        verify = self.options.get("verify", True)
+        if isinstance(verify, str) and verify.lower() in ("true", "false"):
+            verify = verify.lower() == "true"
+        if verify is False and self._url.startswith("https:"):
+            LOG.warning("power device %s: TLS certificate of %s NOT verified (option "
+                        "verify=false)", self.name, self._url)
+        return verify
 
     def close(self) -> None:
         auth, self._auth, self._system = self._auth, None, None
@@ -63,13 +82,20 @@ class RedfishDriver(PowerDriver):
         system = self._connected_system(fresh=False)
         try:
             system.reset_system(value)
-        except sushy_exc.SushyError as exc:
+        except _ERRORS as exc:
             self.close()
             raise PowerError(f"power device {self.name}: reset {value} failed: {exc}") from exc
 
     def power_state(self) -> PowerState:
+        """On or Off as the BMC says; PoweringOn/Off, a missing or unexpected value: unknown."""
         system = self._connected_system(fresh=True)
-        return "on" if system.power_state == sushy.POWER_STATE_ON else "off"
+        if system.power_state == sushy.POWER_STATE_ON:
+            return "on"
+        if system.power_state == sushy.POWER_STATE_OFF:
+            return "off"
+        # As the BMC spelled it: sushy maps values it does not know to None.
+        said = system.json.get("PowerState") if isinstance(system.json, dict) else None
+        return self._unknown(f"Redfish PowerState is {said!r}")
 
     def power_on(self) -> None:
         self._reset(sushy.RESET_ON)
@@ -82,3 +108,4 @@ class RedfishDriver(PowerDriver):
 
     def power_cycle(self) -> None:
         self._reset(sushy.RESET_FORCE_RESTART)
+

@@ -1,11 +1,17 @@
 """A "virtual" power device: commands run over SSH on a management host (paramiko).
 
-Options: ``on``, ``off``, ``status`` (commands; ``status`` prints "on" or "off"), and the
-optional ``cycle`` and ``soft_off`` (a clean OS shutdown, for planned shutdowns). Useful for
-virtualised labs and PDUs that only speak SSH.
+Options: ``on``, ``off``, ``status`` (commands; ``status`` prints "on" or "off", anything
+else is an unknown state), and the optional ``cycle`` and ``soft_off`` (a clean OS shutdown,
+for planned shutdowns). The host's key is checked (options ``host_key``, a pinned SHA256
+fingerprint, or ``known_hosts``, a file; else the service user's known_hosts): an unknown key
+is refused. Useful for virtualised labs and PDUs that only speak SSH.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
 
 import paramiko
 
@@ -20,8 +26,8 @@ class SSHDriver(PowerDriver):
         if not cmd:
             raise PowerError(f"power device {self.name}: option {action!r} (a command) not set")
         client = paramiko.SSHClient()
-        client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
         try:
+            self._trust(client)
             client.connect(self.address, port=self.port or 22, username=self.username,
                            password=self.password, timeout=10, allow_agent=False,
                            look_for_keys=not self.password)
@@ -44,11 +50,26 @@ class SSHDriver(PowerDriver):
         finally:
             client.close()
 
+    def _trust(self, client: paramiko.SSHClient) -> None:
+        """Accept only the management host's known key: a pinned SHA256 fingerprint
+        (option ``host_key``), a ``known_hosts`` file, or the service user's known_hosts.
+        An unknown or changed key is refused: a fence must not talk to an impostor."""
+        pinned = self.options.get("host_key")
+        if pinned:
+            client.set_missing_host_key_policy(_PinnedKey(pinned, self.name))
+            return
+        if self.options.get("known_hosts"):
+            client.load_host_keys(self.options["known_hosts"])
+        else:
+            client.load_system_host_keys()
+        client.set_missing_host_key_policy(paramiko.RejectPolicy())
+
     def power_state(self) -> PowerState:
-        out = self._run("status").lower()
-        if out not in ("on", "off"):
-            raise PowerError(f"power device {self.name}: status printed {out!r}, not on/off")
-        return out  # type: ignore[return-value]
+        """"on" or "off" only when the status command prints exactly that; else unknown."""
+        out = self._run("status").strip().lower()
+        if out in ("on", "off"):
+            return out  # type: ignore[return-value]
+        return self._unknown(f"status command printed {out[:100]!r}, not on/off")
 
     def power_on(self) -> None:
         self._run("on")
@@ -66,3 +87,24 @@ class SSHDriver(PowerDriver):
             self._run("cycle")
         else:
             super().power_cycle()
+
+
+class _PinnedKey(paramiko.MissingHostKeyPolicy):
+    """Accept the host's key only if its SHA256 fingerprint is the pinned one."""
+
+    def __init__(self, fingerprint: str, device: str) -> None:
+        self.fingerprint, self.device = fingerprint.rstrip("="), device
+
+    def missing_host_key(self, client: paramiko.SSHClient, hostname: str,
+                         key: paramiko.PKey) -> None:
+        seen = fingerprint(key)
+        if not hmac.compare_digest(seen, self.fingerprint):
+            raise paramiko.SSHException(
+                f"host key of {hostname} is {seen}, not the pinned {self.fingerprint} "
+                f"(option host_key of power device {self.device}): refusing to connect")
+
+
+def fingerprint(key: paramiko.PKey) -> str:
+    """The key's SHA256 fingerprint as ``ssh-keygen -l`` prints it."""
+    digest = hashlib.sha256(key.asbytes()).digest()
+    return "SHA256:" + base64.b64encode(digest).decode().rstrip("=")

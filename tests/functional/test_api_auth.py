@@ -69,3 +69,40 @@ def test_token_roles_and_policy(sandbox, api):
     log = cm.output("api")
     assert "POST /v1/power-devices -> 201" in log
     assert "s3cret-pw" not in log
+
+
+def test_reader_with_system_scope_reads_and_cannot_write(sandbox, api):
+    """The documented default: reads for admin or (reader and system scope all)."""
+    import uuid
+
+    from keystoneauth1 import session as ks_session
+    from keystoneauth1.identity import v3
+
+    url, _ = api
+    admin = sandbox.conn("admin")
+    password = uuid.uuid4().hex
+    user = admin.identity.create_user(name=f"reader-{uuid.uuid4().hex[:6]}", password=password,
+                                      domain_id="default")
+    try:
+        reader = admin.identity.find_role("reader")
+        admin.identity.assign_system_role_to_user(user=user, role=reader, system="all")
+
+        def token(**scope) -> str:
+            auth = v3.Password(auth_url=sandbox.info["auth_url"], username=user.name,
+                               password=password, user_domain_id="default", **scope)
+            return ks_session.Session(auth=auth).get_token()
+
+        system = {"X-Auth-Token": token(system_scope="all")}
+        assert requests.get(f"{url}/v1/nodes", headers=system, timeout=30).status_code == 200
+        assert requests.get(f"{url}/v1/events", headers=system, timeout=30).status_code == 200
+        refused = requests.post(f"{url}/v1/power-devices", headers=system, timeout=30,
+                                json={"name": "pd-r", "driver": "ipmi", "address": "10.0.0.1"})
+        assert refused.status_code == 403, refused.text
+        # The same role on a project, without system scope, reads nothing.
+        admin.identity.assign_project_role_to_user(
+            admin.identity.find_project(sandbox.info["demo"]["project_name"]), user, reader)
+        project = {"X-Auth-Token": token(project_name=sandbox.info["demo"]["project_name"],
+                                         project_domain_id="default")}
+        assert requests.get(f"{url}/v1/nodes", headers=project, timeout=30).status_code == 403
+    finally:
+        admin.identity.delete_user(user)

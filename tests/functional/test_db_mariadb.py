@@ -23,7 +23,7 @@ def mariadb(sandbox, aos_env):
         for module, name in names.items():
             conn.execute(sa.text(f"CREATE DATABASE {name}"))
             (aos_env["etc"] / f"{module}.conf").write_text(
-                f"[database]\nurl = {server}/{name}?charset=utf8\n")
+                f"[database]\nurl = {server}/{name}?charset=utf8mb4\n")
     yield engine, names
     with engine.begin() as conn:
         for name in names.values():
@@ -43,7 +43,8 @@ def test_head_to_zero_to_head_through_the_cli(mariadb, module):
     assert current(module) == head
     full = tables()
     for step in reversed(range(head)):
-        result = openstack("aos", "db", "migrate", "-n", module, "--migration", str(step))
+        result = openstack("aos", "db", "migrate", "-n", module, "--migration", str(step),
+                           "--yes")
         assert result.code == 0, result.err
         assert current(module) == step
     assert tables() == {f"alembic_version_{module}"}
@@ -57,3 +58,40 @@ def test_unknown_migration_changes_nothing_on_mariadb(mariadb):
     assert result.code != 0
     assert result.err.strip().startswith("unknown migration 9 for module cloud_manager")
     assert current("cloud_manager") == 2
+
+
+def test_utf8mb4_end_to_end_even_on_a_utf8mb3_database_and_a_utf8_url(sandbox, aos_env):
+    """4-byte characters are stored and looked up (MySQL errors 1267/1366 before)."""
+    from aos import db
+    from aos.db.migrations import Migrator
+    from aos.modules import get
+    from cloud_manager.db import api as db_api
+
+    mysql = sandbox.info["mysql"]
+    server = f"mysql+pymysql://{mysql['user']}:{mysql['password']}@{mysql['host']}:{mysql['port']}"
+    name = f"aos_utf8_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE DATABASE {name} CHARACTER SET utf8mb3"))
+    engine = db.create_engine(f"{server}/{name}?charset=utf8")
+    try:
+        Migrator(get("cloud_manager"), engine).migrate()
+        with engine.connect() as conn:
+            collations = conn.execute(sa.text(
+                "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE TABLE_SCHEMA = "
+                ":db"), {"db": name}).scalars().all()
+            assert collations and all(c.startswith("utf8mb4") for c in collations), collations
+        with db.transaction(db.session_factory(engine)) as session:
+            with pytest.raises(db_api.NotFound):
+                db_api.node(session, "\U0001f600")
+            db_api.add_power_device(session, name="bmc-\U0001f600", driver="ipmi",
+                                    address="\U0001f600.example", port=None,
+                                    username="\U0001f600", secret=None, hostname=None,
+                                    options=None)
+        with db.transaction(db.session_factory(engine)) as session:
+            assert db_api.power_device(session, "bmc-\U0001f600").username == "\U0001f600"
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()

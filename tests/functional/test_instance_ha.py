@@ -139,6 +139,32 @@ def test_killed_host_is_fenced_and_evacuated_by_priority_then_recovers(
     assert _host_of(sandbox, by_priority[0].id)[0] == victim
 
 
+@pytest.mark.cm_config(node_tracker={"max_down_hosts": 1},
+                       host_tasks={"retries_wait_for_node_state": 8})
+def test_bmc_stuck_powering_off_is_not_proof_of_death(sandbox, hosts, cm, servers):
+    """The BMC takes the ForceOff but keeps answering PoweringOff: nothing is evacuated, the
+    fencing fails and an alert says why."""
+    victim = hosts[1]
+    placed = servers(victim, [5])
+    cm.add_bmc(victim, "redfish")
+    cm.start("beat")
+    cm.start("worker")
+    wait_for("nodes discovered", lambda: victim in cm.node_states(), 60)
+    sandbox.bmc_report(victim, "powering-off")
+    try:
+        sandbox.kill_host(victim)
+        task = cm.wait_task_final(victim, timeout=120)
+        why = "power unknown (power device {}-bmc: Redfish PowerState is 'PoweringOff')"
+        assert task.state == "failed" and why.format(victim) in task.message, task.message
+        assert any(why.format(victim) in e.message for e in cm.events(victim, "alert"))
+        cm.stop_all()
+        assert all(t.state != "done" for t in cm.tasks(victim))
+    finally:
+        sandbox.bmc_report(victim, None)
+    assert _evacuations(sandbox, placed[0].id) == []
+    assert not sandbox.compute_service(victim).is_forced_down
+
+
 @pytest.mark.cm_config(node_tracker={"max_down_hosts": 1})
 def test_two_hosts_down_over_max_down_hosts_evacuates_nothing(sandbox, hosts, cm, servers):
     first, second = hosts[1], hosts[2]

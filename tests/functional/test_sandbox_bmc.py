@@ -411,3 +411,34 @@ def test_stop_leaves_no_process(tmp_path: Path) -> None:
         os.kill(pid, 0)
     assert not (box.state / "run" / "bmc.pid").exists()
     bmc.stop(box.state)  # idempotent
+
+
+def test_awkward_states_are_never_read_as_off(bmcs: FakeSandbox) -> None:
+    """A BMC stuck in a transition: Redfish says so (PoweringOff, null...), IPMI, whose power
+    bit has no such value, refuses the read (0xD5); the drivers say unknown / fail."""
+    from cloud_manager.power import PowerError, driver_for
+
+    ipmi, redfish = bmcs.endpoints["compute1"]["ipmi"], bmcs.endpoints["compute1"]["redfish"]
+    drivers = {
+        "ipmi": driver_for("ipmi", name="ipmi1", address=ipmi["address"], port=ipmi["port"],
+                           username=ipmi["username"], password=ipmi["password"], options=None),
+        "redfish": driver_for("redfish", name="rf1", address=redfish["url"], port=None,
+                              username=redfish["username"], password=redfish["password"],
+                              options={"system_id": redfish["system_id"]}),
+    }
+    try:
+        drivers["redfish"].power_off()
+        bmcs.wait_calls("compute1", ["kill-host"])
+        for report, said in [("powering-off", "'PoweringOff'"), ("none", "None"),
+                             ("unknown", "'Unknown'")]:
+            bmc.set_report(bmcs.state, "compute1", report)
+            assert drivers["redfish"].power_state() == "unknown"
+            assert said in drivers["redfish"].unknown_reason
+            with pytest.raises(PowerError, match="ipmi1"):
+                drivers["ipmi"].power_state()
+        bmc.set_report(bmcs.state, "compute1", None)
+        assert {name: d.power_state() for name, d in drivers.items()} == {
+            "ipmi": "off", "redfish": "off"}
+    finally:
+        for driver in drivers.values():
+            driver.close()

@@ -181,7 +181,7 @@ class Deployment:
         return {
             "DEFAULT": {"state_path": self.root / "state", "log_root": self.root / "log",
                         "debug": "false"},
-            "database": {"url": f"{self.server_url}/{self.database}?charset=utf8"},
+            "database": {"url": f"{self.server_url}/{self.database}?charset=utf8mb4"},
         }
 
     def _write_config(self, sections: dict[str, dict[str, Any]]) -> None:
@@ -285,7 +285,7 @@ class CloudManager(Deployment):
                           "password": user["password"], "project_name": user["project_name"],
                           "interface": "public"},
             "extra_availability_check": {"storage_path": self.root / "shared"},
-            "nova_database": {"url": f"{self.server_url}/nova?charset=utf8"},
+            "nova_database": {"url": f"{self.server_url}/nova?charset=utf8mb4"},
         }
 
     def start_agent(self, host: str) -> subprocess.Popen:

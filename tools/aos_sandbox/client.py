@@ -72,6 +72,13 @@ class Sandbox:
         """Start the host's nova-compute again (same node, same UUID)."""
         sandbox_cmd("start-host", name)
 
+    def bmc_report(self, name: str, report: str | None) -> None:
+        """Make the host's BMCs answer status reads with an awkward state (powering-off,
+        powering-on, unknown, none) until called with None; power actions still act."""
+        from . import bmc
+
+        bmc.set_report(state_dir(), name, report)
+
     def compute_service(self, name: str) -> Any:
         services = list(self.conn().compute.services(binary="nova-compute", host=name))
         return services[0] if services else None

@@ -46,12 +46,29 @@ def test_db_list_migrate_and_roll_back_by_number(aos_env):
     again = openstack("aos", "db", "migrate", "-n", "cloud_manager")
     assert "already at migration 5" in again.out
 
-    down = openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "1")
+    down = openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "1", "--yes")
     assert down.code == 0, down.err
     rows = migrations("cloud_manager")
     assert [(m["Applied"], m["Current"]) for m in rows] == [(True, True)] + [(False, False)] * 4
-    assert openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "0").code == 0
+    assert openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "0",
+                     "--yes").code == 0
     assert current("cloud_manager") == 0
+
+
+@pytest.mark.parametrize(("target", "what"), [
+    ("0", "delete every table"), ("2", "undo every migration after 2 and delete their data")])
+def test_downgrade_without_a_terminal_needs_yes_and_changes_nothing(aos_env, target, what):
+    assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
+    line = _one_line_error(openstack("aos", "db", "migrate", "-n", "cloud_manager",
+                                     "--migration", target))
+    assert line == f"refusing to {what} without confirmation: pass --yes"
+    assert current("cloud_manager") == 4
+
+
+def test_configured_file_that_will_hold_passwords_is_private(aos_env):
+    assert openstack("aos", "configure", "-n", "cloud_manager").code == 0
+    conf = aos_env["etc"] / "cloud_manager.conf"
+    assert oct(conf.stat().st_mode & 0o777) == "0o600"
 
 
 @pytest.mark.parametrize("args", [

@@ -60,7 +60,7 @@ def test_sample_default_of_database_url_is_the_documented_mysql_url():
     opts = dict(modules.get("cloud_manager").list_opts())["database"]
     (url,) = [o for o in opts if o.name == "url"]
     assert url.sample_default == (
-        "mysql+pymysql://aos:password@localhost:3306/cloud_manager?charset=utf8"
+        "mysql+pymysql://aos:password@localhost:3306/cloud_manager?charset=utf8mb4"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import uuid
@@ -95,6 +96,7 @@ def test_list_nodes_filters_by_state_and_reserve(client, runtime):
         "reserve-1"]
     assert len(client.get("/v1/nodes?reserve=false").get_json()) == 2
     assert "must be true or false" in error_of(client.get("/v1/nodes?reserve=maybe"), 400)
+    assert "must be true or false, not ''" in error_of(client.get("/v1/nodes?reserve="), 400)
 
 
 def test_show_node_with_events_device_and_active_task(client, runtime):
@@ -261,11 +263,12 @@ def create_device(client, **fields):
 
 def test_power_device_crud_keeps_the_password_secret(client, runtime):
     response = create_device(client, password=PASSWORD, username="admin", port=623,
-                             hostname="compute-1", options={"interface": "lanplus"})
+                             hostname="compute-1", driver="redfish",
+                             options={"system_id": "1", "verify": "/etc/ssl/bmc-ca.pem"})
     assert response.status_code == 201, response.get_data(as_text=True)
     created = response.get_json()
     assert created["password"] == "***"
-    assert created["options"] == {"interface": "lanplus"}
+    assert created["options"] == {"system_id": "1", "verify": "/etc/ssl/bmc-ca.pem"}
     assert created["created_at"].endswith("Z")
 
     with runtime.transaction() as session:
@@ -312,16 +315,14 @@ def test_power_action_failure_is_a_502_json_error(client, runtime):
     port = free_port()  # nothing listens there: the SSH connection is refused
     create_device(client, name="ssh-1", driver="ssh", address="127.0.0.1", port=port,
                   username="root", password=PASSWORD, hostname="compute-1",
-                  options={"status": "echo on"})
+                  options={"status": "echo on", "on": "true", "off": "true"})
     response = client.post("/v1/power-devices/ssh-1/action", json={"action": "status"})
     message = error_of(response, 502)
     assert message.startswith("power device ssh-1 (SSH 127.0.0.1):")
     assert PASSWORD not in response.get_data(as_text=True)
 
-    create_device(client, name="ssh-2", driver="ssh", address="127.0.0.1")
-    message = error_of(client.post("/v1/power-devices/ssh-2/action", json={"action": "off"}),
-                       502)
-    assert message == "power device ssh-2: option 'off' (a command) not set"
+    refused = create_device(client, name="ssh-2", driver="ssh", address="127.0.0.1")
+    assert error_of(refused, 400) == "invalid body: 'options' is a required property"
 
     bad = client.post("/v1/power-devices/ssh-1/action", json={"action": "reboot"})
     assert "'reboot' is not one of ['on', 'off', 'status', 'cycle']" in error_of(bad, 400)
@@ -368,6 +369,7 @@ def test_events_filters_and_limit(client, runtime):
             .get_json()] == ["a4", "a3"]
     assert [e["message"] for e in client.get("/v1/events?kind=action").get_json()] == ["b"]
     assert "between 1 and 1000" in error_of(client.get("/v1/events?limit=0"), 400)
+    assert "whole number" in error_of(client.get("/v1/events?limit="), 400)
     assert "whole number" in error_of(client.get("/v1/events?limit=ten"), 400)
 
 
@@ -406,3 +408,78 @@ def test_audit_log(aos_env, caplog, audit):
     else:
         assert lines == []
     assert all(PASSWORD not in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.parametrize("address", ["no-such-host.invalid", "a..b", "x" * 250])
+def test_ipmi_device_with_an_unusable_address_is_a_502_not_a_500(client, address):
+    """socket.gaierror and IDNA's UnicodeError used to escape the IPMI driver."""
+    assert create_device(client, name="bad", address=address).status_code == 201
+    response = client.post("/v1/power-devices/bad/action", json={"action": "status"})
+    assert error_of(response, 502).startswith("power device bad (IPMI ")
+
+
+@pytest.mark.parametrize(("fields", "fragment"), [
+    ({"address": "b\u00fccher.example"}, "invalid body at address"),
+    ({"password": "p" * 2000}, "invalid body at password: 'ppp"),
+    ({"options": {f"k{i}": "v" for i in range(20)}}, "invalid body at options"),
+    ({"driver": "redfish", "options": {"verify": "false"}}, "invalid body at options/verify"),
+    ({"driver": "ssh", "options": {"on": "x", "off": "y"}},
+     "invalid body at options: 'status' is a required property"),
+    ({"driver": "redfish", "options": {"extra": 1}}, "'extra' was unexpected"),
+])
+def test_power_device_fields_are_bounded_and_typed(client, fields, fragment):
+    assert fragment in error_of(create_device(client, **fields), 400)
+    assert client.get("/v1/power-devices").get_json() == []
+
+
+def test_a_huge_invalid_value_is_not_echoed_back(client):
+    reason = "r" * 1_000_000
+    add_node_response = client.post("/v1/nodes/compute-1/evacuate", json={"reason": reason})
+    message = error_of(add_node_response, 400)
+    assert len(add_node_response.get_data()) < 1000
+    assert message.startswith("invalid body at reason: 'rrrr") and "is too long" in message
+    long_name = client.get("/v1/nodes/" + "n" * 5000)
+    assert len(error_of(long_name, 404)) <= 600
+
+
+def test_openapi_document_is_true_to_the_server(client):
+    doc = client.get("/openapi.json").get_json()
+    delete = doc["paths"]["/v1/power-devices/{name}"]["delete"]
+    assert "204" in delete["responses"] and "200" not in delete["responses"]
+    action = doc["paths"]["/v1/power-devices/{name}/action"]["post"]
+    assert "502" in action["responses"]
+    assert action["responses"]["200"]["content"]["application/json"]["schema"]["properties"][
+        "power_state"] == {"enum": ["on", "off", "unknown"]}
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/v1/events"]["get"]["parameters"]}
+    assert params["limit"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+    params = {p["name"]: p["schema"] for p in doc["paths"]["/v1/nodes"]["get"]["parameters"]}
+    assert params["reserve"] == {"type": "boolean"}
+    text = json.dumps(doc)
+    assert '"null"' not in text  # OpenAPI 3.0: nullable, not 3.1 type lists
+    port = doc["paths"]["/v1/power-devices"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["properties"]["port"]
+    assert port["type"] == "integer" and port["nullable"] is True
+
+
+def test_duplicate_device_name_created_concurrently_is_a_409(client, runtime):
+    """Another request inserts the same name between this one's check and its insert: the
+    unique constraint decides, and the loser gets a 409, not a 500."""
+    engine = runtime.sessions.kw["bind"]
+    raced: list[bool] = []
+
+    def other_request_first(conn, cursor, statement, *args) -> None:
+        if statement.startswith("INSERT INTO power_devices") and not raced:
+            raced.append(True)
+            with engine.connect() as other, other.begin():
+                other.execute(sa.insert(PowerDevice).values(
+                    name="bmc-1", driver="ipmi", address="10.0.0.9",
+                    created_at=sa.func.now(), updated_at=sa.func.now()))
+
+    sa.event.listen(engine, "before_cursor_execute", other_request_first)
+    try:
+        response = create_device(client)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", other_request_first)
+    assert raced
+    assert "conflicts with a record created at the same time" in error_of(response, 409)
+    assert [d["address"] for d in client.get("/v1/power-devices").get_json()] == ["10.0.0.9"]

@@ -99,12 +99,12 @@ def test_power_device_create_list_show_delete(server):
     url, runtime = server
     created = aos(url, "power-device", "create", "bmc-1", "--driver", "redfish",
                   "--address", "10.0.0.5", "--username", "root", "--password", PASSWORD,
-                  "--hostname", "compute-1", "--option", "system=/redfish/v1/Systems/1",
-                  "-f", "json")
+                  "--hostname", "compute-1", "--option", "system_id=1",
+                  "--option", "verify=False", "-f", "json")
     assert created.code == 0, created.err
     device = created.json()
     assert device["Password"] == "***"
-    assert device["Options"] == {"system": "/redfish/v1/Systems/1"}
+    assert device["Options"] == {"system_id": "1", "verify": False}  # a boolean, not a path
     assert PASSWORD not in created.out + created.err
     with runtime.transaction() as session:
         assert PASSWORD not in session.scalar(sa.select(PowerDevice.secret))
@@ -127,12 +127,30 @@ def test_power_device_create_list_show_delete(server):
         "404: no power device 'bmc-1'")
 
 
+def test_ssh_device_without_its_commands_is_refused_at_create(server):
+    url, _ = server
+    line = one_line_error(aos(url, "power-device", "create", "pdu-1", "--driver", "ssh",
+                              "--address", "127.0.0.1", "--option", "on=poweron"))
+    assert line == "400: invalid body at options: 'off' is a required property"
+    assert aos(url, "power-device", "list", "-f", "json").json() == []
+
+
 def test_power_failure_is_one_line(server):
     url, _ = server
-    assert aos(url, "power-device", "create", "pdu-1", "--driver", "ssh",
-               "--address", "127.0.0.1").code == 0
+    known_hosts = "/nonexistent/known_hosts"
+    assert aos(url, "power-device", "create", "pdu-1", "--driver", "ssh", "--address",
+               "127.0.0.1", "--port", "9", "--option", "on=on", "--option", "off=off",
+               "--option", "status=status", "--option", f"known_hosts={known_hosts}").code == 0
     line = one_line_error(aos(url, "power-device", "off", "pdu-1"))
-    assert line == "502: power device pdu-1: option 'off' (a command) not set"
+    assert line.startswith("502: power device pdu-1 (SSH 127.0.0.1): "), line
+
+
+def test_verify_option_is_a_boolean_or_a_ca_bundle_path(server):
+    url, _ = server
+    bad = aos(url, "power-device", "create", "x", "--driver", "redfish", "--address", "a",
+              "--option", "verify=no")
+    assert bad.code != 0
+    assert "verify is true, false or the absolute path of a CA bundle, not 'no'" in bad.err
 
 
 def test_unknown_node_and_bad_option_value(server):

@@ -655,3 +655,33 @@ def test_without_novas_database_a_silent_host_is_seen_at_the_next_loop(make_runt
     runtime.nova.kill("c1")
     checks = _run_tracker(runtime, {}, until=3, with_novas_database=False)
     assert checks == [(0, "suspect"), (2, "down")]
+
+
+def test_bmc_stuck_powering_off_is_not_taken_as_off_and_the_fencing_fails_with_why(
+        make_runtime, tmp_path):
+    """A real Redfish BMC (the sandbox's) that keeps answering PoweringOff after ForceOff."""
+    from cloud_manager.power import driver_for
+    from tests.unit.cloud_manager.power.sandbox_bmc import HOST, PASSWORD, USER, RedfishBMC
+
+    bmc = RedfishBMC(tmp_path / "bmc")
+    try:
+        runtime = make_runtime(host_tasks={"retries_wait_for_node_state": 2})
+        runtime.nova.add_server("vm1", "c1", 5)
+        _with_power_device(runtime, "c1", soft_off_reads=None)
+        runtime.power_driver = lambda device: driver_for(
+            "redfish", name="bmc-c1", address=bmc.url, port=None, username=USER,
+            password=PASSWORD, options={"system_id": HOST})
+        bmc.report("powering-off")
+        runtime.nova.kill("c1")
+        task = _request(runtime, "c1", TaskKind.AUTOMATIC, "t")
+        assert TaskExecutor(runtime, "w1", sleep=lambda _: None).run(task["id"]) == "failed"
+        assert bmc.power.state(HOST) == "off"  # the off was sent; the answer is not proof
+    finally:
+        bmc.close()
+    assert runtime.nova.evacuate_calls == [] and not runtime.nova.services["c1"].forced_down
+    why = ("c1 still reports power unknown (power device bmc-c1: Redfish PowerState is "
+           "'PoweringOff') after 2 checks")
+    with runtime.transaction() as session:
+        assert why in db_api.task(session, task["id"]).message
+        alerts = [e.message for e in db_api.events(session, hostname="c1", kind="alert")]
+    assert any(why in a for a in alerts), alerts

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from . import credentials, probe
+from .power import REPORTS, report_path
 
 SERVER = Path(__file__).resolve().parent / "server.py"
 IPMI_PORT_BASE_ENV = "AOS_SANDBOX_BMC_IPMI_PORT_BASE"
@@ -106,6 +107,20 @@ def start(
         f"BMCs did not answer within {START_TIMEOUT:.0f}s; "
         f"see {log_dir / 'bmc.log'}:\n{_log_tail(log_dir)}"
     )
+
+
+def set_report(state_dir: Path, host: str, report: str | None) -> None:
+    """Make `host`'s BMCs answer status reads with an awkward state (one of `REPORTS`:
+    powering-on, powering-off, unknown, none) until called with None. Power actions still
+    act; only what the BMC says changes, as with a BMC stuck in a transition."""
+    path = report_path(Path(state_dir), host)
+    if report is None:
+        path.unlink(missing_ok=True)
+        return
+    if report not in REPORTS:
+        raise ValueError(f"report must be one of {REPORTS}, not {report!r}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report)
 
 
 def stop(state_dir: Path) -> None:

@@ -28,6 +28,7 @@ PROTOCOL = "ipmi"
 _INVALID_AUTH_ALGORITHM = 0x04
 _UNAUTHORIZED_NAME = 0x0D
 _RMCPPLUS_OPEN_REQUEST = 0x10
+_CANNOT_EXECUTE_NOW = 0xD5  # IPMI completion code
 
 
 class _Sha1OnlySession(pyghmi_serversession.ServerSession):
@@ -104,6 +105,14 @@ class HostBmc(pyghmi_bmc.Bmc):
 
     def get_power_state(self) -> str:
         return self._power.state(self.host)
+
+    def get_chassis_status(self, session) -> None:  # noqa: ANN001 - pyghmi's signature
+        """IPMI's power bit has no "in transition" value: for an awkward state (see
+        `PowerController.reported`) answer as a BMC that cannot read it, with completion
+        code 0xD5 (cannot execute the command in the present state)."""
+        if self._power.reported(self.host) not in ("on", "off"):
+            return session.send_ipmi_response(code=_CANNOT_EXECUTE_NOW)
+        return super().get_chassis_status(session)
 
     def get_system_guid(self) -> uuid.UUID:
         return self.uuid

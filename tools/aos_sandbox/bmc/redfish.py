@@ -40,6 +40,18 @@ RESET_TYPES = {
 }
 
 
+# PowerController's reported state -> ComputerSystem.PowerState ("Unknown" is not in the
+# schema's enum and None is JSON null: both are seen on real BMCs).
+_POWER_STATES = {
+    "on": "On",
+    "off": "Off",
+    "powering-on": "PoweringOn",
+    "powering-off": "PoweringOff",
+    "unknown": "Unknown",
+    "none": None,
+}
+
+
 class HostRedfish:
     """The Redfish view of one host: documents, credentials and live sessions."""
 
@@ -86,7 +98,7 @@ class HostRedfish:
         }
 
     def system(self) -> dict[str, Any]:
-        state = "On" if self.power.state(self.host) == "on" else "Off"
+        state = _POWER_STATES[self.power.reported(self.host)]
         return {
             "@odata.type": "#ComputerSystem.v1_10_0.ComputerSystem",
             "@odata.id": f"{ROOT}/Systems/{self.host}",

@@ -60,9 +60,12 @@ class SSHServer:
             rc = proc.returncode
             channel.send_exit_status(rc if rc >= 0 else 128 - rc)  # killed: 128 + signal
         except (OSError, paramiko.SSHException):
-            pass  # the client went away
-        finally:
-            channel.close()
+            channel.close()  # the client went away
+        else:
+            # EOF, not close: the client closes. Closing here could overtake the transport's
+            # reply to the exec request on a busy machine, and the client would then fail
+            # with "Channel closed." before reading anything.
+            channel.shutdown_write()
 
     def close(self) -> None:
         self._stop.set()

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from cloud_manager.power import PowerError, driver_for
+from cloud_manager.power.ssh import fingerprint
 from tests.unit.cloud_manager.power.ssh_server import SSHServer
 
 NAME = "pdu-lab-7"
@@ -25,6 +26,7 @@ def server():
 @pytest.fixture
 def make_driver(server):
     def make(password: str = PASSWORD, port: int | None = None, **options: str):
+        options.setdefault("host_key", fingerprint(server.host_key))
         return driver_for("ssh", name=NAME, address="127.0.0.1", port=port or server.port,
                           username=USER, password=password, options=options)
     return make
@@ -73,10 +75,12 @@ def test_soft_off_runs_its_command(make_driver, log):
     assert lines(log) == ["soft"]
 
 
-def test_status_neither_on_nor_off(make_driver):
-    with pytest.raises(PowerError) as err:
-        make_driver(status="echo maybe").power_state()
-    assert NAME in str(err.value) and "'maybe'" in str(err.value)
+@pytest.mark.parametrize("printed", ["maybe", "powering off", "", "on off"])
+def test_status_neither_on_nor_off_is_unknown(make_driver, printed):
+    driver = make_driver(status=f"echo '{printed}'")
+    assert driver.power_state() == "unknown"
+    assert driver.unknown_reason == (f"power device {NAME}: status command printed "
+                                     f"{printed!r}, not on/off")
 
 
 def test_command_failure_reports_exit_status_and_stderr(make_driver):
@@ -121,7 +125,40 @@ def test_hung_command_times_out(make_driver):
     assert NAME in str(err.value)
 
 
-def test_undecodable_output_is_a_power_error(make_driver):
-    with pytest.raises(PowerError) as err:
-        make_driver(status=r"printf '\377'").power_state()
+def test_undecodable_output_is_unknown(make_driver):
+    driver = make_driver(status=r"printf '\377'")
+    assert driver.power_state() == "unknown"
+    assert NAME in driver.unknown_reason
+
+
+def test_host_key_other_than_the_pinned_one_is_refused(make_driver, log):
+    other = "SHA256:" + "A" * 43
+    with pytest.raises(PowerError, match=f"not the pinned {other}") as err:
+        make_driver(host_key=other, on=f"echo on >> {log}").power_on()
     assert NAME in str(err.value)
+    assert lines(log) == []
+
+
+def test_unknown_host_key_is_refused_and_a_known_hosts_file_is_trusted(
+        make_driver, server, tmp_path, log):
+    known = tmp_path / "known_hosts"
+    known.write_text("")
+    with pytest.raises(PowerError, match="(?i)not found in known_hosts"):
+        make_driver(host_key="", known_hosts=str(known), on=f"echo on >> {log}").power_on()
+    assert lines(log) == []
+    key = server.host_key
+    known.write_text(f"[127.0.0.1]:{server.port} {key.get_name()} {key.get_base64()}\n")
+    make_driver(host_key="", known_hosts=str(known), on=f"echo on >> {log}").power_on()
+    assert lines(log) == ["on"]
+
+
+def test_fingerprint_is_as_ssh_keygen_prints_it(server, tmp_path):
+    import subprocess
+
+    pub = tmp_path / "key.pub"
+    pub.write_text(f"{server.host_key.get_name()} {server.host_key.get_base64()}\n")
+    printed = subprocess.run(["ssh-keygen", "-l", "-f", str(pub)], capture_output=True,
+                             text=True)
+    if printed.returncode != 0:
+        pytest.skip("no ssh-keygen here")
+    assert printed.stdout.split()[1] == fingerprint(server.host_key)

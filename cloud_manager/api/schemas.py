@@ -1,0 +1,61 @@
+"""JSON schemas of what the CloudManager API answers (``cloud_manager.api.views``).
+
+Published in the OpenAPI document so that clients and fuzzers can check every reply.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TEXT = {"type": "string"}
+_TEXT_OR_NULL = {"type": ["string", "null"]}
+_TIME = {"type": "string", "format": "date-time"}
+_TIME_OR_NULL = {"type": ["string", "null"], "format": "date-time"}
+_COUNT = {"type": "integer", "minimum": 0}
+
+
+def _object(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+def array_of(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": schema}
+
+
+EVENT = _object(id=_COUNT, hostname=_TEXT_OR_NULL, kind=_TEXT, from_state=_TEXT_OR_NULL,
+                to_state=_TEXT_OR_NULL, message=_TEXT, created_at=_TIME)
+
+_NODE_FIELDS = {
+    "hostname": _TEXT, "state": _TEXT, "state_reason": _TEXT_OR_NULL,
+    "state_since": _TIME_OR_NULL, "reserve": {"type": "boolean"},
+    "maintenance": {"type": "boolean"}, "failed_checks": _COUNT, "ok_checks": _COUNT,
+    "created_at": _TIME, "updated_at": _TIME,
+}
+NODE = _object(**_NODE_FIELDS)
+NODE_DETAIL = _object(**_NODE_FIELDS, power_device=_TEXT_OR_NULL, active_task=_TEXT_OR_NULL,
+                      events=array_of(EVENT))
+
+POWER_DEVICE = _object(
+    name=_TEXT, driver=_TEXT, address=_TEXT, port={"type": ["integer", "null"]},
+    username=_TEXT_OR_NULL, password={"type": ["string", "null"], "enum": ["***", None]},
+    hostname=_TEXT_OR_NULL, options={"type": "object"}, created_at=_TIME, updated_at=_TIME)
+
+POWER_ACTION_RESULT = _object(name=_TEXT, action=_TEXT,
+                              power_state={"enum": ["on", "off", "unknown"]})
+
+_TASK_FIELDS = {
+    "id": _TEXT, "kind": _TEXT, "hostname": _TEXT, "state": _TEXT,
+    "strategy": _TEXT_OR_NULL, "reason": _TEXT_OR_NULL, "message": _TEXT_OR_NULL,
+    "created_at": _TIME, "updated_at": _TIME, "finished_at": _TIME_OR_NULL,
+}
+TASK = _object(**_TASK_FIELDS)
+TASK_ITEM = _object(instance_id=_TEXT, instance_name=_TEXT_OR_NULL,
+                    priority={"type": ["integer", "null"]}, target_host=_TEXT_OR_NULL,
+                    pool=_TEXT_OR_NULL, state=_TEXT, attempts=_COUNT, message=_TEXT_OR_NULL)
+TASK_DETAIL = _object(**_TASK_FIELDS, items=array_of(TASK_ITEM),
+                      counts={"type": "object", "additionalProperties": _COUNT},
+                      total=_COUNT, finished=_COUNT,
+                      progress={"type": "integer", "minimum": 0, "maximum": 100})
+
+TASK_SUMMARY = _object(id=_TEXT, kind=_TEXT, hostname=_TEXT, state=_TEXT,
+                       strategy=_TEXT_OR_NULL, reason=_TEXT_OR_NULL)
