@@ -157,7 +157,8 @@ def update_cloud(context: RequestContext, body: dict[str, Any], project: str
 @API.route("/v1/clouds/{project}", "DELETE", rule="clouds:account:delete",
            summary="Delete a project's account; refused while mapped resources live in the "
            "cloud unless force=true (which forgets the mapping only).",
-           query={"force": "true: forget the mapping of resources still in the cloud."})
+           query={"force": "true: forget the mapping of resources still in the cloud."},
+           status=200)
 def delete_cloud(context: RequestContext, project: str) -> dict[str, Any]:
     force = _flag("force")
     with _answers():

@@ -59,10 +59,11 @@ def test_db_list_migrate_and_roll_back_by_number(aos_env):
     ("0", "delete every table"), ("2", "undo every migration after 2 and delete their data")])
 def test_downgrade_without_a_terminal_needs_yes_and_changes_nothing(aos_env, target, what):
     assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
+    head = current("cloud_manager")
     line = _one_line_error(openstack("aos", "db", "migrate", "-n", "cloud_manager",
                                      "--migration", target))
     assert line == f"refusing to {what} without confirmation: pass --yes"
-    assert current("cloud_manager") == 4
+    assert head > 2 and current("cloud_manager") == head
 
 
 def test_configured_file_that_will_hold_passwords_is_private(aos_env):
