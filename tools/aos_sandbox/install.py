@@ -129,12 +129,14 @@ def ensure_drivers(s: Settings) -> None:
     log = s.log_dir / "install.log"
     if marker.exists():  # same version, new build: pip would keep the installed one
         procs.run([s.python, "-m", "pip", "uninstall", "-q", "-y", DRIVERS], log)
-    # The drivers' libraries must not upgrade what the OpenStack services already run on
-    # (yandexcloud's grpcio-tools would take setuptools 84): what is installed is a constraint.
-    frozen = subprocess.run([s.python, "-m", "pip", "freeze", "--exclude", DRIVERS],
-                            capture_output=True, text=True, check=True, timeout=120).stdout
-    constraints = s.venv / "openstack-constraints.txt"
-    constraints.write_text("".join(f"{line}\n" for line in frozen.splitlines() if "==" in line))
+    # The drivers' SDKs must not upgrade the services' build tooling: yandexcloud's
+    # grpcio-tools would take setuptools from 65 to 84 under the services. Pinning every
+    # installed package instead sent pip backtracking through hundreds of releases.
+    setuptools = subprocess.run(
+        [s.python, "-c", "import setuptools; print(setuptools.__version__)"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.strip()
+    constraints = s.venv / "drivers-constraints.txt"
+    constraints.write_text(f"setuptools=={setuptools}\n")
     procs.run([s.python, "-m", "pip", "install", "-q", "-c", constraints, wheel], log)
     marker.write_text(wanted)
     _say(f"{DRIVERS} built and installed from {Path(wheel).name} "
