@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -115,7 +116,8 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         reason = f"{reason} (requested by {by})" if reason else f"{what} requested by {by}"
     reason = reason or what
     with runtime.transaction() as session:
-        node = db_api.node(session, hostname)
+        # Locked: the tracker cannot change the node between the rules and the insert.
+        node = db_api.node(session, hostname, lock=True)
         state = NodeState(node.state)
         if kind == TaskKind.MANUAL and state in ALIVE_STATES and not force:
             raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
@@ -129,8 +131,9 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         if kind == TaskKind.SHUTDOWN and db_api.power_device_of(session, hostname) is None:
             raise db_api.Conflict(f"node {hostname!r} has no power device: CloudManager "
                                   "cannot shut it down")
-        task = db_api.create_task(session, hostname=hostname, kind=kind,
-                                  strategy=strategy, reason=reason)
+        task = db_api.create_task(
+            session, hostname=hostname, kind=kind, strategy=strategy, reason=reason,
+            lease=timedelta(seconds=runtime.conf.host_tasks.task_lease_time))
         requested = "shutdown with evacuation" if kind == TaskKind.SHUTDOWN else "evacuation"
         db_api.add_event(session, hostname, "action",
                          f"{requested} requested ({task.kind}, {strategy}): {reason}; "

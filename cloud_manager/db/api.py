@@ -8,8 +8,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import FunctionElement
 
+from aos.db import Timestamp
 from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem, utcnow
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
 from cloud_manager.model.task_state import (
@@ -33,6 +37,45 @@ class Conflict(Exception):
     pass
 
 
+class LeaseLost(Exception):
+    """This worker no longer holds the task: another worker took it over."""
+
+
+class db_utcnow(FunctionElement):  # noqa: N801 - an SQL function, named like one
+    """The database server's UTC time plus ``seconds`` (naive, like every stored timestamp).
+
+    Leases are set and compared on this one clock: the workers' and controllers' clocks
+    may disagree, the database's is the same for all of them.
+    """
+
+    type = Timestamp
+    inherit_cache = True
+
+    def __init__(self, seconds: float = 0.0) -> None:
+        super().__init__(sa.literal(float(seconds)))
+
+
+@compiles(db_utcnow)
+def _sqlite_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
+    # SQLite stores DateTime as "YYYY-MM-DD HH:MM:SS.ffffff"; %f gives milliseconds only.
+    seconds = compiler.process(element.clauses, **kw)
+    return (f"(strftime('%Y-%m-%d %H:%M:%f', 'now', ({seconds}) || ' seconds') || '000')")
+
+
+@compiles(db_utcnow, "mysql")
+@compiles(db_utcnow, "mariadb")
+def _mysql_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
+    seconds = compiler.process(element.clauses, **kw)
+    return f"DATE_ADD(UTC_TIMESTAMP(6), INTERVAL ROUND(({seconds}) * 1000000) MICROSECOND)"
+
+
+@compiles(db_utcnow, "postgresql")
+def _postgresql_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
+    seconds = compiler.process(element.clauses, **kw)
+    return (f"((statement_timestamp() AT TIME ZONE 'UTC') "
+            f"+ make_interval(secs => CAST(({seconds}) AS double precision)))")
+
+
 def to_timestamp(moment: datetime) -> float:
     return moment.replace(tzinfo=UTC).timestamp()
 
@@ -47,8 +90,12 @@ def nodes(session: Session) -> list[Node]:
     return list(session.scalars(sa.select(Node).order_by(Node.hostname)))
 
 
-def node(session: Session, hostname: str) -> Node:
-    found = session.scalar(sa.select(Node).where(Node.hostname == hostname))
+def node(session: Session, hostname: str, lock: bool = False) -> Node:
+    """The node's row; ``lock``: held until the transaction ends (decide and act as one)."""
+    query = sa.select(Node).where(Node.hostname == hostname)
+    if lock:
+        query = query.with_for_update()
+    found = session.scalar(query)
     if found is None:
         raise NotFound(f"no compute node {hostname!r}")
     return found
@@ -144,15 +191,23 @@ def active_task(session: Session, hostname: str) -> Task | None:
 
 
 def create_task(session: Session, *, hostname: str, kind: str, strategy: str,
-                reason: str) -> Task:
-    if active_task(session, hostname) is not None:
-        raise Conflict(f"node {hostname!r} already has an active task")
+                reason: str, lease: timedelta) -> Task:
+    """A new pending task; Conflict when the node has an active one.
+
+    The unique ``active_node`` column refuses the second one (no check-then-insert that two
+    requests could pass at once). A worker must take the task within ``lease`` (on the
+    database's clock), else the tracker queues it again.
+    """
     # Plain strings in the rows (enum members are str subclasses some drivers do not adapt).
-    task = Task(id=str(uuid.uuid4()), kind=str(kind), hostname=hostname,
+    task = Task(id=str(uuid.uuid4()), kind=str(kind), hostname=hostname, active_node=hostname,
                 state=TaskState.PENDING.value, strategy=str(strategy), reason=reason,
-                message="waiting for a worker")
+                message="waiting for a worker", lease_until=db_utcnow(lease.total_seconds()))
     session.add(task)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa_exc.IntegrityError:
+        raise Conflict(f"node {hostname!r} already has an active task") from None
     return task
 
 
@@ -176,42 +231,51 @@ def tasks(session: Session, hostname: str | None = None, state: str | None = Non
     return list(session.scalars(query))
 
 
-def claim_task(session: Session, task_id: str, owner: str, lease: timedelta,
-               now: datetime | None = None) -> Task | None:
-    """Take the task's lease if it is free, expired or already ours; None if someone holds it."""
-    row = task(session, task_id, lock=True)
-    now = now or utcnow()
-    if row.state not in ACTIVE_TASK_STATES:
-        return None
-    if row.owner not in (None, owner) and row.lease_until and row.lease_until > now:
-        return None
-    row.owner = owner
-    row.lease_until = now + lease
-    return row
+def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> Task | None:
+    """Take the task's lease if it is free, expired or already ours; None if it is final or
+    someone holds it. One conditional UPDATE, expiry judged on the database's clock.
+
+    Raises ``NotFound`` when the task is not in the database."""
+    free = sa.or_(Task.owner.is_(None), Task.owner == owner, Task.lease_until.is_(None),
+                  Task.lease_until < db_utcnow())
+    result = session.execute(
+        sa.update(Task).where(Task.id == task_id, Task.state.in_(ACTIVE_TASK_STATES), free)
+        .values(owner=owner, lease_until=db_utcnow(lease.total_seconds()))
+        .execution_options(synchronize_session=False))
+    row = session.scalar(sa.select(Task).where(Task.id == task_id)
+                         .execution_options(populate_existing=True))
+    if row is None:
+        raise NotFound(f"no task {task_id!r}")
+    return row if result.rowcount == 1 else None
+
+
+def hold_task(session: Session, task_id: str, owner: str, lease: timedelta) -> None:
+    """Extend ``owner``'s lease, or raise ``LeaseLost`` when another worker took the task over
+    (or it ended). One conditional UPDATE; inside a transaction it also locks the task's row
+    until the commit, so what the transaction writes is written by the owner."""
+    result = session.execute(
+        sa.update(Task).where(Task.id == task_id, Task.owner == owner,
+                              Task.state.in_(ACTIVE_TASK_STATES))
+        .values(lease_until=db_utcnow(lease.total_seconds()))
+        .execution_options(synchronize_session=False))
+    if result.rowcount != 1:
+        raise LeaseLost(f"task {task_id} is no longer held by {owner}")
 
 
 def take_orphaned_tasks(session: Session, lease_seconds: int) -> list[str]:
     """Active tasks no live worker holds — its lease expired (the worker died), or nobody took
-    the task within a lease time of its last change (the message was lost) — released for a new
-    dispatch; they are not returned again for another lease time, whoever takes them."""
-    now = utcnow()
-    found = list(session.scalars(sa.select(Task).where(
+    the task within a lease time of its creation (the message was lost) — released for a new
+    dispatch; they are not returned again for another lease time, whoever takes them. Expiry
+    is judged on the database's clock."""
+    found = list(session.scalars(sa.select(Task.id).where(
         Task.state.in_(ACTIVE_TASK_STATES),
-        sa.or_(Task.lease_until < now,
-               sa.and_(Task.lease_until.is_(None),
-                       Task.updated_at < now - timedelta(seconds=lease_seconds))),
+        sa.or_(Task.lease_until.is_(None), Task.lease_until < db_utcnow()),
     ).with_for_update()))
-    for row in found:
-        row.owner = None
-        row.lease_until = now + timedelta(seconds=lease_seconds)
-    return [row.id for row in found]
-
-
-def renew_lease(session: Session, task_id: str, owner: str, until: datetime) -> bool:
-    """Extend the lease if ``owner`` still holds it; False when it was taken over."""
-    result = session.execute(sa.update(Task).where(Task.id == task_id, Task.owner == owner)
-                             .values(lease_until=until))
-    return result.rowcount == 1
+    if found:
+        session.execute(sa.update(Task).where(Task.id.in_(found))
+                        .values(owner=None, lease_until=db_utcnow(lease_seconds))
+                        .execution_options(synchronize_session=False))
+    return found
 
 
 def move_task(session: Session, row: Task, to_state: TaskState, message: str | None = None,
@@ -226,8 +290,10 @@ def move_task(session: Session, row: Task, to_state: TaskState, message: str | N
 
 def end_task(session: Session, row: Task, to_state: TaskState, message: str,
              now: datetime) -> None:
-    """Final state, lease released, and the event that says how it ended."""
-    move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None)
+    """Final state, lease and the node's active-task slot released, and the event that says
+    how it ended."""
+    move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None,
+              active_node=None)
     alert = to_state != TaskState.DONE
     add_event(session, row.hostname, "alert" if alert else "action",
               f"evacuation task {row.id} {to_state}: {message}")

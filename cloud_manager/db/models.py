@@ -69,9 +69,13 @@ class Task(Base):
     """A durable host task (evacuation); a restarted worker resumes it from its items."""
 
     __tablename__ = "tasks"
+    __table_args__ = (sa.UniqueConstraint("active_node", name="uq_tasks_active_node"),)
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
     kind: Mapped[str] = mapped_column(sa.String(32))
     hostname: Mapped[str] = mapped_column(sa.String(255), index=True)
+    # The hostname while the task is active, NULL once it ended: the unique constraint is
+    # what keeps two active tasks of one node from existing (NULLs never collide).
+    active_node: Mapped[str | None] = mapped_column(sa.String(255))
     state: Mapped[str] = mapped_column(sa.String(32), index=True)
     strategy: Mapped[str | None] = mapped_column(sa.String(32))
     reason: Mapped[str | None] = mapped_column(sa.Text)

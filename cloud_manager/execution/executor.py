@@ -23,7 +23,7 @@ from cloud_manager.execution.host_actions import HostActions
 from cloud_manager.execution.instance_actions import Evacuations, StageRunner
 from cloud_manager.execution.inventory import read_evacuation_inputs
 from cloud_manager.execution.lease import LeaseRenewer
-from cloud_manager.execution.records import ClaimedTask, TaskRecords
+from cloud_manager.execution.records import ClaimedTask, LeaseLost, TaskRecords
 from cloud_manager.execution.settings import TaskSettings
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.evacuation_planner import plan_host_evacuation
@@ -58,9 +58,9 @@ class TaskExecutor:
 
     def run(self, task_id: str) -> TaskState | None:
         """The task's final state; None when it is not ours to run."""
-        records = TaskRecords(self.runtime, task_id, self.clock)
+        records = TaskRecords(self.runtime, task_id, self.owner, self.lease, self.clock)
         try:
-            task = records.claim(self.owner, self.lease)
+            task = records.claim()
         except db_api.NotFound:
             # A queued message outlived its row (database restored or recreated).
             LOG.warning("task %s is not in the database; message dropped", task_id)
@@ -70,9 +70,13 @@ class TaskExecutor:
             return None
         LOG.info("task %s: %s of node %s (resuming from %s)", task_id, task.kind, task.host,
                  task.state)
-        with LeaseRenewer(records, self.owner, self.lease):
+        with LeaseRenewer(records):
             try:
                 return self._run(task, records)
+            except LeaseLost as exc:
+                # Another worker runs it now: stop without another call or write.
+                LOG.warning("task %s: %s; stopping", task_id, exc)
+                return None
             except TaskAborted as exc:
                 return records.end(TaskState.ABORTED, str(exc))
             except (PowerError, NovaError, NoHandler, InvalidTransition,
@@ -118,7 +122,7 @@ class TaskExecutor:
         really stayed on it after a power cycle or a planned shutdown.
         """
         records.progress("fencing the node", state=TaskState.FENCING)
-        fencer = Fencer(self.runtime, self.settings, records.progress,
+        fencer = Fencer(self.runtime, self.settings, records.progress, records.hold,
                         self.service_reporting, self.clock, self.sleep)
         how = fencer.fence(task.host, task.kind)
         with ThreadPoolExecutor(max_workers=1) as pool:

@@ -30,12 +30,15 @@ class TaskAborted(Exception):
 
 
 class Fencer:
-    """Isolates one node for one task; ``progress`` stores what it is waiting for."""
+    """Isolates one node for one task; ``progress`` stores what it is waiting for, ``hold``
+    checks the task is still ours after a wait, before the next power action (the task's
+    claim and its "fencing" progress check it before the first)."""
 
     def __init__(self, runtime: Runtime, settings: TaskSettings,
-                 progress: Callable[[str], None], service_reporting: Callable[[str], bool],
+                 progress: Callable[[str], None], hold: Callable[[], None],
+                 service_reporting: Callable[[str], bool],
                  clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self.runtime, self.settings, self.progress = runtime, settings, progress
+        self.runtime, self.settings, self.progress, self.hold = runtime, settings, progress, hold
         self.service_reporting, self.clock, self.sleep = service_reporting, clock, sleep
 
     def fence(self, host: str, kind: TaskKind) -> str:
@@ -95,6 +98,7 @@ class Fencer:
                 return f"shut down cleanly through power device {device}"
             fallback = f"still on after {ticks} checks {interval}s apart"
             LOG.warning("%s is %s; powering it off", host, fallback)
+            self.hold()
         self._power_off(host, driver)
         return f"powered off through power device {device} ({fallback})"
 
@@ -107,6 +111,7 @@ class Fencer:
             if self.service_reporting(host):
                 raise TaskAborted(f"{host} came back after a power cycle; not evacuated")
             self.sleep(self.settings.poll_interval)
+        self.hold()
 
     def _prove_dead_through_storage(self, host: str) -> str:
         path, attempts = self.settings.storage_path, self.settings.storage_attempts

@@ -43,6 +43,7 @@ class HostActions:
             driver = self.runtime.power_driver(device) if device else None
         if driver is None:
             return
+        self.records.hold()
         with driver:
             if isinstance(action, PowerOn):
                 if driver.power_state() == "off":
@@ -59,6 +60,7 @@ class HostActions:
         else:
             if action.enabled:
                 self._wait_until_usable(host)
+                self.records.hold()
             if action.forced_down is not None:
                 nova.set_forced_down(host, action.forced_down)
             if action.enabled is not None:

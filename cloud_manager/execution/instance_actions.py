@@ -137,7 +137,13 @@ class StageRunner:
             (item, ItemState.REQUESTED, {"attempts": item.attempts + 1, "message": None})
             for item in items if item.state == ItemState.PENDING)
 
+        first_wave = set(i.instance_id for i in to_send[:self.settings.request_threads])
+
         def send(item: Item) -> None:
+            # The transaction that marked them requested checked ownership for the first
+            # wave; each later request checks again, as a takeover may have come meanwhile.
+            if item.instance_id not in first_wave:
+                self.records.hold()
             try:
                 self.handler.send(item)
             except NovaError as exc:
@@ -149,6 +155,7 @@ class StageRunner:
 
     def _poll(self, in_flight: dict[str, int]) -> bool:
         """Check in-flight instances once; True while some are still moving."""
+        self.records.hold()  # each poll asks Nova: only while the task is still ours
         for instance_id in list(in_flight):
             if self.items[instance_id].state in (ItemState.DONE, ItemState.FAILED):
                 in_flight.pop(instance_id)
