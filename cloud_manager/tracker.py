@@ -74,6 +74,8 @@ class NodeTracker:
         self.heartbeats = Heartbeats(self.conf)
         self._last_alert: str | None = None
         self._watched: dict[str, datetime] = {}
+        # The last unexpected probe error per node, so that each is recorded once.
+        self._probe_errors: dict[str, str] = {}
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
@@ -99,8 +101,12 @@ class NodeTracker:
                         service, last_seen, dead_since, now_utc)
                 if service_up and row.state == NodeState.UP and row.hostname in reporting_until:
                     watched[row.hostname] = reporting_until[row.hostname]
-                probes = self._probes(session, row.hostname, service, service_up, dead_since,
-                                      now)
+                try:
+                    probes = self._probes(session, row.hostname, service, service_up,
+                                          dead_since, now)
+                except Exception as exc:  # noqa: BLE001 - one node never blinds the loop
+                    self._probe_failed(session, row.hostname, "probing the node", exc)
+                    probes = Probes(service_up=None)  # unknown: no verdict this loop
                 record, transition = observe(db_api.record_of(row), probes, self.policy, now)
                 db_api.save_record(session, row, record, transition)
                 if transition:
@@ -162,15 +168,30 @@ class NodeTracker:
         )
 
     def _power_state(self, session, host: str) -> str | None:
+        """The device's answer; None (unknown) when it has none or cannot be read."""
         device = db_api.power_device_of(session, host)
         if device is None:
             return None
         try:
             with self.runtime.power_driver(device) as driver:
-                return driver.power_state()
+                state = driver.power_state()
         except PowerError as exc:
             LOG.warning("cannot read the power state of %s: %s", host, exc)
             return None
+        except Exception as exc:  # noqa: BLE001 - a broken device is this node's unknown
+            self._probe_failed(session, host, f"reading power device {device.name}", exc)
+            return None
+        self._probe_errors.pop(host, None)
+        return state
+
+    def _probe_failed(self, session, host: str, what: str, exc: Exception) -> None:
+        """Log a probe that failed in an unexpected way; an event when the error is new."""
+        message = (f"{what} failed ({type(exc).__name__}: {exc}); its state is unknown "
+                   "this loop, the other nodes are checked as usual")
+        LOG.error("node %s: %s", host, message, exc_info=exc)
+        if self._probe_errors.get(host) != message:
+            self._probe_errors[host] = message
+            db_api.add_event(session, host, "alert", message)
 
     def _evacuate_down_hosts(self) -> None:
         with self.runtime.transaction() as session:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy import exc as sa_exc
+
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.fencing import Fencer, TaskAborted
 from cloud_manager.execution.host_actions import HostActions
@@ -83,6 +85,13 @@ class TaskExecutor:
                     InvalidTaskTransition) as exc:
                 LOG.exception("task %s failed", task_id)
                 return records.end(TaskState.FAILED, str(exc))
+            except sa_exc.DBAPIError:
+                raise  # the database is away: the lease expires, the tracker queues it again
+            except Exception as exc:  # noqa: BLE001 - e.g. an undecryptable device secret
+                # Re-queued, it would fail the same way forever: end it with an alert.
+                LOG.exception("task %s cannot run", task_id)
+                return records.end(TaskState.FAILED,
+                                   f"cannot run: {type(exc).__name__}: {exc}")
 
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
         host_actions = HostActions(
