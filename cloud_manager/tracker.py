@@ -30,6 +30,7 @@ from cloud_manager.ha import (
     mark,
     observe,
 )
+from cloud_manager.ha.incident import IncidentDecision, PastTask, decide_auto_task
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
@@ -76,6 +77,8 @@ class NodeTracker:
         self._watched: dict[str, datetime] = {}
         # The last unexpected probe error per node, so that each is recorded once.
         self._probe_errors: dict[str, str] = {}
+        # Per node, the last "not asked again" decision recorded as an event.
+        self._announced: dict[str, str] = {}
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
@@ -210,14 +213,37 @@ class NodeTracker:
                 LOG.error("%s", decision.alert)
                 db_api.add_event(session, None, "alert", decision.alert)
             self._last_alert = decision.alert
-            waiting = [h for h in decision.allowed & down
-                       if db_api.active_task(session, h) is None]
-        for host in sorted(waiting):
+            waiting = {}
+            for row in rows:
+                if (row.hostname not in decision.allowed or row.state != NodeState.DOWN
+                        or db_api.active_task(session, row.hostname) is not None):
+                    continue
+                verdict = self._incident_decision(session, row)
+                if verdict.request:
+                    waiting[row.hostname] = verdict.reason
+                elif self._announced.get(row.hostname) != verdict.reason:
+                    self._announced[row.hostname] = verdict.reason
+                    LOG.warning("node %s: %s", row.hostname, verdict.reason)
+                    db_api.add_event(session, row.hostname, "warning", verdict.reason)
+        for host, reason in sorted(waiting.items()):
             try:
-                request_task(self.runtime, host, TaskKind.AUTOMATIC,
-                             reason="automatic: node is down", dispatch=self.dispatch)
+                request_task(self.runtime, host, TaskKind.AUTOMATIC, reason=reason,
+                             dispatch=self.dispatch)
             except db_api.Conflict:
                 continue
+
+    @staticmethod
+    def _incident_decision(session, row) -> IncidentDecision:
+        last = db_api.last_task(session, row.hostname)
+        device = db_api.power_device_of(session, row.hostname)
+        ts = db_api.to_timestamp
+        return decide_auto_task(
+            incident_since=ts(row.state_since),
+            last=None if last is None else PastTask(
+                last.id, last.state, last.message or "", ts(last.created_at),
+                ts(last.finished_at) if last.finished_at else None),
+            device=device.name if device else None,
+            device_changed_at=ts(device.updated_at or device.created_at) if device else None)
 
     def _recover_hosts(self, services: dict[str, ComputeService]) -> None:
         """Give a host that came back to Nova again, once Nova has cleaned up after it."""

@@ -9,12 +9,17 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import FunctionElement
 
-from aos.db import Timestamp
-from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem, utcnow
+from cloud_manager.db.models import (
+    Node,
+    NodeEvent,
+    PowerDevice,
+    Task,
+    TaskItem,
+    db_utcnow,
+    utcnow,
+)
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
 from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
@@ -26,7 +31,7 @@ from cloud_manager.model.task_state import (
     check_task_move,
 )
 
-__all__ = ["ACTIVE_TASK_STATES", "FINAL_TASK_STATES"]
+__all__ = ["ACTIVE_TASK_STATES", "FINAL_TASK_STATES", "db_utcnow"]
 
 
 class NotFound(LookupError):
@@ -39,41 +44,6 @@ class Conflict(Exception):
 
 class LeaseLost(Exception):
     """This worker no longer holds the task: another worker took it over."""
-
-
-class db_utcnow(FunctionElement):  # noqa: N801 - an SQL function, named like one
-    """The database server's UTC time plus ``seconds`` (naive, like every stored timestamp).
-
-    Leases are set and compared on this one clock: the workers' and controllers' clocks
-    may disagree, the database's is the same for all of them.
-    """
-
-    type = Timestamp
-    inherit_cache = True
-
-    def __init__(self, seconds: float = 0.0) -> None:
-        super().__init__(sa.literal(float(seconds)))
-
-
-@compiles(db_utcnow)
-def _sqlite_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
-    # SQLite stores DateTime as "YYYY-MM-DD HH:MM:SS.ffffff"; %f gives milliseconds only.
-    seconds = compiler.process(element.clauses, **kw)
-    return (f"(strftime('%Y-%m-%d %H:%M:%f', 'now', ({seconds}) || ' seconds') || '000')")
-
-
-@compiles(db_utcnow, "mysql")
-@compiles(db_utcnow, "mariadb")
-def _mysql_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
-    seconds = compiler.process(element.clauses, **kw)
-    return f"DATE_ADD(UTC_TIMESTAMP(6), INTERVAL ROUND(({seconds}) * 1000000) MICROSECOND)"
-
-
-@compiles(db_utcnow, "postgresql")
-def _postgresql_utcnow(element, compiler, **kw) -> str:  # noqa: ANN001 - compiler hook
-    seconds = compiler.process(element.clauses, **kw)
-    return (f"((statement_timestamp() AT TIME ZONE 'UTC') "
-            f"+ make_interval(secs => CAST(({seconds}) AS double precision)))")
 
 
 def to_timestamp(moment: datetime) -> float:
@@ -221,6 +191,12 @@ def task(session: Session, task_id: str, lock: bool = False) -> Task:
     return found
 
 
+def last_task(session: Session, hostname: str) -> Task | None:
+    """The node's newest task, whatever its state."""
+    return session.scalar(sa.select(Task).where(Task.hostname == hostname)
+                          .order_by(Task.created_at.desc()).limit(1))
+
+
 def tasks(session: Session, hostname: str | None = None, state: str | None = None,
           limit: int = 100) -> list[Task]:
     query = sa.select(Task).order_by(Task.created_at.desc()).limit(limit)
@@ -288,12 +264,11 @@ def move_task(session: Session, row: Task, to_state: TaskState, message: str | N
         setattr(row, key, value)
 
 
-def end_task(session: Session, row: Task, to_state: TaskState, message: str,
-             now: datetime) -> None:
+def end_task(session: Session, row: Task, to_state: TaskState, message: str) -> None:
     """Final state, lease and the node's active-task slot released, and the event that says
-    how it ended."""
-    move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None,
-              active_node=None)
+    how it ended. ``finished_at`` is on the database's clock, like power devices' changes."""
+    move_task(session, row, to_state, message, finished_at=db_utcnow(), owner=None,
+              lease_until=None, active_node=None)
     alert = to_state != TaskState.DONE
     add_event(session, row.hostname, "alert" if alert else "action",
               f"evacuation task {row.id} {to_state}: {message}")

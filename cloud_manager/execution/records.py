@@ -60,9 +60,6 @@ class TaskRecords:
         self.clock = clock
         self.lost = threading.Event()
 
-    def now(self) -> datetime:
-        return db_api.from_timestamp(self.clock())
-
     def claim(self) -> ClaimedTask | None:
         """The task, now ours for a lease; None when it is final or held by another worker.
 
@@ -198,8 +195,7 @@ class TaskRecords:
                                               f"evacuation task {self.task_id}: {message}",
                                               self.clock())
                     db_api.save_record(session, row, record, transition)
-            db_api.end_task(session, db_api.task(session, self.task_id), state, message,
-                            self.now())
+            db_api.end_task(session, db_api.task(session, self.task_id), state, message)
         if transition is not None:
             LOG.info("node %s", transition)
         alert = state != TaskState.DONE

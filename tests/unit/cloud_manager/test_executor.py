@@ -184,7 +184,6 @@ def test_two_active_tasks_of_one_node_cannot_exist(make_runtime, monkeypatch):
         request_task(runtime, "c1", TaskKind.MANUAL, force=True, dispatch=lambda _id: None)
     with runtime.transaction() as session:
         assert [t.id for t in db_api.tasks(session, "c1")] == [task_id]
-        db_api.end_task(session, db_api.task(session, task_id), TaskState.ABORTED, "t",
-                        db_api.from_timestamp(time.time()))
+        db_api.end_task(session, db_api.task(session, task_id), TaskState.ABORTED, "t")
     second = request_task(runtime, "c1", TaskKind.MANUAL, force=True, dispatch=lambda _id: None)
     assert second["id"] != task_id  # an ended task frees the node's slot

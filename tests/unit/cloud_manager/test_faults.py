@@ -89,3 +89,38 @@ def test_a_task_that_cannot_start_fails_with_an_alert_and_is_not_queued_again(ma
         assert db_api.take_orphaned_tasks(session, 0) == []
     assert any("cannot decrypt" in a for a in _alerts(runtime, "c1"))
     assert runtime.nova.evacuate_calls == []
+
+
+def _events(runtime, host: str, kind: str) -> list[str]:
+    with runtime.transaction() as session:
+        return [e.message for e in db_api.events(session, host, kind=kind)]
+
+
+def test_a_refused_automatic_task_is_decided_once_per_incident(make_runtime):
+    """No power device, no storage check: the task is refused, and not asked again every
+    loop; a power device added later makes the tracker try again, and says why."""
+    runtime = make_runtime()
+    runtime.nova.add_server("vm1", "c1", 5)
+    tracker, dispatched = _tracker(runtime)
+    tracker.check()
+    runtime.nova.kill("c1")
+    tracker.check()
+    tracker.check()
+    assert len(dispatched) == 1
+    assert TaskExecutor(runtime, "w1").run(dispatched[0]) == "aborted"
+    for _ in range(4):
+        tracker.check()
+    assert len(dispatched) == 1, "a refused task was asked for again"
+    warnings = _events(runtime, "c1", "warning")
+    assert len(warnings) == 1, warnings
+    assert "not asked again for this incident" in warnings[0]
+    assert "once a power device is added or changed" in warnings[0]
+
+    _with_power_device(runtime, "c1", soft_off_reads=None)
+    tracker.check()
+    tracker.check()
+    assert len(dispatched) == 2
+    with runtime.transaction() as session:
+        reason = db_api.task(session, dispatched[1]).reason
+    assert "retried because power device bmc-c1 was added or changed after task" in reason
+    assert TaskExecutor(runtime, "w1").run(dispatched[1]) == "done"
