@@ -25,7 +25,11 @@ from cloud_manager.runtime import Runtime
 LOG = logging.getLogger(__name__)
 
 # A node in these states may still run its instances: evacuating it needs "force".
-ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
+ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING})
+# A shutdown needs a node that runs (recovering ones are not back in service yet).
+RUNNING_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
+# Power actions that may start a node again: refused while a task evacuates it.
+POWER_ON_ACTIONS = frozenset({"on", "cycle"})
 POWER_ACTIONS = ("on", "off", "status", "cycle")
 
 
@@ -84,6 +88,12 @@ def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
     with runtime.transaction() as session:
         device = db_api.power_device(session, device_name)
         hostname = device.hostname
+        active = db_api.active_task(session, hostname) if hostname else None
+        if active is not None and action in POWER_ON_ACTIONS:
+            # Started again, the node would run the instances being rebuilt elsewhere.
+            raise db_api.Conflict(
+                f"node {hostname!r} has an active task {active.id} ({active.state}): power "
+                f"{action} is refused until it ends")
     with runtime.power_driver(device) as driver:
         if action == "on":
             driver.power_on()
@@ -98,6 +108,23 @@ def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
                              action_message(f"power {action} through {device_name}", by,
                                             f"now {power_state}"))
     return power_state
+
+
+def _check_fenceable(runtime: Runtime, session: Session, hostname: str,
+                     state: NodeState) -> None:
+    """A manual evacuation without ``force`` keeps the automatic one's rule: the node must
+    be one CloudManager can make sure is off (power device, or the storage proof). Fenced,
+    evacuating and evacuated nodes were made sure of and have not reported since."""
+    if state in ALIVE_STATES:
+        raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
+                              "instances; pass force to evacuate it anyway (you confirm the "
+                              "node is off)")
+    if (state == NodeState.DOWN and db_api.power_device_of(session, hostname) is None
+            and not runtime.conf.extra_availability_check.enabled):
+        raise db_api.Conflict(
+            f"node {hostname!r} has no power device and [extra_availability_check] is "
+            "disabled: CloudManager cannot make sure it is off (a silent nova-compute is no "
+            "proof); power it off and pass force to confirm that it is")
 
 
 def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
@@ -119,10 +146,9 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         # Locked: the tracker cannot change the node between the rules and the insert.
         node = db_api.node(session, hostname, lock=True)
         state = NodeState(node.state)
-        if kind == TaskKind.MANUAL and state in ALIVE_STATES and not force:
-            raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
-                                  "instances; pass force to evacuate it anyway")
-        if kind == TaskKind.SHUTDOWN and state not in ALIVE_STATES:
+        if kind == TaskKind.MANUAL and not force:
+            _check_fenceable(runtime, session, hostname, state)
+        if kind == TaskKind.SHUTDOWN and state not in RUNNING_STATES:
             raise db_api.Conflict(f"node {hostname!r} is {state}, not running: use "
                                   "evacuate for a node that is already down")
         if node.maintenance:

@@ -64,11 +64,12 @@ class Fencer:
         if self.settings.storage_check:
             return self._prove_dead_through_storage(host)
         if kind == TaskKind.MANUAL:
-            return "no power device; fencing skipped on the operator's request"
+            return ("no power device; fencing skipped: the operator confirmed the node is off "
+                    "(force)")
         raise TaskAborted(
             f"cannot fence {host}: it has no power device and [extra_availability_check] "
             "is disabled, so it may still run its instances; power it off and evacuate "
-            "it manually (openstack aos node evacuate)")
+            "it manually (openstack aos node evacuate --force)")
 
     def _power_off(self, host: str, driver: PowerDriver) -> None:
         """Power off and verify: a host is fenced only once its device reports it off."""
