@@ -27,6 +27,9 @@ def connect(conf: cfg.ConfigOpts) -> connection.Connection:
         region_name=section.region_name,
         interface=section.interface,
         cacert=section.cafile,
+        # keystoneauth's session timeout, on every request (tokens, catalog, APIs): a hung
+        # endpoint fails the call instead of blocking a fencing or the tracker's loop.
+        api_timeout=section.timeout,
         # A pooled keep-alive connection closed by the server just as a request goes out
         # fails with "connection reset"; one retry on a new connection is what a browser does.
         connect_retries=2,

@@ -52,8 +52,12 @@ class TaskExecutor:
     """Runs one host task to its end for ``owner`` (one owner per run)."""
 
     def __init__(self, runtime: Runtime, owner: str, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` stamps records and reads report ages; deadlines run on ``monotonic``
+        (a wall clock set back or forward must not stretch or cut a wait)."""
         self.runtime, self.owner, self.clock, self.sleep = runtime, owner, clock, sleep
+        self.monotonic = monotonic
         self.settings = TaskSettings.from_conf(runtime.conf)
         self.lease = timedelta(seconds=self.settings.lease_seconds)
         self.heartbeats = Heartbeats(runtime.conf)
@@ -97,7 +101,7 @@ class TaskExecutor:
         host_actions = HostActions(
             self.runtime, records, functools.partial(self.service_reporting,
                                                      usable_by_nova=True),
-            self.settings.reserve_up_timeout, self.settings.poll_interval, self.clock,
+            self.settings.reserve_up_timeout, self.settings.poll_interval, self.monotonic,
             self.sleep)
         if task.state in (TaskState.PENDING, TaskState.FENCING):
             planned = self._fence_then_plan(task, records, host_actions)
@@ -117,7 +121,7 @@ class TaskExecutor:
             raise NoHandler(f"no handler for {', '.join(sorted(kinds))} actions yet")
         handler = Evacuations(self.runtime.nova, task.host, task.created_at,
                               records.migration_mark())
-        StageRunner(records, handler, self.settings, self.clock, self.sleep).run(items)
+        StageRunner(records, handler, self.settings, self.monotonic, self.sleep).run(items)
         return records.finish(task.host, records.items())
 
     # --- steps ---------------------------------------------------------------------------
@@ -132,7 +136,7 @@ class TaskExecutor:
         """
         records.progress("fencing the node", state=TaskState.FENCING)
         fencer = Fencer(self.runtime, self.settings, records.progress, records.hold,
-                        self.service_reporting, self.clock, self.sleep)
+                        self.service_reporting, self.clock, self.sleep, self.monotonic)
         how = fencer.fence(task.host, task.kind)
         with ThreadPoolExecutor(max_workers=1) as pool:
             planning = pool.submit(self._plan, task)

@@ -37,9 +37,11 @@ class Fencer:
     def __init__(self, runtime: Runtime, settings: TaskSettings,
                  progress: Callable[[str], None], hold: Callable[[], None],
                  service_reporting: Callable[[str], bool],
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+                 clock: Callable[[], float], sleep: Callable[[float], None],
+                 monotonic: Callable[[], float]) -> None:
         self.runtime, self.settings, self.progress, self.hold = runtime, settings, progress, hold
         self.service_reporting, self.clock, self.sleep = service_reporting, clock, sleep
+        self.monotonic = monotonic
 
     def fence(self, host: str, kind: TaskKind) -> str:
         """Power the node off (or prove it dead) through its device; returns how."""
@@ -107,8 +109,8 @@ class Fencer:
         timeout = self.settings.host_restart_timeout
         self.progress(f"power-cycling, waiting up to {timeout}s for it")
         driver.power_cycle()
-        deadline = self.clock() + timeout
-        while self.clock() < deadline:
+        deadline = self.monotonic() + timeout
+        while self.monotonic() < deadline:
             if self.service_reporting(host):
                 raise TaskAborted(f"{host} came back after a power cycle; not evacuated")
             self.sleep(self.settings.poll_interval)

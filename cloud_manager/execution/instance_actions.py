@@ -81,9 +81,9 @@ class Evacuations:
 
 class StageRunner:
     def __init__(self, records: TaskRecords, handler: ActionHandler, settings: TaskSettings,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+                 monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
         self.records, self.handler, self.settings = records, handler, settings
-        self.clock, self.sleep = clock, sleep
+        self.monotonic, self.sleep = monotonic, sleep
         self.items: dict[str, Item] = {}
 
     def run(self, items: list[Item]) -> None:
@@ -98,12 +98,12 @@ class StageRunner:
             LOG.info("task %s: evacuating %d instance(s) of priority %d",
                      self.records.task_id, len(stage_ids), priority)
             self._send_more(waiting, in_flight)
-            deadline = self.clock() + self.settings.stage_timeout
+            deadline = self.monotonic() + self.settings.stage_timeout
             # The next stage starts once this one is finished, or after the timeout -- but
             # never before all of this one's requests went out.
             while self._poll(in_flight) or waiting:
                 self._send_more(waiting, in_flight)
-                if not waiting and (self.clock() >= deadline
+                if not waiting and (self.monotonic() >= deadline
                                     or not any(i in in_flight for i in stage_ids)):
                     break
                 self.sleep(self.settings.poll_interval)

@@ -103,7 +103,7 @@ def test_a_failed_host_action_fails_the_task_before_any_instance_moves(make_runt
     task_id = _task(runtime, "vm1", strategy="reserved_host")
     fake = FakeTime()
     started = fake.now
-    assert TaskExecutor(runtime, "w1", fake.clock, fake.sleep).run(task_id) == "failed"
+    assert TaskExecutor(runtime, "w1", fake.clock, fake.sleep, fake.clock).run(task_id) == "failed"
     state, message, owner, items = _task_row(runtime, task_id)
     assert "node c4 did not come up in 1 minutes" in message, message
     assert owner is None and items == {"vm1": "pending"}
@@ -187,3 +187,28 @@ def test_two_active_tasks_of_one_node_cannot_exist(make_runtime, monkeypatch):
         db_api.end_task(session, db_api.task(session, task_id), TaskState.ABORTED, "t")
     second = request_task(runtime, "c1", TaskKind.MANUAL, force=True, dispatch=lambda _id: None)
     assert second["id"] != task_id  # an ended task frees the node's slot
+
+
+@pytest.mark.timeout(60)  # on the wall clock this wait would never end
+def test_deadlines_run_on_the_monotonic_clock_not_the_wall_clock(make_runtime):
+    """The wall clock is set back two hours while waiting for a reserve node: the wait
+    still ends after its timeout."""
+    runtime = make_runtime(node_tracker={"timeout_reserv_node_up": 1})
+    _with_power_device(runtime, "c4", soft_off_reads=None)
+    with runtime.transaction() as session:
+        db_api.node(session, "c4").reserve = True
+    runtime.nova.kill("c4")
+    task_id = _task(runtime, "vm1", strategy="reserved_host")
+    fake = FakeTime()
+    started = fake.now
+    wall = {"offset": 0.0}
+
+    def sleep(seconds: float) -> None:
+        fake.sleep(seconds)
+        wall["offset"] = -7200.0  # NTP steps the clock back
+
+    executor = TaskExecutor(runtime, "w1", clock=lambda: fake.now + wall["offset"],
+                            sleep=sleep, monotonic=fake.clock)
+    assert executor.run(task_id) == "failed"
+    assert "node c4 did not come up in 1 minutes" in _task_row(runtime, task_id)[1]
+    assert 60 <= fake.now - started <= 61

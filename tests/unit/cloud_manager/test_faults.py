@@ -3,11 +3,22 @@ cannot start, a refused automatic task, a Nova call that hangs or fails."""
 
 from __future__ import annotations
 
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from aos import openstack
 from aos.crypto import SecretKeyError
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.executor import TaskExecutor
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
+from cloud_manager.nova import Nova, NovaError
+from cloud_manager.tracker import run_forever
 from tests.unit.cloud_manager.test_evacuation import _tracker, _with_power_device
 
 
@@ -124,3 +135,101 @@ def test_a_refused_automatic_task_is_decided_once_per_incident(make_runtime):
         reason = db_api.task(session, dispatched[1]).reason
     assert "retried because power device bmc-c1 was added or changed after task" in reason
     assert TaskExecutor(runtime, "w1").run(dispatched[1]) == "done"
+
+
+class _Keystone:
+    """A Keystone answering only what a password login needs, with a catalog whose
+    compute and placement endpoints are a socket that accepts and never answers."""
+
+    def __init__(self) -> None:
+        self.hung = socket.socket()
+        self.hung.bind(("127.0.0.1", 0))
+        self.hung.listen(64)  # connections complete in the kernel; nothing ever answers
+        hung_url = f"http://127.0.0.1:{self.hung.getsockname()[1]}"
+        keystone = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _reply(self, status: int, body: dict, headers: dict | None = None) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for key, value in (headers or {}).items():
+                    self.send_header(key, value)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self) -> None:
+                self._reply(200, {"version": {"id": "v3.14", "status": "stable", "links": [
+                    {"rel": "self", "href": f"{keystone.url}/v3/"}]}})
+
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                domain = {"id": "default", "name": "Default"}
+                endpoints = [{"id": f"{i}", "interface": i, "region": "RegionOne",
+                              "region_id": "RegionOne", "url": hung_url}
+                             for i in ("public", "internal", "admin")]
+                self._reply(201, {"token": {
+                    "expires_at": "2099-01-01T00:00:00.000000Z", "methods": ["password"],
+                    "issued_at": "2020-01-01T00:00:00.000000Z",
+                    "user": {"id": "u", "name": "aos", "domain": domain},
+                    "project": {"id": "p", "name": "service", "domain": domain},
+                    "roles": [{"id": "r", "name": "admin"}],
+                    "catalog": [{"type": kind, "name": kind, "id": kind,
+                                 "endpoints": endpoints}
+                                for kind in ("compute", "placement")]}},
+                    {"X-Subject-Token": "token"})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.hung.close()
+
+
+@pytest.mark.timeout(60)  # without the timeout the calls below never return
+def test_a_hung_nova_fails_the_call_after_the_timeout_and_the_tracker_goes_on(make_runtime):
+    """The real adapter stack (openstacksdk, keystoneauth) against an endpoint that never
+    answers: each call fails after ``[openstack] timeout``, as a NovaError."""
+    keystone = _Keystone()
+    try:
+        runtime = make_runtime(openstack={"auth_url": f"{keystone.url}/v3",
+                                          "password": "secret", "timeout": 1})
+        tracker, _ = _tracker(runtime)
+        tracker.check()  # nodes known, all up (through the in-memory Nova)
+        hung = Nova(openstack.connect(runtime.conf))
+        for call in (hung.compute_services, hung.capacities):
+            started = time.monotonic()
+            with pytest.raises(NovaError):
+                call()
+            assert time.monotonic() - started < 10
+        runtime.__dict__["nova"] = hung
+        started = time.monotonic()
+        tracker.check()  # no node changes state on a loop Nova did not answer
+        assert time.monotonic() - started < 10
+        assert set(_states(runtime).values()) == {"up"}
+    finally:
+        keystone.close()
+
+
+def test_the_tracker_loop_survives_a_failing_nova_call(make_runtime):
+    runtime = make_runtime()
+    tracker, _ = _tracker(runtime)
+    calls: list[int] = []
+    real = runtime.nova.compute_services
+
+    def flaky():
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("connection pool broken")
+        return real()
+
+    runtime.nova.compute_services = flaky
+    run_forever(tracker, lambda: True, stop=lambda: len(calls) >= 3, sleep=lambda _: None)
+    assert len(calls) == 3
+    assert set(_states(runtime).values()) == {"up"}
