@@ -66,8 +66,12 @@ def evacuation_policy(conf: cfg.ConfigOpts) -> EvacuationPolicy:
 
 class NodeTracker:
     def __init__(self, runtime: Runtime, dispatch: Callable[[str], None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 still_leader: Callable[[], bool] = lambda: True) -> None:
+        """``still_leader`` confirms the coordination lock before each acting step, so a
+        tracker that lost it stops within its loop, not at the next one."""
         self.runtime = runtime
+        self.still_leader = still_leader
         self.conf = runtime.conf
         self.dispatch = dispatch
         self.clock = clock
@@ -115,9 +119,13 @@ class NodeTracker:
                 if transition:
                     LOG.info("node %s", transition)
         self._watched = watched
-        self._evacuate_down_hosts()
-        self._recover_hosts(services or {})
-        self._resume_orphaned_tasks()
+        for step in (self._evacuate_down_hosts,
+                     lambda: self._recover_hosts(services or {}),
+                     self._resume_orphaned_tasks):
+            if not self.still_leader():
+                LOG.error("no longer the leader: this loop stops here")
+                return
+            step()
 
     def seconds_to_next_expiry(self) -> float | None:
         """Seconds until the first report of a host that was up at the last check expires."""

@@ -18,7 +18,7 @@ from cloud_manager.execution.executor import TaskExecutor
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
 from cloud_manager.nova import Nova, NovaError
-from cloud_manager.tracker import run_forever
+from cloud_manager.tracker import NodeTracker, run_forever
 from tests.unit.cloud_manager.test_evacuation import _tracker, _with_power_device
 
 
@@ -233,3 +233,21 @@ def test_the_tracker_loop_survives_a_failing_nova_call(make_runtime):
     run_forever(tracker, lambda: True, stop=lambda: len(calls) >= 3, sleep=lambda _: None)
     assert len(calls) == 3
     assert set(_states(runtime).values()) == {"up"}
+
+
+def test_a_tracker_that_loses_leadership_stops_acting_within_its_loop(make_runtime):
+    """Leadership is confirmed before each acting step: lost after the probes, no task."""
+    runtime = make_runtime()
+    runtime.nova.add_server("vm1", "c1", 5)
+    leader = {"now": True}
+    dispatched: list[str] = []
+    tracker = NodeTracker(runtime, dispatched.append, still_leader=lambda: leader["now"])
+    tracker.check()
+    runtime.nova.kill("c1")
+    tracker.check()
+    leader["now"] = False  # the lock is lost while the next loop probes
+    tracker.check()
+    assert _states(runtime)["c1"] == "down"
+    assert dispatched == []
+    with runtime.transaction() as session:
+        assert db_api.active_task(session, "c1") is None
