@@ -59,39 +59,17 @@ def test_unknown_migration_changes_nothing_on_mariadb(mariadb):
     assert current("cloud_manager") == 2
 
 
+
 def test_leases_on_the_servers_clock_and_one_active_task_per_node(mariadb):
     """The lease SQL (the server's UTC clock) and the active-task constraint on MariaDB."""
-    from datetime import timedelta
-
     from sqlalchemy.orm import sessionmaker
 
-    from cloud_manager.db import api as db_api
+    from tests.functional.lease_checks import check_leases_and_one_active_task
 
     engine, names = mariadb
     assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
     sessions = sessionmaker(sa.create_engine(f"{engine.url}/{names['cloud_manager']}"))
-    lease = timedelta(seconds=60)
-    with sessions.begin() as session:
-        db_api.ensure_nodes(session, ["c1"])
-        task_id = db_api.create_task(session, hostname="c1", kind="manual-evacuation",
-                                     strategy="auto", reason="t", lease=lease).id
-    with sessions.begin() as session, pytest.raises(db_api.Conflict):
-        db_api.create_task(session, hostname="c1", kind="manual-evacuation", strategy="auto",
-                           reason="t", lease=lease)
-    with sessions.begin() as session:
-        assert db_api.claim_task(session, task_id, "w1", lease) is not None
-        assert db_api.claim_task(session, task_id, "w2", lease) is None
-        db_api.hold_task(session, task_id, "w1", lease)
-        row = db_api.task(session, task_id)
-        utc_now = session.scalar(sa.text("SELECT UTC_TIMESTAMP(6)"))
-        assert timedelta(seconds=59) < row.lease_until - utc_now <= lease
-        assert db_api.take_orphaned_tasks(session, 60) == []
-    with sessions.begin() as session:
-        assert db_api.claim_task(session, task_id, "w2", timedelta(seconds=-1)) is None
-        db_api.task(session, task_id).lease_until = utc_now - timedelta(seconds=1)
-    with sessions.begin() as session:
-        assert db_api.take_orphaned_tasks(session, 60) == [task_id]
-        assert db_api.claim_task(session, task_id, "w2", lease) is not None
-        with pytest.raises(db_api.LeaseLost):
-            db_api.hold_task(session, task_id, "w1", lease)
-    sessions.kw["bind"].dispose()
+    try:
+        check_leases_and_one_active_task(sessions, "SELECT UTC_TIMESTAMP(6)")
+    finally:
+        sessions.kw["bind"].dispose()
