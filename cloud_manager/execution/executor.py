@@ -78,24 +78,30 @@ class TaskExecutor:
                  task.state)
         with LeaseRenewer(records):
             try:
-                return self._run(task, records)
+                return self._run_to_end(task, records)
             except LeaseLost as exc:
                 # Another worker runs it now: stop without another call or write.
                 LOG.warning("task %s: %s; stopping", task_id, exc)
                 return None
-            except TaskAborted as exc:
-                return records.end(TaskState.ABORTED, str(exc))
-            except (PowerError, NovaError, NoHandler, InvalidTransition,
-                    InvalidTaskTransition) as exc:
-                LOG.exception("task %s failed", task_id)
-                return records.end(TaskState.FAILED, str(exc))
-            except sa_exc.DBAPIError:
-                raise  # the database is away: the lease expires, the tracker queues it again
-            except Exception as exc:  # noqa: BLE001 - e.g. an undecryptable device secret
-                # Re-queued, it would fail the same way forever: end it with an alert.
-                LOG.exception("task %s cannot run", task_id)
-                return records.end(TaskState.FAILED,
-                                   f"cannot run: {type(exc).__name__}: {exc}")
+
+    def _run_to_end(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
+        """The task's steps, then its final state; how it failed ends it too."""
+        try:
+            return self._run(task, records)
+        except LeaseLost:
+            raise
+        except TaskAborted as exc:
+            return records.end(TaskState.ABORTED, str(exc))
+        except (PowerError, NovaError, NoHandler, InvalidTransition,
+                InvalidTaskTransition) as exc:
+            LOG.exception("task %s failed", task.id)
+            return records.end(TaskState.FAILED, str(exc))
+        except sa_exc.DBAPIError:
+            raise  # the database is away: the lease expires, the tracker queues it again
+        except Exception as exc:  # noqa: BLE001 - e.g. an undecryptable device secret
+            # Re-queued, it would fail the same way forever: end it with an alert.
+            LOG.exception("task %s cannot run", task.id)
+            return records.end(TaskState.FAILED, f"cannot run: {type(exc).__name__}: {exc}")
 
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
         host_actions = HostActions(
