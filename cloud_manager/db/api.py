@@ -25,6 +25,7 @@ from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
     FINAL_TASK_STATES,
     INITIAL_ITEM_STATES,
+    TASK_PREDECESSORS,
     ItemState,
     TaskState,
     check_item_move,
@@ -225,17 +226,29 @@ def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> 
     return row if result.rowcount == 1 else None
 
 
-def hold_task(session: Session, task_id: str, owner: str, lease: timedelta) -> None:
+def hold_task(session: Session, task_id: str, owner: str, lease: timedelta,
+              to_state: TaskState | None = None, **values: Any) -> None:
     """Extend ``owner``'s lease, or raise ``LeaseLost`` when another worker took the task over
     (or it ended). One conditional UPDATE; inside a transaction it also locks the task's row
-    until the commit, so what the transaction writes is written by the owner."""
+    until the commit, so what the transaction writes is written by the owner.
+
+    It also moves the task to ``to_state`` (along ``TASK_TRANSITIONS``) and sets ``values``,
+    so the check rides on the update a step makes anyway."""
+    conditions = [Task.id == task_id, Task.owner == owner, Task.state.in_(ACTIVE_TASK_STATES)]
+    if to_state is not None:
+        conditions.append(Task.state.in_(TASK_PREDECESSORS[TaskState(to_state)]))
+        values["state"] = TaskState(to_state).value
     result = session.execute(
-        sa.update(Task).where(Task.id == task_id, Task.owner == owner,
-                              Task.state.in_(ACTIVE_TASK_STATES))
-        .values(lease_until=db_utcnow(lease.total_seconds()))
+        sa.update(Task).where(*conditions)
+        .values(lease_until=db_utcnow(lease.total_seconds()), **values)
         .execution_options(synchronize_session=False))
-    if result.rowcount != 1:
-        raise LeaseLost(f"task {task_id} is no longer held by {owner}")
+    if result.rowcount == 1:
+        return
+    row = session.scalar(sa.select(Task).where(Task.id == task_id))
+    if to_state is not None and row is not None and row.owner == owner and (
+            row.state in ACTIVE_TASK_STATES):
+        check_task_move(task_id, row.state, to_state)  # raises: the move is not allowed
+    raise LeaseLost(f"task {task_id} is no longer held by {owner}")
 
 
 def take_orphaned_tasks(session: Session, lease_seconds: int) -> list[str]:
@@ -301,13 +314,13 @@ def item_counts(row: Task) -> dict[str, int]:
     return counts
 
 
-def add_items(session: Session, row: Task, items: list[TaskItem]) -> None:
+def add_items(session: Session, task_id: str, items: list[TaskItem]) -> None:
     for item in items:
         if ItemState(item.state) not in INITIAL_ITEM_STATES:
             raise ValueError(f"item {item.instance_id} cannot start {item.state}")
         item.state = str(item.state)
         if item.action is not None:
             item.action = str(item.action)
-        item.task_id = row.id
+        item.task_id = task_id
         session.add(item)
     session.flush()

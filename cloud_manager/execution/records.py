@@ -72,13 +72,15 @@ class TaskRecords:
                                row.strategy, row.created_at)
 
     @contextlib.contextmanager
-    def _owned(self) -> Iterator:
-        """A transaction that writes only while the task is still ours (see the module)."""
+    def _owned(self, to_state: TaskState | None = None, **values) -> Iterator:
+        """A transaction that writes only while the task is still ours (see the module); its
+        first statement also moves the task to ``to_state`` and sets ``values``."""
         if self.lost.is_set():
             raise LeaseLost(f"task {self.task_id} is no longer held by {self.owner}")
         try:
             with self.runtime.transaction() as session:
-                db_api.hold_task(session, self.task_id, self.owner, self.lease)
+                db_api.hold_task(session, self.task_id, self.owner, self.lease, to_state,
+                                 **values)
                 yield session
         except LeaseLost:
             self.lost.set()
@@ -99,9 +101,8 @@ class TaskRecords:
         return True
 
     def progress(self, message: str, state: TaskState | None = None) -> None:
-        with self._owned() as session:
-            row = db_api.task(session, self.task_id)
-            db_api.move_task(session, row, state or TaskState(row.state), message)
+        with self._owned(state, message=message):
+            pass
 
     def migration_mark(self) -> int:
         with self.runtime.transaction() as session:
@@ -117,11 +118,9 @@ class TaskRecords:
                           priority=n.instance.priority, state=state, message=n.reason)
                  for state, left in ((ItemState.UNPLACED, plan.unplaced),
                                      (ItemState.SKIPPED, plan.skipped)) for n in left]
-        with self._owned() as session:
-            row = db_api.task(session, self.task_id)
-            db_api.add_items(session, row, rows)
-            row.message = plan.summary()
-            row.nova_migration_mark = nova_migration_mark
+        with self._owned(message=plan.summary(),
+                         nova_migration_mark=nova_migration_mark) as session:
+            db_api.add_items(session, self.task_id, rows)
             for warning in plan.warnings:
                 db_api.add_event(session, host, "warning", warning)
             if plan.unplaced:
@@ -164,16 +163,14 @@ class TaskRecords:
                   ) -> None:
         """The node's move (skipped when it is there already or not in ``only_from``), and
         the task's, in one transaction."""
-        with self._owned() as session:
+        task_values = {} if task_message is None else {"message": task_message}
+        with self._owned(task_state, **task_values) as session:
             row = db_api.node(session, host)
             record = db_api.record_of(row)
             transition = None
             if record.state != to_state and not (only_from and record.state not in only_from):
                 record, transition = mark(record, to_state, reason, self.clock())
                 db_api.save_record(session, row, record, transition)
-            if task_state is not None:
-                task = db_api.task(session, self.task_id)
-                db_api.move_task(session, task, task_state, task_message)
         if transition is not None:
             LOG.info("node %s", transition)
 

@@ -115,7 +115,7 @@ def test_an_action_without_a_handler_fails_the_task_and_is_never_sent(make_runti
     runtime = make_runtime()
     task_id = _task(runtime)
     with runtime.transaction() as session:
-        db_api.add_items(session, db_api.task(session, task_id), [TaskItem(
+        db_api.add_items(session, task_id, [TaskItem(
             instance_id="vm9", priority=5, target_host="c2", action="live-migrate",
             state="pending")])
     assert TaskExecutor(runtime, "w1").run(task_id) == "failed"
@@ -130,7 +130,7 @@ def test_item_moves_are_conditional_on_the_state_last_seen(make_runtime):
     records = TaskRecords(runtime, task_id, "w1", timedelta(seconds=60), time.time)
     assert records.claim() is not None
     with runtime.transaction() as session:
-        db_api.add_items(session, db_api.task(session, task_id), [TaskItem(
+        db_api.add_items(session, task_id, [TaskItem(
             instance_id="vm1", priority=5, target_host="c2", state="pending")])
     stale = records.items()[0]
     stale.state = "requested"  # a snapshot the row no longer matches
@@ -212,3 +212,23 @@ def test_deadlines_run_on_the_monotonic_clock_not_the_wall_clock(make_runtime):
     assert executor.run(task_id) == "failed"
     assert "node c4 did not come up in 1 minutes" in _task_row(runtime, task_id)[1]
     assert 60 <= fake.now - started <= 61
+
+
+def test_the_ownership_check_rides_on_the_tasks_own_update(make_runtime):
+    """A task move is refused as a move (not as a lost lease), and a lost lease as such."""
+    from cloud_manager.model.task_state import InvalidTaskTransition
+
+    runtime = make_runtime()
+    task_id = _task(runtime)
+    lease = timedelta(seconds=60)
+    records = TaskRecords(runtime, task_id, "w1", lease, time.time)
+    assert records.claim() is not None
+    records.progress("fenced", TaskState.EVACUATING)
+    assert _task_row(runtime, task_id)[:3] == ("evacuating", "fenced", "w1")
+    with pytest.raises(InvalidTaskTransition, match="cannot go from evacuating to fencing"):
+        records.progress("again", TaskState.FENCING)
+    with runtime.transaction() as session:
+        db_api.task(session, task_id).owner = "w2"
+    with pytest.raises(db_api.LeaseLost):
+        records.progress("late", TaskState.EVACUATING)
+    assert _task_row(runtime, task_id)[:3] == ("evacuating", "fenced", "w2")
