@@ -72,7 +72,9 @@ class Leadership:
         if self._leader and not self._still_held():
             LOG.error("%s lost the lock %s: it stops acting now", self.member, self.name)
             self._leader = False
-            self._lock = self._coordinator.get_lock(self.name.encode())  # a fresh session
+            # A fresh session for the next try; not now: the others get their chance.
+            self._lock = self._coordinator.get_lock(self.name.encode())
+            return False
         if not self._leader:
             try:
                 self._leader = bool(self._lock.acquire(blocking=False))
