@@ -68,7 +68,7 @@ def test_leases_on_the_servers_clock_and_one_active_task_per_node(mariadb):
 
     engine, names = mariadb
     assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
-    sessions = sessionmaker(sa.create_engine(f"{engine.url}/{names['cloud_manager']}"))
+    sessions = sessionmaker(sa.create_engine(engine.url.set(database=names["cloud_manager"])))
     try:
         check_leases_and_one_active_task(sessions, "SELECT UTC_TIMESTAMP(6)")
     finally:
