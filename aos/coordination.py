@@ -2,6 +2,13 @@
 
 A lock rather than tooz's group election, because every tooz backend offers locks and a lock
 held through a connection (MySQL, etcd lease, file descriptor) is released when its holder dies.
+
+Holding it once is not holding it still: a MySQL connection can be killed (the server then
+releases the lock and another controller takes it), an etcd lease can expire. ``is_leader()``
+therefore confirms the lock at every call — the coordinator's heartbeat (which refreshes and
+checks leases, and raises when the backend is gone) and, for a lock held through a database
+session, the server's own word that this session holds it — and answers False at once when it
+is lost, so the caller stops acting before its next step.
 """
 
 from __future__ import annotations
@@ -9,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from pathlib import Path
 
 from oslo_config import cfg
@@ -27,8 +35,27 @@ def backend_url(conf: cfg.ConfigOpts) -> str:
     return f"file://{path}"
 
 
+def _mysql_session_holds(lock: object) -> bool:
+    """tooz's MySQL lock is GET_LOCK on a session of its own: ask the server whether that
+    session holds it (a killed or lost session no longer does)."""
+    conn = lock._conn  # noqa: SLF001 - the session the lock lives on; tooz has no accessor
+    try:
+        conn.ping(reconnect=False)
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT IS_USED_LOCK(%s) = CONNECTION_ID()", (lock.name,))
+            row = cursor.fetchone()
+    except Exception as exc:  # noqa: BLE001 - a session that cannot answer holds nothing sure
+        LOG.warning("cannot confirm the lock %s on its MySQL session: %s", lock.name, exc)
+        return False
+    return bool(row and row[0])
+
+
+# Lock classes whose hold the heartbeat alone cannot confirm, by tooz class name.
+_HOLD_CHECKS: dict[str, Callable[[object], bool]] = {"MySQLLock": _mysql_session_holds}
+
+
 class Leadership:
-    """Holds ``name`` while this process is the leader; ``is_leader()`` is cheap to call often."""
+    """Holds ``name`` while this process is the leader; ``is_leader()`` confirms it each call."""
 
     def __init__(self, conf: cfg.ConfigOpts, name: str, member: str | None = None) -> None:
         self.name = name
@@ -40,14 +67,36 @@ class Leadership:
         self._leader = False
 
     def is_leader(self) -> bool:
+        if self._leader and not self._still_held():
+            LOG.error("%s lost the lock %s: it stops acting now", self.member, self.name)
+            self._leader = False
+            # A fresh session for the next try; not now: the others get their chance.
+            self._lock = self._coordinator.get_lock(self.name.encode())
+            return False
         if not self._leader:
-            self._leader = bool(self._lock.acquire(blocking=False))
+            try:
+                self._leader = bool(self._lock.acquire(blocking=False))
+            except coordination.ToozError as exc:
+                LOG.warning("cannot take the lock %s: %s", self.name, exc)
+                return False
             if self._leader:
                 LOG.info("%s is now the leader for %s", self.member, self.name)
         return self._leader
 
+    def _still_held(self) -> bool:
+        try:
+            self._coordinator.heartbeat()
+        except Exception as exc:  # noqa: BLE001 - any backend failure: not sure, not leader
+            LOG.warning("coordination heartbeat failed: %s", exc)
+            return False
+        check = _HOLD_CHECKS.get(type(self._lock).__name__)
+        return check(self._lock) if check else True
+
     def stop(self) -> None:
         if self._leader:
-            self._lock.release()
+            try:
+                self._lock.release()
+            except coordination.ToozError as exc:
+                LOG.warning("cannot release the lock %s: %s", self.name, exc)
             self._leader = False
         self._coordinator.stop()

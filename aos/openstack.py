@@ -12,7 +12,8 @@ class OpenStackConfigError(Exception):
 
 
 def connect(conf: cfg.ConfigOpts, api_timeout: float | None = None) -> connection.Connection:
-    """The service user's connection; ``api_timeout`` bounds every request (None: no bound)."""
+    """The service user's connection; every request is bounded by ``api_timeout`` if given,
+    else by ``[openstack] timeout``."""
     section = conf.openstack
     if not section.auth_url or not section.password:
         raise OpenStackConfigError(
@@ -28,10 +29,12 @@ def connect(conf: cfg.ConfigOpts, api_timeout: float | None = None) -> connectio
         region_name=section.region_name,
         interface=section.interface,
         cacert=section.cafile,
+        # keystoneauth's session timeout, on every request (tokens, catalog, APIs): a hung
+        # endpoint fails the call instead of blocking a fencing or the tracker's loop.
+        api_timeout=section.timeout if api_timeout is None else api_timeout,
         # A pooled keep-alive connection closed by the server just as a request goes out
         # fails with "connection reset"; one retry on a new connection is what a browser does.
         connect_retries=2,
-        api_timeout=api_timeout,
         load_yaml_config=False,
         load_envvars=False,
     )

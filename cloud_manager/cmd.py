@@ -80,8 +80,9 @@ def beat() -> None:
         leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
         stop = _stop_event()
         try:
-            tracker.run_forever(tracker.NodeTracker(rt, rt.dispatch_task),
-                                leadership.is_leader, stop.is_set)
+            node_tracker = tracker.NodeTracker(rt, rt.dispatch_task,
+                                               still_leader=leadership.is_leader)
+            tracker.run_forever(node_tracker, leadership.is_leader, stop.is_set)
         finally:
             leadership.stop()
 

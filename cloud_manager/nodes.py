@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,11 @@ from cloud_manager.runtime import Runtime
 LOG = logging.getLogger(__name__)
 
 # A node in these states may still run its instances: evacuating it needs "force".
-ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
+ALIVE_STATES = frozenset({NodeState.UP, NodeState.SUSPECT, NodeState.RECOVERING})
+# A shutdown needs a node that runs (recovering ones are not back in service yet).
+RUNNING_STATES = frozenset({NodeState.UP, NodeState.SUSPECT})
+# Power actions that may start a node again: refused while a task evacuates it.
+POWER_ON_ACTIONS = frozenset({"on", "cycle"})
 POWER_ACTIONS = ("on", "off", "status", "cycle")
 
 
@@ -83,6 +88,12 @@ def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
     with runtime.transaction() as session:
         device = db_api.power_device(session, device_name)
         hostname = device.hostname
+        active = db_api.active_task(session, hostname) if hostname else None
+        if active is not None and action in POWER_ON_ACTIONS:
+            # Started again, the node would run the instances being rebuilt elsewhere.
+            raise db_api.Conflict(
+                f"node {hostname!r} has an active task {active.id} ({active.state}): power "
+                f"{action} is refused until it ends")
     with runtime.power_driver(device) as driver:
         if action == "on":
             driver.power_on()
@@ -97,6 +108,23 @@ def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
                              action_message(f"power {action} through {device_name}", by,
                                             f"now {power_state}"))
     return power_state
+
+
+def _check_fenceable(runtime: Runtime, session: Session, hostname: str,
+                     state: NodeState) -> None:
+    """A manual evacuation without ``force`` keeps the automatic one's rule: the node must
+    be one CloudManager can make sure is off (power device, or the storage proof). Fenced,
+    evacuating and evacuated nodes were made sure of and have not reported since."""
+    if state in ALIVE_STATES:
+        raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
+                              "instances; pass force to evacuate it anyway (you confirm the "
+                              "node is off)")
+    if (state == NodeState.DOWN and db_api.power_device_of(session, hostname) is None
+            and not runtime.conf.extra_availability_check.enabled):
+        raise db_api.Conflict(
+            f"node {hostname!r} has no power device and [extra_availability_check] is "
+            "disabled: CloudManager cannot make sure it is off (a silent nova-compute is no "
+            "proof); power it off and pass force to confirm that it is")
 
 
 def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
@@ -115,12 +143,12 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         reason = f"{reason} (requested by {by})" if reason else f"{what} requested by {by}"
     reason = reason or what
     with runtime.transaction() as session:
-        node = db_api.node(session, hostname)
+        # Locked: the tracker cannot change the node between the rules and the insert.
+        node = db_api.node(session, hostname, lock=True)
         state = NodeState(node.state)
-        if kind == TaskKind.MANUAL and state in ALIVE_STATES and not force:
-            raise db_api.Conflict(f"node {hostname!r} is {state}: it may still run its "
-                                  "instances; pass force to evacuate it anyway")
-        if kind == TaskKind.SHUTDOWN and state not in ALIVE_STATES:
+        if kind == TaskKind.MANUAL and not force:
+            _check_fenceable(runtime, session, hostname, state)
+        if kind == TaskKind.SHUTDOWN and state not in RUNNING_STATES:
             raise db_api.Conflict(f"node {hostname!r} is {state}, not running: use "
                                   "evacuate for a node that is already down")
         if node.maintenance:
@@ -129,8 +157,9 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         if kind == TaskKind.SHUTDOWN and db_api.power_device_of(session, hostname) is None:
             raise db_api.Conflict(f"node {hostname!r} has no power device: CloudManager "
                                   "cannot shut it down")
-        task = db_api.create_task(session, hostname=hostname, kind=kind,
-                                  strategy=strategy, reason=reason)
+        task = db_api.create_task(
+            session, hostname=hostname, kind=kind, strategy=strategy, reason=reason,
+            lease=timedelta(seconds=runtime.conf.host_tasks.task_lease_time))
         requested = "shutdown with evacuation" if kind == TaskKind.SHUTDOWN else "evacuation"
         db_api.add_event(session, hostname, "action",
                          f"{requested} requested ({task.kind}, {strategy}): {reason}; "

@@ -100,11 +100,17 @@ class Nova:
         return access.expires if access is not None else None
 
     def _call(self, method: str, path: str, microversion: str, **kwargs: Any) -> Any:
+        return self._request("compute", method, path, microversion=microversion, **kwargs)
+
+    def _request(self, service: str, method: str, path: str, **kwargs: Any) -> Any:
+        """One request; any failure to get an answer (timeout, refused, reset, no token, the
+        endpoint's discovery) is a NovaError, which the caller's step turns into a retry or
+        a report."""
         try:
-            response = self.conn.compute.request(path, method, microversion=microversion,
-                                                 raise_exc=False, **kwargs)
-        except sdk_exc.SDKException as exc:
-            raise NovaError(f"{method} {path}: {exc}") from exc
+            proxy = getattr(self.conn, service)  # the first use discovers the endpoint
+            response = proxy.request(path, method, raise_exc=False, **kwargs)
+        except (sdk_exc.SDKException, ksa_exc.ClientException) as exc:
+            raise NovaError(f"{method} {path}: {type(exc).__name__}: {exc}") from exc
         if response.status_code >= 400:
             raise NovaError(f"{method} {path}: HTTP {response.status_code}: "
                             f"{response.text[:300]}", response.status_code)
@@ -210,13 +216,14 @@ class Nova:
         Placement has no call for all providers' inventories and usages: two requests per
         provider, sent a few at a time (one after another, 1,000 hosts would take 20 s).
         """
-        placement = self.conn.placement
-        providers = placement.get("/resource_providers").json()["resource_providers"]
+        def get(path: str) -> Any:
+            return self._request("placement", "GET", path)
+
+        providers = get("/resource_providers")["resource_providers"]
 
         def capacity(rp: dict) -> HostCapacity:
-            inventories = placement.get(
-                f"/resource_providers/{rp['uuid']}/inventories").json()["inventories"]
-            usages = placement.get(f"/resource_providers/{rp['uuid']}/usages").json()["usages"]
+            inventories = get(f"/resource_providers/{rp['uuid']}/inventories")["inventories"]
+            usages = get(f"/resource_providers/{rp['uuid']}/usages")["usages"]
             free = {rc: _free(inv, usages.get(rc, 0)) for rc, inv in inventories.items()}
             return HostCapacity(
                 host=rp["name"], free_ram_mb=free.get("MEMORY_MB", 0),

@@ -30,6 +30,7 @@ from cloud_manager.ha import (
     mark,
     observe,
 )
+from cloud_manager.ha.incident import IncidentDecision, PastTask, decide_auto_task
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
@@ -65,8 +66,12 @@ def evacuation_policy(conf: cfg.ConfigOpts) -> EvacuationPolicy:
 
 class NodeTracker:
     def __init__(self, runtime: Runtime, dispatch: Callable[[str], None],
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 still_leader: Callable[[], bool] = lambda: True) -> None:
+        """``still_leader`` confirms the coordination lock before each acting step, so a
+        tracker that lost it stops within its loop, not at the next one."""
         self.runtime = runtime
+        self.still_leader = still_leader
         self.conf = runtime.conf
         self.dispatch = dispatch
         self.clock = clock
@@ -74,6 +79,10 @@ class NodeTracker:
         self.heartbeats = Heartbeats(self.conf)
         self._last_alert: str | None = None
         self._watched: dict[str, datetime] = {}
+        # The last unexpected probe error per node, so that each is recorded once.
+        self._probe_errors: dict[str, str] = {}
+        # Per node, the last "not asked again" decision recorded as an event.
+        self._announced: dict[str, str] = {}
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
@@ -99,16 +108,24 @@ class NodeTracker:
                         service, last_seen, dead_since, now_utc)
                 if service_up and row.state == NodeState.UP and row.hostname in reporting_until:
                     watched[row.hostname] = reporting_until[row.hostname]
-                probes = self._probes(session, row.hostname, service, service_up, dead_since,
-                                      now)
+                try:
+                    probes = self._probes(session, row.hostname, service, service_up,
+                                          dead_since, now)
+                except Exception as exc:  # noqa: BLE001 - one node never blinds the loop
+                    self._probe_failed(session, row.hostname, "probing the node", exc)
+                    probes = Probes(service_up=None)  # unknown: no verdict this loop
                 record, transition = observe(db_api.record_of(row), probes, self.policy, now)
                 db_api.save_record(session, row, record, transition)
                 if transition:
                     LOG.info("node %s", transition)
         self._watched = watched
-        self._evacuate_down_hosts()
-        self._recover_hosts(services or {})
-        self._resume_orphaned_tasks()
+        for step in (self._evacuate_down_hosts,
+                     lambda: self._recover_hosts(services or {}),
+                     self._resume_orphaned_tasks):
+            if not self.still_leader():
+                LOG.error("no longer the leader: this loop stops here")
+                return
+            step()
 
     def seconds_to_next_expiry(self) -> float | None:
         """Seconds until the first report of a host that was up at the last check expires."""
@@ -162,15 +179,30 @@ class NodeTracker:
         )
 
     def _power_state(self, session, host: str) -> str | None:
+        """The device's answer; None (unknown) when it has none or cannot be read."""
         device = db_api.power_device_of(session, host)
         if device is None:
             return None
         try:
             with self.runtime.power_driver(device) as driver:
-                return driver.power_state()
+                state = driver.power_state()
         except PowerError as exc:
             LOG.warning("cannot read the power state of %s: %s", host, exc)
             return None
+        except Exception as exc:  # noqa: BLE001 - a broken device is this node's unknown
+            self._probe_failed(session, host, f"reading power device {device.name}", exc)
+            return None
+        self._probe_errors.pop(host, None)
+        return state
+
+    def _probe_failed(self, session, host: str, what: str, exc: Exception) -> None:
+        """Log a probe that failed in an unexpected way; an event when the error is new."""
+        message = (f"{what} failed ({type(exc).__name__}: {exc}); its state is unknown "
+                   "this loop, the other nodes are checked as usual")
+        LOG.error("node %s: %s", host, message, exc_info=exc)
+        if self._probe_errors.get(host) != message:
+            self._probe_errors[host] = message
+            db_api.add_event(session, host, "alert", message)
 
     def _evacuate_down_hosts(self) -> None:
         with self.runtime.transaction() as session:
@@ -189,14 +221,37 @@ class NodeTracker:
                 LOG.error("%s", decision.alert)
                 db_api.add_event(session, None, "alert", decision.alert)
             self._last_alert = decision.alert
-            waiting = [h for h in decision.allowed & down
-                       if db_api.active_task(session, h) is None]
-        for host in sorted(waiting):
+            waiting = {}
+            for row in rows:
+                if (row.hostname not in decision.allowed or row.state != NodeState.DOWN
+                        or db_api.active_task(session, row.hostname) is not None):
+                    continue
+                verdict = self._incident_decision(session, row)
+                if verdict.request:
+                    waiting[row.hostname] = verdict.reason
+                elif self._announced.get(row.hostname) != verdict.reason:
+                    self._announced[row.hostname] = verdict.reason
+                    LOG.warning("node %s: %s", row.hostname, verdict.reason)
+                    db_api.add_event(session, row.hostname, "warning", verdict.reason)
+        for host, reason in sorted(waiting.items()):
             try:
-                request_task(self.runtime, host, TaskKind.AUTOMATIC,
-                             reason="automatic: node is down", dispatch=self.dispatch)
+                request_task(self.runtime, host, TaskKind.AUTOMATIC, reason=reason,
+                             dispatch=self.dispatch)
             except db_api.Conflict:
                 continue
+
+    @staticmethod
+    def _incident_decision(session, row) -> IncidentDecision:
+        last = db_api.last_task(session, row.hostname)
+        device = db_api.power_device_of(session, row.hostname)
+        ts = db_api.to_timestamp
+        return decide_auto_task(
+            incident_since=ts(row.state_since),
+            last=None if last is None else PastTask(
+                last.id, last.state, last.message or "", ts(last.created_at),
+                ts(last.finished_at) if last.finished_at else None),
+            device=device.name if device else None,
+            device_changed_at=ts(device.updated_at or device.created_at) if device else None)
 
     def _recover_hosts(self, services: dict[str, ComputeService]) -> None:
         """Give a host that came back to Nova again, once Nova has cleaned up after it."""

@@ -71,6 +71,14 @@ openstack_opts = [
         help="Endpoint type used to reach OpenStack services.",
     ),
     cfg.StrOpt("cafile", help="CA bundle for TLS verification of OpenStack endpoints."),
+    cfg.FloatOpt(
+        "timeout",
+        default=30.0,
+        min=1,
+        help="Seconds an HTTP request to Keystone, Nova or Placement may take (connecting "
+        "and each wait for data); a request that takes longer fails, and the step that "
+        "made it is retried or reported.",
+    ),
 ]
 
 GROUPS = {

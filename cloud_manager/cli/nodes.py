@@ -66,7 +66,9 @@ class NodeEvacuate(common.ShowCommand):
     """Evacuate a compute node: rebuild its instances elsewhere; prints the evacuation task.
 
     The evacuation runs in the background: follow it with 'openstack aos task show --wait'.
-    A node that is up or suspect may still run its instances, so it is refused unless --force.
+    CloudManager powers the node off first (power device) or proves it dead (storage check).
+    A node that is up, suspect or recovering may still run its instances, and one without a
+    power device and storage check cannot be made sure of: both are refused unless --force.
     """
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
@@ -75,8 +77,11 @@ class NodeEvacuate(common.ShowCommand):
         _add_strategy(parser)
         common.add_reason(parser, "the task and the node's events")
         parser.add_argument("--force", action="store_true",
-                            help="Evacuate even a node that looks up (its instances may "
-                            "still run there: only when you know the node is dead).")
+                            help="You confirm that the node is powered off: evacuate it even "
+                            "when it looks up or recovering, or when CloudManager cannot "
+                            "power it off or prove it dead. If its instances still run, "
+                            "they then run twice (on shared storage: corrupted disks); "
+                            "that is your responsibility.")
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:

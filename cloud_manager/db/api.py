@@ -8,21 +8,31 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem, utcnow
+from cloud_manager.db.models import (
+    Node,
+    NodeEvent,
+    PowerDevice,
+    Task,
+    TaskItem,
+    db_utcnow,
+    utcnow,
+)
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
 from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
     FINAL_TASK_STATES,
     INITIAL_ITEM_STATES,
+    TASK_PREDECESSORS,
     ItemState,
     TaskState,
     check_item_move,
     check_task_move,
 )
 
-__all__ = ["ACTIVE_TASK_STATES", "FINAL_TASK_STATES"]
+__all__ = ["ACTIVE_TASK_STATES", "FINAL_TASK_STATES", "db_utcnow"]
 
 
 class NotFound(LookupError):
@@ -31,6 +41,10 @@ class NotFound(LookupError):
 
 class Conflict(Exception):
     pass
+
+
+class LeaseLost(Exception):
+    """This worker no longer holds the task: another worker took it over."""
 
 
 def to_timestamp(moment: datetime) -> float:
@@ -47,8 +61,12 @@ def nodes(session: Session) -> list[Node]:
     return list(session.scalars(sa.select(Node).order_by(Node.hostname)))
 
 
-def node(session: Session, hostname: str) -> Node:
-    found = session.scalar(sa.select(Node).where(Node.hostname == hostname))
+def node(session: Session, hostname: str, lock: bool = False) -> Node:
+    """The node's row; ``lock``: held until the transaction ends (decide and act as one)."""
+    query = sa.select(Node).where(Node.hostname == hostname)
+    if lock:
+        query = query.with_for_update()
+    found = session.scalar(query)
     if found is None:
         raise NotFound(f"no compute node {hostname!r}")
     return found
@@ -144,15 +162,23 @@ def active_task(session: Session, hostname: str) -> Task | None:
 
 
 def create_task(session: Session, *, hostname: str, kind: str, strategy: str,
-                reason: str) -> Task:
-    if active_task(session, hostname) is not None:
-        raise Conflict(f"node {hostname!r} already has an active task")
+                reason: str, lease: timedelta) -> Task:
+    """A new pending task; Conflict when the node has an active one.
+
+    The unique ``active_node`` column refuses the second one (no check-then-insert that two
+    requests could pass at once). A worker must take the task within ``lease`` (on the
+    database's clock), else the tracker queues it again.
+    """
     # Plain strings in the rows (enum members are str subclasses some drivers do not adapt).
-    task = Task(id=str(uuid.uuid4()), kind=str(kind), hostname=hostname,
+    task = Task(id=str(uuid.uuid4()), kind=str(kind), hostname=hostname, active_node=hostname,
                 state=TaskState.PENDING.value, strategy=str(strategy), reason=reason,
-                message="waiting for a worker")
+                message="waiting for a worker", lease_until=db_utcnow(lease.total_seconds()))
     session.add(task)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.flush()
+    except sa_exc.IntegrityError:
+        raise Conflict(f"node {hostname!r} already has an active task") from None
     return task
 
 
@@ -166,6 +192,12 @@ def task(session: Session, task_id: str, lock: bool = False) -> Task:
     return found
 
 
+def last_task(session: Session, hostname: str) -> Task | None:
+    """The node's newest task, whatever its state."""
+    return session.scalar(sa.select(Task).where(Task.hostname == hostname)
+                          .order_by(Task.created_at.desc()).limit(1))
+
+
 def tasks(session: Session, hostname: str | None = None, state: str | None = None,
           limit: int = 100) -> list[Task]:
     query = sa.select(Task).order_by(Task.created_at.desc()).limit(limit)
@@ -176,42 +208,63 @@ def tasks(session: Session, hostname: str | None = None, state: str | None = Non
     return list(session.scalars(query))
 
 
-def claim_task(session: Session, task_id: str, owner: str, lease: timedelta,
-               now: datetime | None = None) -> Task | None:
-    """Take the task's lease if it is free, expired or already ours; None if someone holds it."""
-    row = task(session, task_id, lock=True)
-    now = now or utcnow()
-    if row.state not in ACTIVE_TASK_STATES:
-        return None
-    if row.owner not in (None, owner) and row.lease_until and row.lease_until > now:
-        return None
-    row.owner = owner
-    row.lease_until = now + lease
-    return row
+def claim_task(session: Session, task_id: str, owner: str, lease: timedelta) -> Task | None:
+    """Take the task's lease if it is free, expired or already ours; None if it is final or
+    someone holds it. One conditional UPDATE, expiry judged on the database's clock.
+
+    Raises ``NotFound`` when the task is not in the database."""
+    free = sa.or_(Task.owner.is_(None), Task.owner == owner, Task.lease_until.is_(None),
+                  Task.lease_until < db_utcnow())
+    result = session.execute(
+        sa.update(Task).where(Task.id == task_id, Task.state.in_(ACTIVE_TASK_STATES), free)
+        .values(owner=owner, lease_until=db_utcnow(lease.total_seconds()))
+        .execution_options(synchronize_session=False))
+    row = session.scalar(sa.select(Task).where(Task.id == task_id)
+                         .execution_options(populate_existing=True))
+    if row is None:
+        raise NotFound(f"no task {task_id!r}")
+    return row if result.rowcount == 1 else None
+
+
+def hold_task(session: Session, task_id: str, owner: str, lease: timedelta,
+              to_state: TaskState | None = None, **values: Any) -> None:
+    """Extend ``owner``'s lease, or raise ``LeaseLost`` when another worker took the task over
+    (or it ended). One conditional UPDATE; inside a transaction it also locks the task's row
+    until the commit, so what the transaction writes is written by the owner.
+
+    It also moves the task to ``to_state`` (along ``TASK_TRANSITIONS``) and sets ``values``,
+    so the check rides on the update a step makes anyway."""
+    conditions = [Task.id == task_id, Task.owner == owner, Task.state.in_(ACTIVE_TASK_STATES)]
+    if to_state is not None:
+        conditions.append(Task.state.in_(TASK_PREDECESSORS[TaskState(to_state)]))
+        values["state"] = TaskState(to_state).value
+    result = session.execute(
+        sa.update(Task).where(*conditions)
+        .values(lease_until=db_utcnow(lease.total_seconds()), **values)
+        .execution_options(synchronize_session=False))
+    if result.rowcount == 1:
+        return
+    row = session.scalar(sa.select(Task).where(Task.id == task_id))
+    if to_state is not None and row is not None and row.owner == owner and (
+            row.state in ACTIVE_TASK_STATES):
+        check_task_move(task_id, row.state, to_state)  # raises: the move is not allowed
+    raise LeaseLost(f"task {task_id} is no longer held by {owner}")
 
 
 def take_orphaned_tasks(session: Session, lease_seconds: int) -> list[str]:
     """Active tasks no live worker holds — its lease expired (the worker died), or nobody took
-    the task within a lease time of its last change (the message was lost) — released for a new
-    dispatch; they are not returned again for another lease time, whoever takes them."""
-    now = utcnow()
-    found = list(session.scalars(sa.select(Task).where(
+    the task within a lease time of its creation (the message was lost) — released for a new
+    dispatch; they are not returned again for another lease time, whoever takes them. Expiry
+    is judged on the database's clock."""
+    found = list(session.scalars(sa.select(Task.id).where(
         Task.state.in_(ACTIVE_TASK_STATES),
-        sa.or_(Task.lease_until < now,
-               sa.and_(Task.lease_until.is_(None),
-                       Task.updated_at < now - timedelta(seconds=lease_seconds))),
+        sa.or_(Task.lease_until.is_(None), Task.lease_until < db_utcnow()),
     ).with_for_update()))
-    for row in found:
-        row.owner = None
-        row.lease_until = now + timedelta(seconds=lease_seconds)
-    return [row.id for row in found]
-
-
-def renew_lease(session: Session, task_id: str, owner: str, until: datetime) -> bool:
-    """Extend the lease if ``owner`` still holds it; False when it was taken over."""
-    result = session.execute(sa.update(Task).where(Task.id == task_id, Task.owner == owner)
-                             .values(lease_until=until))
-    return result.rowcount == 1
+    if found:
+        session.execute(sa.update(Task).where(Task.id.in_(found))
+                        .values(owner=None, lease_until=db_utcnow(lease_seconds))
+                        .execution_options(synchronize_session=False))
+    return found
 
 
 def move_task(session: Session, row: Task, to_state: TaskState, message: str | None = None,
@@ -224,10 +277,11 @@ def move_task(session: Session, row: Task, to_state: TaskState, message: str | N
         setattr(row, key, value)
 
 
-def end_task(session: Session, row: Task, to_state: TaskState, message: str,
-             now: datetime) -> None:
-    """Final state, lease released, and the event that says how it ended."""
-    move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None)
+def end_task(session: Session, row: Task, to_state: TaskState, message: str) -> None:
+    """Final state, lease and the node's active-task slot released, and the event that says
+    how it ended. ``finished_at`` is on the database's clock, like power devices' changes."""
+    move_task(session, row, to_state, message, finished_at=db_utcnow(), owner=None,
+              lease_until=None, active_node=None)
     alert = to_state != TaskState.DONE
     add_event(session, row.hostname, "alert" if alert else "action",
               f"evacuation task {row.id} {to_state}: {message}")
@@ -260,13 +314,13 @@ def item_counts(row: Task) -> dict[str, int]:
     return counts
 
 
-def add_items(session: Session, row: Task, items: list[TaskItem]) -> None:
+def add_items(session: Session, task_id: str, items: list[TaskItem]) -> None:
     for item in items:
         if ItemState(item.state) not in INITIAL_ITEM_STATES:
             raise ValueError(f"item {item.instance_id} cannot start {item.state}")
         item.state = str(item.state)
         if item.action is not None:
             item.action = str(item.action)
-        item.task_id = row.id
+        item.task_id = task_id
         session.add(item)
     session.flush()

@@ -17,13 +17,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
+from sqlalchemy import exc as sa_exc
+
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.fencing import Fencer, TaskAborted
 from cloud_manager.execution.host_actions import HostActions
 from cloud_manager.execution.instance_actions import Evacuations, StageRunner
 from cloud_manager.execution.inventory import read_evacuation_inputs
 from cloud_manager.execution.lease import LeaseRenewer
-from cloud_manager.execution.records import ClaimedTask, TaskRecords
+from cloud_manager.execution.records import ClaimedTask, LeaseLost, TaskRecords
 from cloud_manager.execution.settings import TaskSettings
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.evacuation_planner import plan_host_evacuation
@@ -50,17 +52,21 @@ class TaskExecutor:
     """Runs one host task to its end for ``owner`` (one owner per run)."""
 
     def __init__(self, runtime: Runtime, owner: str, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        """``clock`` stamps records and reads report ages; deadlines run on ``monotonic``
+        (a wall clock set back or forward must not stretch or cut a wait)."""
         self.runtime, self.owner, self.clock, self.sleep = runtime, owner, clock, sleep
+        self.monotonic = monotonic
         self.settings = TaskSettings.from_conf(runtime.conf)
         self.lease = timedelta(seconds=self.settings.lease_seconds)
         self.heartbeats = Heartbeats(runtime.conf)
 
     def run(self, task_id: str) -> TaskState | None:
         """The task's final state; None when it is not ours to run."""
-        records = TaskRecords(self.runtime, task_id, self.clock)
+        records = TaskRecords(self.runtime, task_id, self.owner, self.lease, self.clock)
         try:
-            task = records.claim(self.owner, self.lease)
+            task = records.claim()
         except db_api.NotFound:
             # A queued message outlived its row (database restored or recreated).
             LOG.warning("task %s is not in the database; message dropped", task_id)
@@ -70,21 +76,38 @@ class TaskExecutor:
             return None
         LOG.info("task %s: %s of node %s (resuming from %s)", task_id, task.kind, task.host,
                  task.state)
-        with LeaseRenewer(records, self.owner, self.lease):
+        with LeaseRenewer(records):
             try:
-                return self._run(task, records)
-            except TaskAborted as exc:
-                return records.end(TaskState.ABORTED, str(exc))
-            except (PowerError, NovaError, NoHandler, InvalidTransition,
-                    InvalidTaskTransition) as exc:
-                LOG.exception("task %s failed", task_id)
-                return records.end(TaskState.FAILED, str(exc))
+                return self._run_to_end(task, records)
+            except LeaseLost as exc:
+                # Another worker runs it now: stop without another call or write.
+                LOG.warning("task %s: %s; stopping", task_id, exc)
+                return None
+
+    def _run_to_end(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
+        """The task's steps, then its final state; how it failed ends it too."""
+        try:
+            return self._run(task, records)
+        except LeaseLost:
+            raise
+        except TaskAborted as exc:
+            return records.end(TaskState.ABORTED, str(exc))
+        except (PowerError, NovaError, NoHandler, InvalidTransition,
+                InvalidTaskTransition) as exc:
+            LOG.exception("task %s failed", task.id)
+            return records.end(TaskState.FAILED, str(exc))
+        except sa_exc.DBAPIError:
+            raise  # the database is away: the lease expires, the tracker queues it again
+        except Exception as exc:  # noqa: BLE001 - e.g. an undecryptable device secret
+            # Re-queued, it would fail the same way forever: end it with an alert.
+            LOG.exception("task %s cannot run", task.id)
+            return records.end(TaskState.FAILED, f"cannot run: {type(exc).__name__}: {exc}")
 
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
         host_actions = HostActions(
             self.runtime, records, functools.partial(self.service_reporting,
                                                      usable_by_nova=True),
-            self.settings.reserve_up_timeout, self.settings.poll_interval, self.clock,
+            self.settings.reserve_up_timeout, self.settings.poll_interval, self.monotonic,
             self.sleep)
         if task.state in (TaskState.PENDING, TaskState.FENCING):
             planned = self._fence_then_plan(task, records, host_actions)
@@ -104,7 +127,7 @@ class TaskExecutor:
             raise NoHandler(f"no handler for {', '.join(sorted(kinds))} actions yet")
         handler = Evacuations(self.runtime.nova, task.host, task.created_at,
                               records.migration_mark())
-        StageRunner(records, handler, self.settings, self.clock, self.sleep).run(items)
+        StageRunner(records, handler, self.settings, self.monotonic, self.sleep).run(items)
         return records.finish(task.host, records.items())
 
     # --- steps ---------------------------------------------------------------------------
@@ -118,8 +141,8 @@ class TaskExecutor:
         really stayed on it after a power cycle or a planned shutdown.
         """
         records.progress("fencing the node", state=TaskState.FENCING)
-        fencer = Fencer(self.runtime, self.settings, records.progress,
-                        self.service_reporting, self.clock, self.sleep)
+        fencer = Fencer(self.runtime, self.settings, records.progress, records.hold,
+                        self.service_reporting, self.clock, self.sleep, self.monotonic)
         how = fencer.fence(task.host, task.kind)
         with ThreadPoolExecutor(max_workers=1) as pool:
             planning = pool.submit(self._plan, task)

@@ -30,13 +30,18 @@ class TaskAborted(Exception):
 
 
 class Fencer:
-    """Isolates one node for one task; ``progress`` stores what it is waiting for."""
+    """Isolates one node for one task; ``progress`` stores what it is waiting for, ``hold``
+    checks the task is still ours after a wait, before the next power action (the task's
+    claim and its "fencing" progress check it before the first)."""
 
     def __init__(self, runtime: Runtime, settings: TaskSettings,
-                 progress: Callable[[str], None], service_reporting: Callable[[str], bool],
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
-        self.runtime, self.settings, self.progress = runtime, settings, progress
+                 progress: Callable[[str], None], hold: Callable[[], None],
+                 service_reporting: Callable[[str], bool],
+                 clock: Callable[[], float], sleep: Callable[[float], None],
+                 monotonic: Callable[[], float]) -> None:
+        self.runtime, self.settings, self.progress, self.hold = runtime, settings, progress, hold
         self.service_reporting, self.clock, self.sleep = service_reporting, clock, sleep
+        self.monotonic = monotonic
 
     def fence(self, host: str, kind: TaskKind) -> str:
         """Power the node off (or prove it dead) through its device; returns how."""
@@ -61,11 +66,12 @@ class Fencer:
         if self.settings.storage_check:
             return self._prove_dead_through_storage(host)
         if kind == TaskKind.MANUAL:
-            return "no power device; fencing skipped on the operator's request"
+            return ("no power device; fencing skipped: the operator confirmed the node is off "
+                    "(force)")
         raise TaskAborted(
             f"cannot fence {host}: it has no power device and [extra_availability_check] "
             "is disabled, so it may still run its instances; power it off and evacuate "
-            "it manually (openstack aos node evacuate)")
+            "it manually (openstack aos node evacuate --force)")
 
     def _power_off(self, host: str, driver: PowerDriver) -> None:
         """Power off and verify: a host is fenced only once its device reports it off."""
@@ -95,6 +101,7 @@ class Fencer:
                 return f"shut down cleanly through power device {device}"
             fallback = f"still on after {ticks} checks {interval}s apart"
             LOG.warning("%s is %s; powering it off", host, fallback)
+            self.hold()
         self._power_off(host, driver)
         return f"powered off through power device {device} ({fallback})"
 
@@ -102,11 +109,12 @@ class Fencer:
         timeout = self.settings.host_restart_timeout
         self.progress(f"power-cycling, waiting up to {timeout}s for it")
         driver.power_cycle()
-        deadline = self.clock() + timeout
-        while self.clock() < deadline:
+        deadline = self.monotonic() + timeout
+        while self.monotonic() < deadline:
             if self.service_reporting(host):
                 raise TaskAborted(f"{host} came back after a power cycle; not evacuated")
             self.sleep(self.settings.poll_interval)
+        self.hold()
 
     def _prove_dead_through_storage(self, host: str) -> str:
         path, attempts = self.settings.storage_path, self.settings.storage_attempts

@@ -20,11 +20,11 @@ class HostActions:
 
     def __init__(self, runtime: Runtime, records: TaskRecords,
                  usable_by_nova: Callable[[str], bool], up_timeout: float,
-                 poll_interval: float, clock: Callable[[], float],
+                 poll_interval: float, monotonic: Callable[[], float],
                  sleep: Callable[[float], None]) -> None:
         self.runtime, self.records, self.usable_by_nova = runtime, records, usable_by_nova
         self.up_timeout, self.poll_interval = up_timeout, poll_interval
-        self.clock, self.sleep = clock, sleep
+        self.monotonic, self.sleep = monotonic, sleep
 
     def apply(self, action: HostAction) -> None:
         if isinstance(action, (PowerOn, PowerOff)):
@@ -43,6 +43,7 @@ class HostActions:
             driver = self.runtime.power_driver(device) if device else None
         if driver is None:
             return
+        self.records.hold()
         with driver:
             if isinstance(action, PowerOn):
                 if driver.power_state() == "off":
@@ -59,6 +60,7 @@ class HostActions:
         else:
             if action.enabled:
                 self._wait_until_usable(host)
+                self.records.hold()
             if action.forced_down is not None:
                 nova.set_forced_down(host, action.forced_down)
             if action.enabled is not None:
@@ -71,9 +73,9 @@ class HostActions:
     def _wait_until_usable(self, host: str) -> None:
         """Enabled before Nova sees it up, the host would keep its COMPUTE_STATUS_DISABLED
         trait and the scheduler would ignore it."""
-        deadline = self.clock() + self.up_timeout
+        deadline = self.monotonic() + self.up_timeout
         while not self.usable_by_nova(host):
-            if self.clock() > deadline:
+            if self.monotonic() > deadline:
                 raise NovaError(f"node {host} did not come up in {self.up_timeout / 60:g} "
                                 "minutes ([node_tracker] timeout_reserv_node_up)")
             self.sleep(self.poll_interval)

@@ -81,9 +81,9 @@ class Evacuations:
 
 class StageRunner:
     def __init__(self, records: TaskRecords, handler: ActionHandler, settings: TaskSettings,
-                 clock: Callable[[], float], sleep: Callable[[float], None]) -> None:
+                 monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
         self.records, self.handler, self.settings = records, handler, settings
-        self.clock, self.sleep = clock, sleep
+        self.monotonic, self.sleep = monotonic, sleep
         self.items: dict[str, Item] = {}
 
     def run(self, items: list[Item]) -> None:
@@ -98,12 +98,12 @@ class StageRunner:
             LOG.info("task %s: evacuating %d instance(s) of priority %d",
                      self.records.task_id, len(stage_ids), priority)
             self._send_more(waiting, in_flight)
-            deadline = self.clock() + self.settings.stage_timeout
+            deadline = self.monotonic() + self.settings.stage_timeout
             # The next stage starts once this one is finished, or after the timeout -- but
             # never before all of this one's requests went out.
             while self._poll(in_flight) or waiting:
                 self._send_more(waiting, in_flight)
-                if not waiting and (self.clock() >= deadline
+                if not waiting and (self.monotonic() >= deadline
                                     or not any(i in in_flight for i in stage_ids)):
                     break
                 self.sleep(self.settings.poll_interval)
@@ -137,7 +137,13 @@ class StageRunner:
             (item, ItemState.REQUESTED, {"attempts": item.attempts + 1, "message": None})
             for item in items if item.state == ItemState.PENDING)
 
+        first_wave = set(i.instance_id for i in to_send[:self.settings.request_threads])
+
         def send(item: Item) -> None:
+            # The transaction that marked them requested checked ownership for the first
+            # wave; each later request checks again, as a takeover may have come meanwhile.
+            if item.instance_id not in first_wave:
+                self.records.hold()
             try:
                 self.handler.send(item)
             except NovaError as exc:
@@ -149,6 +155,7 @@ class StageRunner:
 
     def _poll(self, in_flight: dict[str, int]) -> bool:
         """Check in-flight instances once; True while some are still moving."""
+        self.records.hold()  # each poll asks Nova: only while the task is still ours
         for instance_id in list(in_flight):
             if self.items[instance_id].state in (ItemState.DONE, ItemState.FAILED):
                 in_flight.pop(instance_id)

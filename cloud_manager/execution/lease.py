@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from datetime import timedelta
 
 from cloud_manager.execution.records import TaskRecords
 
@@ -12,18 +11,23 @@ LOG = logging.getLogger(__name__)
 
 
 class LeaseRenewer:
-    """Renews every third of the lease in a thread of its own (a task's steps block)."""
+    """Renews every third of the lease in a thread of its own (a task's steps block).
 
-    def __init__(self, records: TaskRecords, owner: str, lease: timedelta) -> None:
+    Once the task was taken over it stops renewing; ``records.lost`` is then set and the
+    task's next write or ownership check raises ``LeaseLost``.
+    """
+
+    def __init__(self, records: TaskRecords) -> None:
         self._stop = threading.Event()
-        interval = lease.total_seconds() / 3
+        interval = records.lease.total_seconds() / 3
 
         def loop() -> None:
             while not self._stop.wait(interval):
                 try:
-                    if not records.renew(owner, lease):
-                        LOG.warning("task %s: lease taken over by another worker",
-                                    records.task_id)
+                    if not records.renew():
+                        LOG.warning("task %s: lease taken over by another worker; this "
+                                    "worker stops", records.task_id)
+                        return
                 except Exception:  # noqa: BLE001 - the next renewal may succeed
                     LOG.exception("cannot renew the lease of task %s", records.task_id)
 

@@ -1,13 +1,18 @@
 """A running task's durable record: its state, its items, its node's state and history.
 
 Every write is one short transaction through ``cloud_manager.db.api``; the executor keeps
-plain snapshots (``ClaimedTask``, ``Item``) between them, never rows.
+plain snapshots (``ClaimedTask``, ``Item``) between them, never rows. Every write transaction
+starts with the owner's conditional UPDATE of the lease (``db_api.hold_task``): a worker whose
+task was taken over writes nothing and gets ``LeaseLost``, and since that UPDATE locks the
+task's row, no takeover can slip in between the check and the writes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,6 +23,8 @@ from cloud_manager.ha.outcome import task_result
 from cloud_manager.model.actions import Plan
 from cloud_manager.model.task_state import ItemState, TaskKind, TaskState
 from cloud_manager.runtime import Runtime
+
+LeaseLost = db_api.LeaseLost
 
 LOG = logging.getLogger(__name__)
 
@@ -45,31 +52,57 @@ class Item:
 
 
 class TaskRecords:
-    def __init__(self, runtime: Runtime, task_id: str, clock: Callable[[], float]) -> None:
-        self.runtime, self.task_id, self.clock = runtime, task_id, clock
+    """The records of one task as written by ``owner``, who holds it for ``lease`` at a time."""
 
-    def now(self) -> datetime:
-        return db_api.from_timestamp(self.clock())
+    def __init__(self, runtime: Runtime, task_id: str, owner: str, lease: timedelta,
+                 clock: Callable[[], float]) -> None:
+        self.runtime, self.task_id, self.owner, self.lease = runtime, task_id, owner, lease
+        self.clock = clock
+        self.lost = threading.Event()
 
-    def claim(self, owner: str, lease: timedelta) -> ClaimedTask | None:
-        """The task, now ours for ``lease``; None when it is final or held by another worker.
+    def claim(self) -> ClaimedTask | None:
+        """The task, now ours for a lease; None when it is final or held by another worker.
 
         Raises ``db_api.NotFound`` when the task is not in the database."""
         with self.runtime.transaction() as session:
-            row = db_api.claim_task(session, self.task_id, owner, lease, self.now())
+            row = db_api.claim_task(session, self.task_id, self.owner, self.lease)
             if row is None:
                 return None
             return ClaimedTask(row.id, TaskKind(row.kind), row.hostname, TaskState(row.state),
                                row.strategy, row.created_at)
 
-    def renew(self, owner: str, lease: timedelta) -> bool:
-        with self.runtime.transaction() as session:
-            return db_api.renew_lease(session, self.task_id, owner, self.now() + lease)
+    @contextlib.contextmanager
+    def _owned(self, to_state: TaskState | None = None, **values) -> Iterator:
+        """A transaction that writes only while the task is still ours (see the module); its
+        first statement also moves the task to ``to_state`` and sets ``values``."""
+        if self.lost.is_set():
+            raise LeaseLost(f"task {self.task_id} is no longer held by {self.owner}")
+        try:
+            with self.runtime.transaction() as session:
+                db_api.hold_task(session, self.task_id, self.owner, self.lease, to_state,
+                                 **values)
+                yield session
+        except LeaseLost:
+            self.lost.set()
+            raise
+
+    def hold(self) -> None:
+        """Check that the task is still ours (and extend the lease): before an external call
+        that follows a wait. Raises ``LeaseLost``."""
+        with self._owned():
+            pass
+
+    def renew(self) -> bool:
+        """Extend the lease; False once another worker has taken the task over."""
+        try:
+            self.hold()
+        except LeaseLost:
+            return False
+        return True
 
     def progress(self, message: str, state: TaskState | None = None) -> None:
-        with self.runtime.transaction() as session:
-            row = db_api.task(session, self.task_id)
-            db_api.move_task(session, row, state or TaskState(row.state), message)
+        with self._owned(state, message=message):
+            pass
 
     def migration_mark(self) -> int:
         with self.runtime.transaction() as session:
@@ -85,11 +118,9 @@ class TaskRecords:
                           priority=n.instance.priority, state=state, message=n.reason)
                  for state, left in ((ItemState.UNPLACED, plan.unplaced),
                                      (ItemState.SKIPPED, plan.skipped)) for n in left]
-        with self.runtime.transaction() as session:
-            row = db_api.task(session, self.task_id)
-            db_api.add_items(session, row, rows)
-            row.message = plan.summary()
-            row.nova_migration_mark = nova_migration_mark
+        with self._owned(message=plan.summary(),
+                         nova_migration_mark=nova_migration_mark) as session:
+            db_api.add_items(session, self.task_id, rows)
             for warning in plan.warnings:
                 db_api.add_event(session, host, "warning", warning)
             if plan.unplaced:
@@ -113,7 +144,7 @@ class TaskRecords:
         if not moves:
             return []
         moved = []
-        with self.runtime.transaction() as session:
+        with self._owned() as session:
             for item, to_state, values in moves:
                 if db_api.move_item(session, self.task_id, item.instance_id, item.state,
                                     to_state, **values):
@@ -132,28 +163,26 @@ class TaskRecords:
                   ) -> None:
         """The node's move (skipped when it is there already or not in ``only_from``), and
         the task's, in one transaction."""
-        with self.runtime.transaction() as session:
+        task_values = {} if task_message is None else {"message": task_message}
+        with self._owned(task_state, **task_values) as session:
             row = db_api.node(session, host)
             record = db_api.record_of(row)
             transition = None
             if record.state != to_state and not (only_from and record.state not in only_from):
                 record, transition = mark(record, to_state, reason, self.clock())
                 db_api.save_record(session, row, record, transition)
-            if task_state is not None:
-                task = db_api.task(session, self.task_id)
-                db_api.move_task(session, task, task_state, task_message)
         if transition is not None:
             LOG.info("node %s", transition)
 
     def leave_reserve(self, host: str, why: str) -> None:
-        with self.runtime.transaction() as session:
+        with self._owned() as session:
             db_api.node(session, host).reserve = False
             db_api.add_event(session, host, "action", why)
 
     def end(self, state: TaskState, message: str, host: str | None = None) -> TaskState:
         """The task's final state; with ``host``, the node is marked evacuated in the same
         transaction (if it is evacuating)."""
-        with self.runtime.transaction() as session:
+        with self._owned() as session:
             transition = None
             if host is not None:
                 row = db_api.node(session, host)
@@ -163,8 +192,7 @@ class TaskRecords:
                                               f"evacuation task {self.task_id}: {message}",
                                               self.clock())
                     db_api.save_record(session, row, record, transition)
-            db_api.end_task(session, db_api.task(session, self.task_id), state, message,
-                            self.now())
+            db_api.end_task(session, db_api.task(session, self.task_id), state, message)
         if transition is not None:
             LOG.info("node %s", transition)
         alert = state != TaskState.DONE

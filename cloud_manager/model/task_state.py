@@ -64,6 +64,10 @@ ITEM_TRANSITIONS: dict[ItemState, frozenset[ItemState]] = {
     _I.SKIPPED: frozenset(),
 }
 
+# The states a task may be in to move to a state (staying put included).
+TASK_PREDECESSORS: dict[TaskState, frozenset[TaskState]] = {
+    to: frozenset({to} | {s for s, moves in TASK_TRANSITIONS.items() if to in moves})
+    for to in TaskState}
 ACTIVE_TASK_STATES = frozenset(s for s in TaskState if TASK_TRANSITIONS[s])
 FINAL_TASK_STATES = frozenset(s for s in TaskState if not TASK_TRANSITIONS[s])
 # Items that need no more work; they count towards a task's progress.

@@ -95,3 +95,18 @@ def test_utf8mb4_end_to_end_even_on_a_utf8mb3_database_and_a_utf8_url(sandbox, a
         with admin.begin() as conn:
             conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+def test_leases_on_the_servers_clock_and_one_active_task_per_node(mariadb):
+    """The lease SQL (the server's UTC clock) and the active-task constraint on MariaDB."""
+    from sqlalchemy.orm import sessionmaker
+
+    from tests.functional.lease_checks import check_leases_and_one_active_task
+
+    engine, names = mariadb
+    assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
+    sessions = sessionmaker(sa.create_engine(engine.url.set(database=names["cloud_manager"])))
+    try:
+        check_leases_and_one_active_task(sessions, "SELECT UTC_TIMESTAMP(6)")
+    finally:
+        sessions.kw["bind"].dispose()

@@ -63,3 +63,21 @@ def test_head_to_zero_to_head_on_postgresql(postgres_url, name):
     assert migrator.migrate() == (0, migrator.head())
     assert set(sa.inspect(engine).get_table_names()) == tables
     engine.dispose()
+
+
+def test_leases_on_the_servers_clock_and_one_active_task_per_node(postgres_url):
+    from sqlalchemy.orm import sessionmaker
+
+    from tests.functional.lease_checks import check_leases_and_one_active_task
+
+    admin = sa.create_engine(f"{postgres_url}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("CREATE DATABASE leases"))
+    admin.dispose()
+    engine = db.create_engine(f"{postgres_url}/leases")
+    Migrator(modules.get("cloud_manager"), engine).migrate()
+    try:
+        check_leases_and_one_active_task(sessions := sessionmaker(engine),
+                                         "SELECT statement_timestamp() AT TIME ZONE 'UTC'")
+    finally:
+        sessions.kw["bind"].dispose()

@@ -58,7 +58,8 @@ def test_reserve_is_not_changed_under_an_active_task(runtime):
 
 def test_manual_evacuation_of_a_node_that_may_run_its_instances_needs_force(runtime):
     dispatched: list[str] = []
-    for state in ("up", "suspect"):
+    _with_device(runtime, "c1")
+    for state in ("up", "suspect", "recovering"):
         _set_state(runtime, "c1", state)
         with pytest.raises(db_api.Conflict, match=f"is {state}: it may still run"):
             nodes.request_task(runtime, "c1", TaskKind.MANUAL, dispatch=dispatched.append)
@@ -97,3 +98,66 @@ def test_a_task_that_cannot_be_queued_is_kept_for_the_tracker(runtime):
     with runtime.transaction() as session:
         assert db_api.active_task(session, "c1").id == task["id"]
         assert db_api.task(session, task["id"]).reason == "automatic: down"
+
+
+def _with_device(runtime, host: str) -> None:
+    with runtime.transaction() as session:
+        db_api.add_power_device(session, name=f"bmc-{host}", driver="ipmi", address="x",
+                                port=None, username=None, secret=None, hostname=host,
+                                options=None)
+
+
+def test_manual_evacuation_of_a_down_node_nothing_can_fence_needs_force(make_runtime):
+    """Down only because nova-compute is silent, no power device, no storage proof: the
+    operator must confirm the node is off."""
+    for host, storage_check, device, allowed in (("c1", False, False, False),
+                                                 ("c2", False, True, True),
+                                                 ("c3", True, False, True)):
+        runtime = make_runtime(extra_availability_check={"enabled": storage_check})
+        with runtime.transaction() as session:
+            db_api.ensure_nodes(session, HOSTS)
+        _set_state(runtime, host, "down")
+        if device:
+            _with_device(runtime, host)
+        if not allowed:
+            with pytest.raises(db_api.Conflict, match="cannot make sure it is off"):
+                nodes.request_task(runtime, host, TaskKind.MANUAL, dispatch=lambda _id: None)
+            task = nodes.request_task(runtime, host, TaskKind.MANUAL, force=True,
+                                      dispatch=lambda _id: None)
+        else:
+            task = nodes.request_task(runtime, host, TaskKind.MANUAL,
+                                      dispatch=lambda _id: None)
+        assert task["state"] == "pending"
+
+
+def test_power_on_or_cycle_is_refused_while_a_task_evacuates_the_node(runtime):
+    _with_device(runtime, "c1")
+    calls: list[str] = []
+
+    class Driver:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return None
+
+        def power_on(self):
+            calls.append("on")
+
+        def power_off(self):
+            calls.append("off")
+
+        def power_cycle(self):
+            calls.append("cycle")
+
+        def power_state(self):
+            return "off"
+
+    runtime.power_driver = lambda device: Driver()
+    nodes.request_task(runtime, "c1", TaskKind.MANUAL, force=True, dispatch=lambda _id: None)
+    for action in ("on", "cycle"):
+        with pytest.raises(db_api.Conflict, match=f"power {action} is refused until it ends"):
+            nodes.power(runtime, "bmc-c1", action, "user 7")
+    assert nodes.power(runtime, "bmc-c1", "off", "user 7") == "off"
+    assert nodes.power(runtime, "bmc-c1", "status", "user 7") == "off"
+    assert calls == ["off"]
