@@ -15,6 +15,7 @@ import flask
 
 from aos.api.app import Api, APIError, RequestContext, extension
 from aos.crypto import SecretKeyError
+from aos.openstack import OpenStackConfigError
 from clouds.accounts import Accounts, BadRequest, NoSuchProject
 from clouds.api.policies import RULES
 from clouds.db import api as db
@@ -111,6 +112,10 @@ def _answers() -> Iterator[None]:
     except SecretKeyError as exc:
         LOG.error("cannot use the secret key: %s", exc)
         raise APIError(503, f"the Clouds service cannot read its secret key: {exc}") from None
+    except OpenStackConfigError as exc:
+        LOG.error("cannot reach OpenStack: %s (clouds.conf)", exc)
+        raise APIError(503, f"the Clouds service is not configured to reach OpenStack: "
+                       f"{exc} in clouds.conf") from None
 
 
 def _flag(name: str) -> bool:

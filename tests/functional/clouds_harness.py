@@ -16,6 +16,7 @@ from typing import Any
 
 from aos import crypto
 from tests.cli import Result, openstack
+from tools.aos_sandbox.aos_services import cloud_endpoints, keystone_auth, openstack_section
 
 BIN = Path(sys.executable).parent
 
@@ -43,25 +44,13 @@ class Clouds:
         self.process: subprocess.Popen | None = None
 
     def write_config(self) -> None:
-        info = self.sandbox.info
-        user, doubles = info["service_user"], info["doubles"]
-        keystone = {"www_authenticate_uri": info["auth_url"], "auth_url": info["auth_url"],
-                    "auth_type": "password", "username": user["username"],
-                    "password": user["password"], "project_name": user["project_name"],
-                    "user_domain_name": "Default", "project_domain_name": "Default",
-                    "service_token_roles_required": "true"}
         (self.root / "etc").mkdir(parents=True, exist_ok=True)
         (self.root / "etc" / "clouds.conf").write_text(_ini({
             "DEFAULT": {"state_path": self.root / "state", "log_root": self.root / "log"},
             "api": {"host": "127.0.0.1", "port": self.port, "workers": 1},
-            "keystone_authtoken": keystone,
-            "openstack": {"auth_url": info["auth_url"], "username": user["username"],
-                          "password": user["password"], "project_name": user["project_name"],
-                          "interface": "public", "region_name": info["region"]},
-            "aws": {"endpoint_url": doubles["aws"]["endpoint_url"], "max_attempts": 2},
-            "yandex": {"endpoint": doubles["yandex"]["endpoint"],
-                       "root_certificates_file": doubles["yandex"]["root_certificates_file"],
-                       "timeout": 10},
+            "keystone_authtoken": keystone_auth(self.sandbox),
+            "openstack": openstack_section(self.sandbox),
+            **cloud_endpoints(self.sandbox),
         }))
         crypto.create_key_file(self.root / "state" / "secret.key")
 

@@ -23,7 +23,12 @@ import sqlalchemy as sa
 from aos import conf as aos_conf
 from aos import crypto, db, modules
 from aos.db.migrations import Migrator
-from tools.aos_sandbox.aos_services import wait_for
+from tools.aos_sandbox.aos_services import (
+    cloud_endpoints,
+    keystone_auth,
+    openstack_section,
+    wait_for,
+)
 
 BIN = Path(sys.executable).parent
 
@@ -45,18 +50,15 @@ class ModuleAPI:
         self.database = f"{module_name}_{uuid.uuid4().hex[:10]}"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        user = sandbox.info["service_user"]
         sections = {
             "DEFAULT": {"state_path": root / "state", "log_root": root / "log"},
             "database": {"url": f"{self.server_url}/{self.database}"},
             "api": {"auth_strategy": "keystone", "host": "127.0.0.1", "port": self.port,
                     "workers": 1},
-            "keystone_authtoken": {
-                "www_authenticate_uri": sandbox.info["auth_url"],
-                "auth_url": sandbox.info["auth_url"], "auth_type": "password",
-                "username": user["username"], "password": user["password"],
-                "project_name": user["project_name"], "user_domain_name": "Default",
-                "project_domain_name": "Default"},
+            "keystone_authtoken": keystone_auth(sandbox),
+            "openstack": openstack_section(sandbox),
+            # Fuzzed cloud accounts reach the sandbox's doubles, never a real cloud.
+            **(cloud_endpoints(sandbox) if module_name == "clouds" else {}),
         }
         (self.etc / f"{module_name}.conf").write_text("".join(
             f"[{name}]\n" + "".join(f"{k} = {v}\n" for k, v in values.items())

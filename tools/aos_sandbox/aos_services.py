@@ -74,6 +74,23 @@ def keystone_auth(sandbox: Sandbox) -> dict[str, str]:
             "project_domain_name": "Default", "service_token_roles_required": "true"}
 
 
+def openstack_section(sandbox: Sandbox) -> dict[str, str]:
+    """``[openstack]`` of an AOS service: the sandbox's ``aos`` service user."""
+    user = sandbox.info["service_user"]
+    return {"auth_url": sandbox.info["auth_url"], "username": user["username"],
+            "password": user["password"], "project_name": user["project_name"],
+            "interface": "public", "region_name": sandbox.info["region"]}
+
+
+def cloud_endpoints(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    """``[aws]`` and ``[yandex]`` of the Clouds module: the sandbox's doubles, never the clouds."""
+    doubles = sandbox.info["doubles"]
+    return {"aws": {"endpoint_url": doubles["aws"]["endpoint_url"], "max_attempts": 2},
+            "yandex": {"endpoint": doubles["yandex"]["endpoint"],
+                       "root_certificates_file": doubles["yandex"]["root_certificates_file"],
+                       "timeout": 10}}
+
+
 CATALOG = {"cloud-manager": ("cloud-manager", "Cloud Manager Service", 9362),
            "clouds": ("clouds", "Clouds Service", 9366)}
 
@@ -259,6 +276,10 @@ class Clouds(Deployment):
     def __init__(self, sandbox: Sandbox, root: Path, database: str | None = None,
                  **sections: dict[str, Any]) -> None:
         super().__init__(sandbox, root, database or f"clouds_{uuid.uuid4().hex[:12]}", sections)
+
+    def _base_config(self) -> dict[str, dict[str, Any]]:
+        return {**super()._base_config(), "openstack": openstack_section(self.sandbox),
+                **cloud_endpoints(self.sandbox)}
 
     def healthy(self) -> bool:
         """The API serves its version document and the worker's consumer is ready."""
