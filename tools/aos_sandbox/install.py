@@ -4,6 +4,10 @@ Debian packages only if their binaries are missing; the venv only if the hash of
 requirements.txt differs from the marker left by the last successful install. The venv also
 gets a .pth file that makes `aos_sandbox` importable and an entry point for our ML2 driver
 (Neutron finds mechanism drivers only through entry points).
+
+The repository's ``clouds_drivers`` (and the ``clouds.providers`` it uses) reach the venv the
+same way until the ``clouds-drivers`` wheel does it: a directory of two symlinks on a .pth
+line, and a dist-info whose entry points are the root pyproject.toml's ``neutron.*`` groups.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 from . import procs
-from .config import TOOLS_DIR, Settings
+from .config import REPO_DIR, TOOLS_DIR, Settings
 from .procs import SetupError
 
 REQUIREMENTS = Path(__file__).with_name("requirements.txt")
@@ -31,6 +36,12 @@ ENTRY_POINTS = """\
 [neutron.ml2.mechanism_drivers]
 aos_bindall = aos_sandbox.ml2_bindall:BindAllMechanismDriver
 """
+#: What the sandbox's OpenStack imports from this repository, and the entry-point groups of
+#: pyproject.toml it must see.
+DRIVER_PACKAGES = ("clouds_drivers", "clouds")
+DRIVER_DIST = "aos_clouds_drivers_sandbox"
+DRIVER_GROUPS = ("neutron.",)
+DRIVER_DEPENDENCIES = ("boto3",)
 
 
 def _say(msg: str) -> None:
@@ -78,6 +89,7 @@ def ensure_venv(s: Settings) -> None:
         marker.write_text(_requirements_hash())
         _say(f"venv ready in {time.monotonic() - started:.0f}s")
     _install_hooks(s)
+    _install_clouds_drivers(s)
 
 
 def _site_packages(s: Settings) -> Path:
@@ -103,6 +115,46 @@ def _install_hooks(s: Settings) -> None:
     (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DIST_NAME}\nVersion: 0\n")
     (dist / "entry_points.txt").write_text(ENTRY_POINTS)
     (dist / "top_level.txt").write_text("aos_sandbox\n")
+
+
+def clouds_drivers_root(s: Settings) -> Path:
+    """The directory on the venv's path that holds the repository's driver packages."""
+    return s.state / "clouds-drivers"
+
+
+def driver_entry_points(pyproject: Path = REPO_DIR / "pyproject.toml") -> str:
+    """entry_points.txt of the drivers: pyproject.toml's groups for the OpenStack services."""
+    groups = tomllib.loads(pyproject.read_text())["project"]["entry-points"]
+    out = []
+    for group, points in groups.items():
+        if group.startswith(DRIVER_GROUPS):
+            out.append(f"[{group}]")
+            out.extend(f"{name} = {target}" for name, target in points.items())
+            out.append("")
+    return "\n".join(out)
+
+
+def _install_clouds_drivers(s: Settings) -> None:
+    root = clouds_drivers_root(s)
+    root.mkdir(parents=True, exist_ok=True)
+    for package in DRIVER_PACKAGES:
+        link = root / package
+        if not link.is_symlink():
+            link.symlink_to(REPO_DIR / package)
+    site = _site_packages(s)
+    (site / f"{DRIVER_DIST}.pth").write_text(f"{root}\n")
+    dist = site / f"{DRIVER_DIST}-0.dist-info"
+    dist.mkdir(exist_ok=True)
+    (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DRIVER_DIST}\nVersion: 0\n")
+    (dist / "entry_points.txt").write_text(driver_entry_points())
+    (dist / "top_level.txt").write_text("\n".join(DRIVER_PACKAGES) + "\n")
+    missing = [name for name in DRIVER_DEPENDENCIES
+               if subprocess.run([s.python, "-c", f"import {name}"],
+                                 capture_output=True).returncode != 0]
+    if missing:
+        _say(f"installing {' '.join(missing)} for the cloud drivers")
+        procs.run([s.python, "-m", "pip", "install", "-q", *missing],
+                  s.log_dir / "install.log")
 
 
 def ensure_all(s: Settings) -> None:
