@@ -39,17 +39,22 @@ class CloudsClient:
         self.timeout = timeout
 
     def _request(self, doing: str, method: str, url: str, **kwargs: Any) -> Any:
-        """One request; a 404 is None; no ``clouds`` endpoint in the catalog is None too
-        (after one retry with a fresh token, whose catalog may be newer)."""
+        """One request; a 404 is None. A missing ``clouds`` endpoint or a refused connection
+        is retried once with a fresh token, whose catalog may be newer (the service was
+        registered or moved since); a ``clouds`` service still missing then is
+        EndpointNotFound."""
         for attempt in (1, 2):
             try:
                 response = self.adapter.request(url, method, timeout=self.timeout,
                                                 raise_exc=False, **kwargs)
-            except ks_exc.EndpointNotFound:
+            except (ks_exc.EndpointNotFound, ks_exc.ConnectFailure) as exc:
                 if attempt == 1:
                     self.adapter.session.invalidate(self.adapter.auth)
                     continue
-                raise
+                if isinstance(exc, ks_exc.EndpointNotFound):
+                    raise
+                raise CloudsUnavailable(f"{doing}: the Clouds API cannot be reached: "
+                                        f"{exc}") from None
             except ks_exc.ClientException as exc:
                 raise CloudsUnavailable(f"{doing}: the Clouds API cannot be reached: "
                                         f"{exc}") from None
