@@ -47,10 +47,10 @@ class AwsRouterPlugin(L3RouterPlugin):
 
     def create_router(self, context: Any, router: dict[str, Any]) -> dict[str, Any]:
         created = super().create_router(context, router)
-        project = self.cloud.aws_project(created["project_id"])
-        if project is None:
-            return created
         try:
+            project = self.cloud.aws_project(created["project_id"])
+            if project is None:
+                return created
             with neutron_errors():
                 nets = self.cloud.networks(project)
                 igw = nets.create_internet_gateway(
