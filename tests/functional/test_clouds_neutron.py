@@ -265,6 +265,13 @@ def test_refusals_leave_both_sides_unchanged(clouds: Clouds, sandbox, project, e
             user.create_subnet(network_id=net.id, ip_version=4, cidr="10.60.0.0/15")
         with refused(400, "10.61.1.4"):
             user.create_subnet(network_id=net.id, ip_version=4, cidr="10.61.1.0/24")
+        good = user.create_subnet(network_id=net.id, ip_version=4, cidr="10.63.1.0/24",
+                                  allocation_pools=pools("10.63.1"))
+        with refused(400, "10.63.1.4"):
+            user.update_subnet(good, allocation_pools=[{"start": "10.63.1.2",
+                                                        "end": "10.63.1.254"}])
+        assert user.get_subnet(good.id).allocation_pools == pools("10.63.1")
+        user.delete_subnet(good)
         with refused(400, "IPv6"):
             user.create_subnet(network_id=net.id, ip_version=6, cidr="fd00:61::/64")
         with refused(400, "provider networks"):

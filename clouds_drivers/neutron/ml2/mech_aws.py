@@ -102,6 +102,17 @@ class AwsMechanismDriver(api.MechanismDriver):
                     nets.delete_vpc(cloud_id)
                     self.cloud.clouds.forget(project_id, "network", network_id)
 
+    def update_subnet_precommit(self, context: Any) -> None:
+        """New allocation pools obey the same rule as at creation (AWS keeps .0-.3)."""
+        subnet, original = context.current, context.original
+        if subnet.get("allocation_pools") == original.get("allocation_pools"):
+            return
+        if self.cloud.aws_project(subnet["project_id"]) is None:
+            return
+        with neutron_errors():
+            decide.check_subnet(subnet["cidr"], subnet["ip_version"],
+                                subnet.get("allocation_pools") or [])
+
     def delete_subnet_precommit(self, context: Any) -> None:
         subnet = context.current
         project = self.cloud.aws_project(subnet["project_id"])
