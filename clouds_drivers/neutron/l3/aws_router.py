@@ -15,6 +15,7 @@ import logging
 from typing import Any
 
 from neutron.services.l3_router.l3_router_plugin import L3RouterPlugin
+from neutron_lib.db import api as db_api
 from oslo_config import cfg
 from oslo_utils import excutils
 
@@ -71,7 +72,8 @@ class AwsRouterPlugin(L3RouterPlugin):
         found = self._gateway_of(context, id)
         if found is not None:
             # Neutron's own refusal first (interfaces still attached), then the cloud.
-            self._ensure_router_not_in_use(context, id)
+            with db_api.CONTEXT_READER.using(context):
+                self._ensure_router_not_in_use(context, id)
             project, igw = found
             with neutron_errors():
                 self.cloud.networks(project).delete_internet_gateway(igw)
