@@ -163,7 +163,7 @@ def neutron(s: Settings) -> list[Path]:
         {
             "ml2": {
                 "type_drivers": "local,flat,vlan",
-                "tenant_network_types": "local",
+                "project_network_types": "local",
                 "mechanism_drivers": "aws,aos_bindall",
                 "extension_drivers": "port_security,subnet_az",
             },

@@ -36,7 +36,7 @@ class AwsMechanismDriver(api.MechanismDriver):
     def create_network_precommit(self, context: Any) -> None:
         network = context.current
         if not decide.is_provider_network(context.network_segments,
-                                          cfg.CONF.ml2.tenant_network_types):
+                                          cfg.CONF.ml2.project_network_types):
             return
         if self.cloud.aws_project(network["project_id"]) is not None:
             raise CloudRefused(reason="provider networks are not supported in AWS-backed "
