@@ -257,6 +257,10 @@ class AwsNetworks:
             if not (exc.not_found or exc.code in ALREADY_DONE):
                 raise
 
+    def zones(self) -> list[str]:
+        answer = self._call("listing the availability zones", "describe_availability_zones")
+        return sorted(z["ZoneName"] for z in answer["AvailabilityZones"])
+
     def create_vpc(self, cidr: str, tags: dict[str, str]) -> str:
         answer = self._call(f"creating a VPC {cidr}", "create_vpc", CidrBlock=cidr,
                             TagSpecifications=[{"ResourceType": "vpc",

@@ -71,6 +71,13 @@ def subnet_zone(requested: str | None, account_zone: str) -> str:
     return requested or account_zone
 
 
+def check_zone(zone: str, zones: list[str]) -> None:
+    """A requested zone must be one of the account's region."""
+    if zone not in zones:
+        raise Refused(f"availability zone {zone!r} is not in the project's AWS region "
+                      f"(zones: {', '.join(zones)})")
+
+
 def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str) -> bool:
     """Whether the gateway must be attached; refuse a second VPC (one IGW, one VPC)."""
     if attached_vpc is None:

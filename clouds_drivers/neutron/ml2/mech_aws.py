@@ -69,6 +69,8 @@ class AwsMechanismDriver(api.MechanismDriver):
         zone = decide.subnet_zone(subnet.get(AZ), project.zone)
         made: list[tuple[str, str]] = []  # (kind, cloud id) to undo on failure
         with neutron_errors():
+            if subnet.get(AZ):
+                decide.check_zone(zone, nets.zones())
             try:
                 network = clouds.lookup(project_id, "network", network_id)
                 if network is None:

@@ -55,6 +55,10 @@ def test_vpc_subnet_gateway_lifecycle(nets):
     assert nets.ec2.describe_vpcs(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Vpcs"] == []
 
 
+def test_zones_of_the_region(nets):
+    assert nets.zones() == ["us-east-2a", "us-east-2b", "us-east-2c"]
+
+
 def test_cloud_refusal_is_a_cloud_error_with_its_code(nets):
     vpc = nets.create_vpc("10.9.0.0/16", {})
     with pytest.raises(CloudError) as caught:

@@ -80,3 +80,9 @@ def test_tags_name_the_openstack_object():
     tags = decide.tags("subnet", "s-1", "p-1")
     assert tags[decide.TAG_ID] == "s-1" and tags[decide.TAG_PROJECT] == "p-1"
     assert tags[decide.TAG_KIND] == "subnet"
+
+
+def test_requested_zone_must_be_in_the_region():
+    decide.check_zone("us-east-2b", ["us-east-2a", "us-east-2b"])
+    with pytest.raises(decide.Refused, match="us-east-2a, us-east-2b"):
+        decide.check_zone("eu-west-1a", ["us-east-2a", "us-east-2b"])
