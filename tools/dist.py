@@ -79,6 +79,14 @@ DISTRIBUTIONS: dict[str, Dist] = {
 }
 
 
+#: Libraries a package imports that the OpenStack service loading it already runs on: never
+#: requirements (pip would pull in, or upgrade, Neutron under the operator's feet).
+HOST_PROVIDED: dict[str, tuple[str, ...]] = {
+    "clouds_drivers": ("neutron", "neutron_lib", "nova", "cinder", "glance_store",
+                       "keystoneauth1", "oslo_config", "oslo_log", "oslo_utils"),
+}
+
+
 class DistError(Exception):
     """The root file and DISTRIBUTIONS disagree, or a build failed: one line for the user."""
 

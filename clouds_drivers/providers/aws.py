@@ -222,3 +222,116 @@ def instance_type_of(item: dict[str, Any]) -> InstanceType:
 def _batches(items: list[str], size: int) -> Iterable[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
+
+
+# --- networks (the Neutron drivers) -----------------------------------------------------------
+
+DEFAULT_ROUTE = "0.0.0.0/0"
+#: Codes that mean a detach/delete has nothing left to do.
+ALREADY_DONE = {"Gateway.NotAttached"}
+
+
+def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
+
+
+class AwsNetworks:
+    """VPCs, subnets and internet gateways of one account, for the Neutron drivers.
+
+    Kept beside the Provider contract (not in it): only AWS has this model, and the Clouds
+    service itself never creates networks. Deleting what is already gone is not an error, so
+    a retried or compensating delete is safe.
+    """
+
+    def __init__(self, provider: AwsProvider, account: Account) -> None:
+        self.provider = provider
+        self.ec2 = provider.client("ec2", account)
+
+    def _call(self, doing: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        return self.provider._call(doing, getattr(self.ec2, operation), **kwargs)
+
+    def _gone_ok(self, doing: str, operation: str, **kwargs: Any) -> None:
+        try:
+            self._call(doing, operation, **kwargs)
+        except CloudError as exc:
+            if not (exc.not_found or exc.code in ALREADY_DONE):
+                raise
+
+    def zones(self) -> list[str]:
+        answer = self._call("listing the availability zones", "describe_availability_zones")
+        return sorted(z["ZoneName"] for z in answer["AvailabilityZones"])
+
+    def create_vpc(self, cidr: str, tags: dict[str, str]) -> str:
+        answer = self._call(f"creating a VPC {cidr}", "create_vpc", CidrBlock=cidr,
+                            TagSpecifications=[{"ResourceType": "vpc",
+                                                "Tags": tag_list(tags)}])
+        return answer["Vpc"]["VpcId"]
+
+    def delete_vpc(self, vpc_id: str) -> None:
+        self._gone_ok(f"deleting VPC {vpc_id}", "delete_vpc", VpcId=vpc_id)
+
+    def create_subnet(self, vpc_id: str, cidr: str, zone: str, tags: dict[str, str]) -> str:
+        answer = self._call(f"creating subnet {cidr} in {vpc_id} ({zone})", "create_subnet",
+                            VpcId=vpc_id, CidrBlock=cidr, AvailabilityZone=zone,
+                            TagSpecifications=[{"ResourceType": "subnet",
+                                                "Tags": tag_list(tags)}])
+        return answer["Subnet"]["SubnetId"]
+
+    def delete_subnet(self, subnet_id: str) -> None:
+        self._gone_ok(f"deleting subnet {subnet_id}", "delete_subnet", SubnetId=subnet_id)
+
+    def subnets_of(self, vpc_id: str) -> list[str]:
+        answer = self._call(f"listing the subnets of {vpc_id}", "describe_subnets",
+                            Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])
+        return sorted(s["SubnetId"] for s in answer["Subnets"])
+
+    def create_internet_gateway(self, tags: dict[str, str]) -> str:
+        answer = self._call("creating an internet gateway", "create_internet_gateway",
+                            TagSpecifications=[{"ResourceType": "internet-gateway",
+                                                "Tags": tag_list(tags)}])
+        return answer["InternetGateway"]["InternetGatewayId"]
+
+    def delete_internet_gateway(self, igw_id: str) -> None:
+        self._gone_ok(f"deleting internet gateway {igw_id}", "delete_internet_gateway",
+                      InternetGatewayId=igw_id)
+
+    def attached_vpc(self, igw_id: str) -> str | None:
+        """The VPC the gateway is attached to, if any."""
+        answer = self._call(f"looking up internet gateway {igw_id}",
+                            "describe_internet_gateways", InternetGatewayIds=[igw_id])
+        for gateway in answer["InternetGateways"]:
+            for attachment in gateway.get("Attachments", []):
+                if attachment.get("State", "available") in ("available", "attached"):
+                    return attachment["VpcId"]
+        return None
+
+    def _main_route_table(self, vpc_id: str) -> str:
+        answer = self._call(f"finding the main route table of {vpc_id}",
+                            "describe_route_tables",
+                            Filters=[{"Name": "vpc-id", "Values": [vpc_id]},
+                                     {"Name": "association.main", "Values": ["true"]}])
+        tables = answer["RouteTables"]
+        if not tables:
+            raise CloudError(f"VPC {vpc_id} has no main route table")
+        return tables[0]["RouteTableId"]
+
+    def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None:
+        """Attach and route 0.0.0.0/0 of the VPC's main table through the gateway."""
+        self._call(f"attaching internet gateway {igw_id} to {vpc_id}",
+                   "attach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
+        try:
+            self._call(f"adding the default route of {vpc_id} through {igw_id}",
+                       "create_route", RouteTableId=self._main_route_table(vpc_id),
+                       DestinationCidrBlock=DEFAULT_ROUTE, GatewayId=igw_id)
+        except CloudError:
+            self.detach_internet_gateway(igw_id, vpc_id, route=False)
+            raise
+
+    def detach_internet_gateway(self, igw_id: str, vpc_id: str, route: bool = True) -> None:
+        """Remove the default route, then detach (AWS keeps a blackhole route otherwise)."""
+        if route:
+            self._gone_ok(f"removing the default route of {vpc_id}", "delete_route",
+                          RouteTableId=self._main_route_table(vpc_id),
+                          DestinationCidrBlock=DEFAULT_ROUTE)
+        self._gone_ok(f"detaching internet gateway {igw_id} from {vpc_id}",
+                      "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)

@@ -124,14 +124,21 @@ def glance(s: Settings) -> Path:
 
 
 def neutron(s: Settings) -> list[Path]:
+    """Neutron as spec 000 configures it for clouds: ``aws`` first among the mechanism
+    drivers (the sandbox's binder after it), ``aws_router`` for routers, ``subnet_az``."""
+    from .doubles.processes import AWS
+    from .install import clouds_drivers_dir
+
     n = s.state / "neutron"
+    extensions = clouds_drivers_dir(s) / "neutron" / "extensions"
     conf = _write(
         s.etc / "neutron" / "neutron.conf",
         {
             "DEFAULT": {
                 **_common(s),
                 "core_plugin": "ml2",
-                "service_plugins": "",
+                "service_plugins": "aws_router",
+                "api_extensions_path": extensions,
                 "auth_strategy": "keystone",
                 "api_paste_config": s.venv / "etc" / "neutron" / "api-paste.ini",
                 "state_path": n,
@@ -143,6 +150,10 @@ def neutron(s: Settings) -> list[Path]:
             "database": {"connection": s.db_url("neutron")},
             "keystone_authtoken": _authtoken(s, "neutron"),
             "nova": service_client(s, "nova"),
+            # The Clouds API (catalog service "clouds") as the service user neutron.
+            "clouds": {**service_client(s, "neutron"), "valid_interfaces": "internal,public",
+                       "timeout": 10},
+            "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "noop"},
         },
@@ -151,10 +162,10 @@ def neutron(s: Settings) -> list[Path]:
         s.etc / "neutron" / "ml2_conf.ini",
         {
             "ml2": {
-                "type_drivers": "flat,vlan",
-                "tenant_network_types": "",
-                "mechanism_drivers": "aos_bindall",
-                "extension_drivers": "port_security",
+                "type_drivers": "local,flat,vlan",
+                "project_network_types": "local",
+                "mechanism_drivers": "aws,aos_bindall",
+                "extension_drivers": "port_security,subnet_az",
             },
             "ml2_type_flat": {"flat_networks": "*"},
             "ml2_type_vlan": {"network_vlan_ranges": "physnet1:100:199"},

@@ -85,6 +85,11 @@ def ensure_venv(s: Settings) -> None:
     _install_hooks(s)
 
 
+def clouds_drivers_dir(s: Settings) -> Path:
+    """Where the installed clouds-drivers wheel's package lives (Neutron's extensions path)."""
+    return _site_packages(s) / "clouds_drivers"
+
+
 def _site_packages(s: Settings) -> Path:
     out = subprocess.run(
         [s.python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],

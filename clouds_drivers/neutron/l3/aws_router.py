@@ -1,0 +1,144 @@
+"""Service plugin ``aws_router``: Neutron's L3 router plugin, plus internet gateways for the
+routers of AWS-bound projects.
+
+Rows of the spec's table: router create → an internet gateway, unattached; gateway to
+router → nothing; interface to router → the gateway attached to the interface's VPC with a
+default route 0.0.0.0/0; interface delete → detached (with the last interface); router delete
+→ the gateway deleted. Other projects' routers get the plain L3 behaviour. A refusal (an
+interface in a second VPC) is decided before Neutron changes anything; a cloud failure after
+Neutron's change undoes that change, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from neutron.services.l3_router.l3_router_plugin import L3RouterPlugin
+from neutron_lib.db import api as db_api
+from oslo_config import cfg
+from oslo_utils import excutils
+
+from clouds_drivers.clouds_api import ProjectCloud
+from clouds_drivers.neutron import decide
+from clouds_drivers.neutron.cloud import NeutronCloud, neutron_errors
+
+LOG = logging.getLogger(__name__)
+
+
+class AwsRouterPlugin(L3RouterPlugin):
+    def __init__(self) -> None:
+        super().__init__()
+        self.cloud = NeutronCloud(cfg.CONF)
+
+    def get_plugin_description(self) -> str:
+        return "L3 routers; routers of AWS-bound projects are AWS internet gateways."
+
+    def _gateway_of(self, context: Any, router_id: str
+                    ) -> tuple[ProjectCloud, str] | None:
+        """The project's account and the router's internet gateway, if it has one."""
+        router = self.get_router(context, router_id, fields=["project_id"])
+        project = self.cloud.aws_project(router["project_id"])
+        if project is None:
+            return None
+        mapping = self.cloud.mapped(project, "router", router_id)
+        return (project, mapping["cloud_resource_id"]) if mapping else None
+
+    # --- routers --------------------------------------------------------------------------
+
+    def create_router(self, context: Any, router: dict[str, Any]) -> dict[str, Any]:
+        created = super().create_router(context, router)
+        try:
+            project = self.cloud.aws_project(created["project_id"])
+            if project is None:
+                return created
+            with neutron_errors():
+                nets = self.cloud.networks(project)
+                igw = nets.create_internet_gateway(
+                    decide.tags("router", created["id"], project.project_id))
+                try:
+                    self.cloud.clouds.record(project.project_id, "router", created["id"], igw)
+                except Exception:
+                    nets.delete_internet_gateway(igw)
+                    raise
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                super().delete_router(context, created["id"])
+        LOG.info("router %s of project %s is internet gateway %s", created["id"],
+                 project.project_id, igw)
+        return created
+
+    def delete_router(self, context: Any, id: str) -> None:  # noqa: A002 - Neutron's name
+        found = self._gateway_of(context, id)
+        if found is not None:
+            # Neutron's own refusal first (interfaces still attached), then the cloud.
+            with db_api.CONTEXT_READER.using(context):
+                self._ensure_router_not_in_use(context, id)
+            project, igw = found
+            with neutron_errors():
+                self.cloud.networks(project).delete_internet_gateway(igw)
+                self.cloud.clouds.forget(project.project_id, "router", id)
+        super().delete_router(context, id)
+
+    # --- interfaces -----------------------------------------------------------------------
+
+    def _interface_network(self, context: Any, interface_info: dict[str, Any] | None
+                           ) -> str | None:
+        info = interface_info or {}
+        if info.get("port_id"):
+            return self._core_plugin.get_port(context, info["port_id"])["network_id"]
+        if info.get("subnet_id"):
+            return self._core_plugin.get_subnet(context, info["subnet_id"])["network_id"]
+        return None  # Neutron refuses it itself
+
+    def add_router_interface(self, context: Any, router_id: str,
+                             interface_info: dict[str, Any] | None = None) -> dict[str, Any]:
+        found = self._gateway_of(context, router_id)
+        if found is None:
+            return super().add_router_interface(context, router_id, interface_info)
+        project, igw = found
+        network_id = self._interface_network(context, interface_info)
+        nets = self.cloud.networks(project)
+        with neutron_errors():
+            vpc = self.cloud.mapped(project, "network", network_id) if network_id else None
+            if network_id and vpc is None:
+                raise decide.Conflict(f"network {network_id} has no AWS VPC (no subnet in "
+                                      "the cloud): it cannot be an interface of a router "
+                                      "of an AWS-backed project")
+            vpc_id = vpc["cloud_resource_id"] if vpc else None
+            attach = vpc_id is not None and decide.check_gateway_vpc(
+                nets.attached_vpc(igw), vpc_id)
+        info = super().add_router_interface(context, router_id, interface_info)
+        if attach:
+            try:
+                with neutron_errors():
+                    nets.attach_internet_gateway(igw, vpc_id)
+            except Exception:
+                with excutils.save_and_reraise_exception():
+                    super().remove_router_interface(
+                        context, router_id, {"port_id": info["port_id"]})
+            LOG.info("internet gateway %s of router %s attached to %s", igw, router_id,
+                     vpc_id)
+        return info
+
+    def remove_router_interface(self, context: Any, router_id: str,
+                                interface_info: dict[str, Any]) -> dict[str, Any]:
+        info = super().remove_router_interface(context, router_id, interface_info)
+        found = self._gateway_of(context, router_id)
+        if found is None:
+            return info
+        project, igw = found
+        owner = self._get_device_owner(context, router_id)
+        remaining = self._core_plugin.get_ports(
+            context.elevated(), filters={"device_id": [router_id], "device_owner": [owner]})
+        if remaining:
+            return info
+        with neutron_errors():
+            nets = self.cloud.networks(project)
+            vpc_id = nets.attached_vpc(igw)
+            if vpc_id:
+                nets.detach_internet_gateway(igw, vpc_id)
+                LOG.info("internet gateway %s of router %s detached from %s", igw,
+                         router_id, vpc_id)
+        return info
+
