@@ -20,6 +20,7 @@ _ROOMS = {
     # pure: decisions over plain data
     f"{CM}.model": (),
     f"{CM}.ha": ("model",),
+    f"{CM}.balancing": ("model",),
     # storage and adapters (the edge)
     f"{CM}.db": ("model", "ha"),
     f"{CM}.nova": (),
