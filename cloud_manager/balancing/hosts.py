@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 from cloud_manager.balancing.load import is_flagged, is_loaded, mean_load, ram_load
@@ -130,9 +131,12 @@ class AggregateLoads:
         return not (group is not None and group.policy in ANTI_AFFINITY
                     and h.groups[group.id] > 0)
 
-    def targets_by_load(self):
+    def targets_by_load(self) -> Iterator[str]:
         """Host names, least loaded first."""
         return (name for _, name in self._by_load)
+
+    def most_loaded_first(self) -> list[str]:
+        return [name for _, name in reversed(self._by_load)]
 
     def least_loaded_target(self, instance: Instance) -> str | None:
         return next((n for n in self.targets_by_load() if self.can_take(n, instance)), None)
