@@ -51,6 +51,9 @@ balancing_opts = [
     cfg.IntOpt("migration_retries", default=3, min=0,
                help="Attempts to live-migrate one instance."),
     cfg.IntOpt("periodic_time", default=24, min=1, help="Hours between two balancing runs."),
+    cfg.IntOpt("max_migrations", default=20, min=1,
+               help="Most live migrations one balancing run plans (and runs, one at a time); "
+               "what is left is planned by the next run."),
 ]
 
 drs_opts = [

@@ -7,6 +7,7 @@ import statistics
 from dataclasses import dataclass
 
 from cloud_manager.balancing.hosts import AggregateLoads
+from cloud_manager.balancing.planner import plan_balancing
 from cloud_manager.model.actions import Plan
 from cloud_manager.model.cloud import CloudModel
 
@@ -54,3 +55,32 @@ def load_report(model: CloudModel, aggregate: str, approx: float, plan: Plan) ->
     return LoadReport(aggregate, before.flagged, approx, before.mean, hosts,
                       tuple(before.left_out), len(actions),
                       sum(a.instance.ram_mb for a in actions))
+
+
+def plan_document(model: CloudModel, aggregate: str, approx: float,
+                  max_migrations: int) -> dict:
+    """The dry run as plain data (the API's answer, the CLI's offline output): the plan's
+    migrations in order, each host's load before and after, what stays and why."""
+    plan = plan_balancing(model, aggregate, approx, max_migrations)
+    report = load_report(model, aggregate, approx, plan)
+    return {
+        "aggregate": aggregate,
+        "flagged": report.flagged,
+        "approx": approx,
+        "mean_load": round(report.mean, 4),
+        "limit": round(report.mean + approx, 4),
+        "migrations": [{"instance_id": a.instance.id, "instance_name": a.instance.name,
+                        "ram_mb": a.instance.ram_mb, "source": a.instance.host,
+                        "target": a.target_host} for a in plan.actions],
+        "hosts": [{"host": h.host, "ram_mb": h.ram_mb,
+                   "load_before": round(h.load_before, 4), "load_after": round(h.load_after, 4),
+                   "loaded_before": h.loaded_before, "loaded_after": h.loaded_after}
+                  for h in report.hosts],
+        "left_out": [{"host": host, "reason": why} for host, why in report.left_out],
+        "not_moved": [{"instance_id": n.instance.id, "instance_name": n.instance.name,
+                       "host": n.instance.host, "reason": n.reason} for n in plan.skipped],
+        "warnings": list(plan.warnings),
+        "ram_moved_mb": report.ram_moved_mb,
+        "stdev_before": round(report.stdev(after=False), 4),
+        "stdev_after": round(report.stdev(after=True), 4),
+    }

@@ -17,6 +17,7 @@ from cloud_manager.model.task_state import (
     FINAL_TASK_STATES,
     INITIAL_ITEM_STATES,
     ItemState,
+    TaskKind,
     TaskState,
     check_item_move,
     check_task_move,
@@ -229,8 +230,9 @@ def end_task(session: Session, row: Task, to_state: TaskState, message: str,
     """Final state, lease released, and the event that says how it ended."""
     move_task(session, row, to_state, message, finished_at=now, owner=None, lease_until=None)
     alert = to_state != TaskState.DONE
+    what = "balancing" if row.kind == TaskKind.BALANCING else "evacuation"
     add_event(session, row.hostname, "alert" if alert else "action",
-              f"evacuation task {row.id} {to_state}: {message}")
+              f"{what} task {row.id} {to_state}: {message}")
 
 
 def items(session: Session, task_id: str) -> list[TaskItem]:
