@@ -54,12 +54,12 @@ def cloud(sandbox, hosts):  # noqa: F811 - the fixture imported above
 
     def boot(host: str, flavor: str, group_id: str | None = None):
         net = conn.network.find_network("private")
+        hints = {"scheduler_hints": {"group": group_id}} if group_id else {}
         server = conn.compute.create_server(
             name=f"bal-{flavor}-{uuid.uuid4().hex[:4]}",
             flavor_id=conn.compute.find_flavor(flavor).id,
             image_id=conn.image.find_image("cirros").id, networks=[{"uuid": net.id}],
-            availability_zone=f"nova:{host}",
-            scheduler_hints={"group": group_id} if group_id else None)
+            availability_zone=f"nova:{host}", **hints)
         made["servers"].append(server)
         return sandbox.wait_active(server)
 
