@@ -142,10 +142,10 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     assert offline["Migrations"] == moves
 
     # The run: live migrations, one at a time, through the worker.
-    task = _json("balancing", "run", flagged, "--wait")
-    assert task["state"] == "done", task
-    assert task["kind"] == "balancing"
-    assert [i["state"] for i in task["items"]] == ["done"] * len(moves)
+    task = _json("balancing", "run", flagged, "--wait")  # -f json: keys are the titles
+    assert task["State"] == "done", task
+    assert task["Kind"] == "balancing"
+    assert [i["state"] for i in task["Items"]] == ["done"] * len(moves)
     for move in moves:
         server = conn.compute.get_server(move["instance_id"])
         assert (server.compute_host, server.status) == (move["target"], "ACTIVE")
