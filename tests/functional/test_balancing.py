@@ -110,7 +110,8 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     assert _json("aggregate", "set-balancing", flagged, "yes")["Balancing"] is True
     unknown = _cli("balancing", "plan", f"nope-{suffix}")
     assert unknown.returncode == 1
-    assert unknown.stderr.strip().endswith(f"no host aggregate 'nope-{suffix}'"), unknown.stderr
+    assert unknown.stderr.strip().splitlines() == [
+        f"404: no host aggregate 'nope-{suffix}' (known: {flagged}, {calm})"], unknown.stderr
     refused = _cli("balancing", "run", calm)
     assert refused.returncode == 1
     assert f"aggregate '{calm}' is not flagged for balancing" in refused.stderr
