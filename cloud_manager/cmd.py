@@ -64,11 +64,12 @@ def _stay_authenticated(rt: Runtime, interval: float = 60) -> None:
 
 
 def beat() -> None:
-    """The periodic side: the node tracker loop, on the leader controller only."""
+    """The periodic side: the node tracker loop and, with ``[balancing] enabled``, the
+    periodic balancing, on the leader controller only."""
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.coordination import Leadership
-        from cloud_manager import power, runtime, tracker
+        from cloud_manager import balancer, power, runtime, tracker
 
         if not conf.node_tracker.enabled:
             LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
@@ -79,6 +80,10 @@ def beat() -> None:
         rt.connect_task_queue()
         leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
         stop = _stop_event()
+        if conf.balancing.enabled:
+            threading.Thread(target=balancer.run_forever,
+                             args=(rt, leadership.is_leader, stop.is_set),
+                             name="balancing", daemon=True).start()
         try:
             node_tracker = tracker.NodeTracker(rt, rt.dispatch_task,
                                                still_leader=leadership.is_leader)

@@ -49,14 +49,16 @@ agent_opts = [
 
 balancing_opts = [
     cfg.FloatOpt("approx", default=0.1, min=0, max=1,
-                 help=NOT_YET + "Balancing accuracy: a node is loaded when its RAM usage "
+                 help="Balancing accuracy: a node is loaded when its RAM usage "
                  "ratio exceeds the aggregate's ratio plus approx."),
     cfg.BoolOpt("enabled", default=False,
-                help=NOT_YET + "Balance RAM load inside flagged host aggregates."),
+                help="Balance RAM load inside flagged host aggregates."),
     cfg.IntOpt("migration_retries", default=3, min=0,
-               help=NOT_YET + "Attempts to live-migrate one instance."),
-    cfg.IntOpt("periodic_time", default=24, min=1,
-               help=NOT_YET + "Hours between two balancing runs."),
+               help="Attempts to live-migrate one instance."),
+    cfg.IntOpt("periodic_time", default=24, min=1, help="Hours between two balancing runs."),
+    cfg.IntOpt("max_migrations", default=20, min=1,
+               help="Most live migrations one balancing run plans (and runs, one at a time); "
+               "what is left is planned by the next run."),
 ]
 
 drs_opts = [

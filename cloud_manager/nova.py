@@ -20,6 +20,12 @@ EVACUATE_MICROVERSION = "2.29"
 SERVICES_MICROVERSION = "2.53"
 SERVERS_MICROVERSION = "2.47"
 MIGRATIONS_MICROVERSION = "2.59"
+# Live migration with a target host the scheduler checks (no "force"), block migration
+# chosen by Nova ("auto").
+LIVE_MIGRATE_MICROVERSION = "2.30"
+# Server groups of all projects with one "policy" field.
+SERVER_GROUPS_MICROVERSION = "2.64"
+AGGREGATES_MICROVERSION = "2.41"
 # Requests one call sends at once (reading many hosts' capacities).
 PARALLEL_REQUESTS = 8
 
@@ -77,6 +83,34 @@ class HostCapacity:
     free_vcpus: int
     free_disk_gb: int
     totals: dict[str, int] = field(default_factory=dict)
+    used: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class HostAggregate:
+    id: int
+    name: str
+    hosts: tuple[str, ...]
+    metadata: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ServerGroupInfo:
+    id: str
+    name: str
+    policy: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LiveMigration:
+    """A migration record of type live-migration: ``status`` is queued, preparing, running,
+    post-migrating, completed, error, failed or cancelled."""
+
+    id: int
+    instance_id: str
+    status: str
+    dest_host: str | None
 
 
 class Nova:
@@ -203,6 +237,48 @@ class Nova:
         return [m for m in body["migrations"]
                 if m["status"] in ("accepted", "pre-migrating", "migrating", "done")]
 
+    # --- balancing: aggregates, server groups, live migration ----------------------------
+
+    def aggregates(self) -> list[HostAggregate]:
+        body = self._call("GET", "/os-aggregates", AGGREGATES_MICROVERSION)
+        return [HostAggregate(a["id"], a["name"], tuple(a.get("hosts") or ()),
+                              dict(a.get("metadata") or {}))
+                for a in body["aggregates"]]
+
+    def set_aggregate_metadata(self, aggregate_id: int, metadata: dict[str, str | None]
+                               ) -> None:
+        """Set keys (a None value removes the key)."""
+        self._call("POST", f"/os-aggregates/{aggregate_id}/action", AGGREGATES_MICROVERSION,
+                   json={"set_metadata": {"metadata": metadata}})
+
+    def server_groups(self) -> list[ServerGroupInfo]:
+        body = self._call("GET", "/os-server-groups?all_projects=True&limit=1000",
+                          SERVER_GROUPS_MICROVERSION)
+        return [ServerGroupInfo(g["id"], g.get("name") or "", g["policy"],
+                                tuple(g.get("members") or ()))
+                for g in body["server_groups"]]
+
+    def live_migrate(self, server_id: str, target_host: str) -> None:
+        self._call("POST", f"/servers/{server_id}/action", LIVE_MIGRATE_MICROVERSION,
+                   json={"os-migrateLive": {"host": target_host, "block_migration": "auto"}})
+
+    def live_migrations_since(self, since: datetime) -> dict[str, LiveMigration]:
+        """The latest live migration of each instance, created since ``since``."""
+        path = ("/os-migrations?migration_type=live-migration"
+                f"&changes-since={since.replace(microsecond=0).isoformat()}")
+        body = self._call("GET", path, MIGRATIONS_MICROVERSION)
+        latest: dict[str, LiveMigration] = {}
+        for m in sorted(body["migrations"], key=lambda m: m["id"]):
+            latest[m["instance_uuid"]] = LiveMigration(m["id"], m["instance_uuid"], m["status"],
+                                                       m.get("dest_compute"))
+        return latest
+
+    def newest_live_migration_id(self) -> int:
+        """Id of the newest live-migration record of the cloud (0: none); ids only grow."""
+        body = self._call("GET", "/os-migrations?migration_type=live-migration&limit=1",
+                          MIGRATIONS_MICROVERSION)
+        return max((m["id"] for m in body["migrations"]), default=0)
+
     def host_zones(self) -> dict[str, str]:
         """Availability zone of every compute host."""
         body = self._call("GET", "/os-availability-zone/detail", SERVICES_MICROVERSION)
@@ -229,6 +305,7 @@ class Nova:
                 host=rp["name"], free_ram_mb=free.get("MEMORY_MB", 0),
                 free_vcpus=free.get("VCPU", 0), free_disk_gb=free.get("DISK_GB", 0),
                 totals={rc: inv["total"] for rc, inv in inventories.items()},
+                used=dict(usages),
             )
 
         with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:

@@ -27,6 +27,7 @@ from cloud_manager.model.task_state import (
     INITIAL_ITEM_STATES,
     TASK_PREDECESSORS,
     ItemState,
+    TaskKind,
     TaskState,
     check_item_move,
     check_task_move,
@@ -283,8 +284,9 @@ def end_task(session: Session, row: Task, to_state: TaskState, message: str) -> 
     move_task(session, row, to_state, message, finished_at=db_utcnow(), owner=None,
               lease_until=None, active_node=None)
     alert = to_state != TaskState.DONE
+    what = "balancing" if row.kind == TaskKind.BALANCING else "evacuation"
     add_event(session, row.hostname, "alert" if alert else "action",
-              f"evacuation task {row.id} {to_state}: {message}")
+              f"{what} task {row.id} {to_state}: {message}")
 
 
 def items(session: Session, task_id: str) -> list[TaskItem]:

@@ -10,6 +10,7 @@ requests went out, and Nova's records say which of those arrived.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import time
@@ -19,12 +20,15 @@ from datetime import timedelta
 
 from sqlalchemy import exc as sa_exc
 
+from cloud_manager.balancing import plan_balancing
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.balancing_inventory import read_balancing_model
 from cloud_manager.execution.fencing import Fencer, TaskAborted
 from cloud_manager.execution.host_actions import HostActions
 from cloud_manager.execution.instance_actions import Evacuations, StageRunner
 from cloud_manager.execution.inventory import read_evacuation_inputs
 from cloud_manager.execution.lease import LeaseRenewer
+from cloud_manager.execution.live_migrations import LiveMigrations
 from cloud_manager.execution.records import ClaimedTask, LeaseLost, TaskRecords
 from cloud_manager.execution.settings import TaskSettings
 from cloud_manager.ha.evacuation_plan import Strategy
@@ -32,12 +36,21 @@ from cloud_manager.ha.evacuation_planner import plan_host_evacuation
 from cloud_manager.ha.node_state import InvalidTransition, NodeState
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.actions import ActionKind, Plan, SetServiceState
-from cloud_manager.model.task_state import InvalidTaskTransition, ItemState, TaskKind, TaskState
+from cloud_manager.model.task_state import (
+    InvalidTaskTransition,
+    ItemState,
+    TaskKind,
+    TaskState,
+    aggregate_of,
+)
 from cloud_manager.nova import NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
+
+# Polls (poll_interval apart) of one live migration before it counts as timed out.
+LIVE_MIGRATION_POLLS = 900
 
 FENCED_BECAUSE = {TaskKind.MANUAL: "operator requested evacuation",
                   TaskKind.SHUTDOWN: "planned shutdown",
@@ -104,6 +117,8 @@ class TaskExecutor:
             return records.end(TaskState.FAILED, f"cannot run: {type(exc).__name__}: {exc}")
 
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
+        if task.kind == TaskKind.BALANCING:
+            return self._balance(task, records)
         host_actions = HostActions(
             self.runtime, records, functools.partial(self.service_reporting,
                                                      usable_by_nova=True),
@@ -130,6 +145,26 @@ class TaskExecutor:
         StageRunner(records, handler, self.settings, self.monotonic, self.sleep).run(items)
         return records.finish(task.host, records.items())
 
+    def _balance(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
+        """A balancing task: no fencing and no node state; plan, store, then one live
+        migration at a time, each behind the guard of ``LiveMigrations.send``."""
+        planned = self._plan(task)
+        if planned is not None:
+            plan, mark = planned
+            records.store_plan(task.host, plan, mark)
+            records.progress(plan.summary(), state=TaskState.MIGRATING)
+        items = records.items()
+        conf = self.runtime.conf.balancing
+        settings = dataclasses.replace(self.settings, retries=max(conf.migration_retries, 1),
+                                       max_in_flight=1, request_threads=1,
+                                       max_polls=LIVE_MIGRATION_POLLS)
+        handler = LiveMigrations(self.runtime, records, self.heartbeats,
+                                 aggregate_of(task.host) or task.host, task.created_at,
+                                 records.migration_mark(),
+                                 sum(1 for i in items if i.action == ActionKind.LIVE_MIGRATE))
+        StageRunner(records, handler, settings, self.clock, self.sleep).run(items)
+        return records.finish(None, records.items())
+
     # --- steps ---------------------------------------------------------------------------
 
     def _fence_then_plan(self, task: ClaimedTask, records: TaskRecords,
@@ -155,8 +190,18 @@ class TaskExecutor:
             return planning.result()
 
     def _plan(self, task: ClaimedTask) -> tuple[Plan, int] | None:
-        """The plan of a task that has none yet (None when it has one), with the node's
-        newest Nova evacuation record before it."""
+        """The plan of a task that has none yet (None when it has one), with the newest Nova
+        migration record before it; reading and planner by the task's kind."""
+        if task.kind == TaskKind.BALANCING:
+            with self.runtime.transaction() as session:
+                if db_api.items(session, task.id):
+                    return None
+            conf = self.runtime.conf.balancing
+            read = read_balancing_model(self.runtime, self.heartbeats, self.clock,
+                                        aggregate_of(task.host))
+            return (plan_balancing(read.model, aggregate_of(task.host) or task.host,
+                                   conf.approx, conf.max_migrations),
+                    read.nova_migration_mark)
         inputs = read_evacuation_inputs(self.runtime, task.id, self.heartbeats,
                                         self.settings.default_priority, self.clock)
         if inputs is None:

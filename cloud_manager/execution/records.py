@@ -199,8 +199,8 @@ class TaskRecords:
         (LOG.error if alert else LOG.info)("task %s %s: %s", self.task_id, state, message)
         return state
 
-    def finish(self, host: str, items: list[Item]) -> TaskState:
-        """The task's final state from its items; the node is then evacuated."""
+    def finish(self, host: str | None, items: list[Item]) -> TaskState:
+        """The task's final state from its items; the node (if any) is then evacuated."""
         counts: dict[str, int] = {}
         for item in items:
             counts[item.state] = counts.get(item.state, 0) + 1

@@ -6,11 +6,14 @@ Built by ``cloud_manager.execution.inventory`` from Nova, Placement and our data
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Instance:
+    """``not_movable``: why it cannot live-migrate (empty: it can), e.g. not ACTIVE."""
+
     id: str
     name: str
     host: str
@@ -19,6 +22,7 @@ class Instance:
     vcpus: int
     disk_gb: int
     az: str | None = None
+    not_movable: str = ""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,32 @@ class TargetHost:
     enabled: bool = True
     up: bool = True
     az: str | None = None
+    # RAM load (balancing): physical RAM (Placement's MEMORY_MB total) and what instances use.
+    ram_mb: int = 0
+    used_ram_mb: int = 0
+    # Why no planner may touch the host besides HA's own (maintenance, an HA incident); empty:
+    # nothing.
+    excluded: str = ""
+
+
+@dataclass(frozen=True)
+class Aggregate:
+    """A Nova host aggregate; its metadata says whether it is balanced."""
+
+    name: str
+    hosts: tuple[str, ...]
+    metadata: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ServerGroup:
+    """A Nova server group: ``policy`` is affinity, anti-affinity, soft-affinity or
+    soft-anti-affinity; ``members`` are instance ids."""
+
+    id: str
+    name: str
+    policy: str
+    members: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -43,3 +73,5 @@ class CloudModel:
     hosts: tuple[TargetHost, ...]
     instances: tuple[Instance, ...]
     warnings: tuple[str, ...] = ()
+    aggregates: tuple[Aggregate, ...] = ()
+    server_groups: tuple[ServerGroup, ...] = ()

@@ -18,12 +18,29 @@ class TaskKind(StrEnum):
     AUTOMATIC = "auto-evacuation"
     MANUAL = "manual-evacuation"
     SHUTDOWN = "planned-shutdown"
+    # Live migrations inside one host aggregate (``cloud_manager.balancing``); never fenced.
+    BALANCING = "balancing"
+
+
+# A balancing task is kept on the aggregate, not on a node: its row's hostname is this prefix
+# and the aggregate's name (one active task per aggregate, as per node).
+AGGREGATE_PREFIX = "aggregate:"
+
+
+def aggregate_task_target(aggregate: str) -> str:
+    return AGGREGATE_PREFIX + aggregate
+
+
+def aggregate_of(target: str) -> str | None:
+    """The aggregate a task's target names (None: the target is a node)."""
+    return target.removeprefix(AGGREGATE_PREFIX) if target.startswith(AGGREGATE_PREFIX) else None
 
 
 class TaskState(StrEnum):
     PENDING = "pending"
     FENCING = "fencing"
     EVACUATING = "evacuating"
+    MIGRATING = "migrating"
     DONE = "done"
     PARTIAL = "partial"
     FAILED = "failed"
@@ -43,10 +60,12 @@ _T, _I = TaskState, ItemState
 _ENDINGS = frozenset({_T.DONE, _T.PARTIAL, _T.FAILED, _T.ABORTED})
 
 TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
-    _T.PENDING: frozenset({_T.FENCING, _T.EVACUATING, _T.FAILED, _T.ABORTED}),
+    _T.PENDING: frozenset({_T.FENCING, _T.EVACUATING, _T.MIGRATING, _T.FAILED, _T.ABORTED}),
     # A task is evacuating only once its node is fenced (or the task needs no fencing).
     _T.FENCING: frozenset({_T.EVACUATING, _T.FAILED, _T.ABORTED}),
     _T.EVACUATING: _ENDINGS,
+    # Balancing: live migrations, with no fencing before them.
+    _T.MIGRATING: _ENDINGS,
     _T.DONE: frozenset(),
     _T.PARTIAL: frozenset(),
     _T.FAILED: frozenset(),

@@ -381,6 +381,8 @@ def test_openapi_lists_every_route(client):
                  for method in methods}
     assert published == {
         ("get", "/v1/nodes"), ("get", "/v1/nodes/{hostname}"),
+        ("get", "/v1/balancing/{aggregate}/plan"), ("get", "/v1/balancing/{aggregate}/snapshot"),
+        ("post", "/v1/balancing/{aggregate}/run"), ("put", "/v1/aggregates/{aggregate}/balancing"),
         ("patch", "/v1/nodes/{hostname}"), ("post", "/v1/nodes/{hostname}/evacuate"),
         ("post", "/v1/nodes/{hostname}/shutdown"),
         ("get", "/v1/power-devices"), ("post", "/v1/power-devices"),

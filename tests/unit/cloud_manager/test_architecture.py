@@ -20,6 +20,7 @@ _ROOMS = {
     # pure: decisions over plain data
     f"{CM}.model": (),
     f"{CM}.ha": ("model",),
+    f"{CM}.balancing": ("model",),
     # storage and adapters (the edge)
     f"{CM}.db": ("model", "ha"),
     f"{CM}.nova": (),
@@ -31,18 +32,20 @@ _ROOMS = {
     f"{CM}.runtime": ("module", "nova", "power", "task_queue"),
     # services: the node service layer, the executor, periodic jobs
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
-    f"{CM}.execution": ("runtime", "db", "ha", "model", "nova", "power", "heartbeat",
+    f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "nova", "power", "heartbeat",
                         "agent_report"),
     f"{CM}.tracker": ("nodes", "runtime", "db", "ha", "model", "nova", "power", "heartbeat",
                       "agent_report"),
     f"{CM}.listener": ("runtime", "db"),
+    f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),
     # entry points
-    f"{CM}.api": ("nodes", "runtime", "db", "model", "conf", "module", "power"),
+    f"{CM}.api": ("nodes", "balancer", "balancing", "nova", "runtime", "db", "model", "conf",
+                  "module", "power"),
     f"{CM}.tasks": ("execution", "runtime", "task_queue"),
     f"{CM}.cmd": ("module", "runtime", "nova", "power", "tasks", "tracker", "agent", "listener",
-                  "api"),
+                  "api", "balancer"),
     # the CLI talks to the API only: no database, no runtime
-    f"{CM}.cli": ("model", "conf", "power"),
+    f"{CM}.cli": ("model", "conf", "power", "balancing"),
 }
 ROOMS = {room: frozenset(f"{CM}.{r}" for r in allowed) for room, allowed in _ROOMS.items()}
 

@@ -29,7 +29,7 @@ def test_every_state_has_a_row_and_moves_only_to_known_states():
 
 
 def test_active_and_final_task_states_split_the_states():
-    assert {"pending", "fencing", "evacuating"} == ACTIVE_TASK_STATES
+    assert {"pending", "fencing", "evacuating", "migrating"} == ACTIVE_TASK_STATES
     assert {"done", "partial", "failed", "aborted"} == FINAL_TASK_STATES
     assert {"done", "failed", "unplaced", "skipped"} == FINAL_ITEM_STATES
 
