@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -128,6 +129,8 @@ class Accounts:
     runtime: Runtime
 
     def project(self, name_or_id: str) -> Project:
+        if not re.fullmatch(r"\S+", name_or_id):  # Keystone refuses such names (400)
+            raise NoSuchProject(f"no project {name_or_id!r} in Keystone")
         try:
             found = self.runtime.openstack.project(name_or_id)
         except AmbiguousProject as exc:

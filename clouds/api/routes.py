@@ -46,13 +46,15 @@ YANDEX_ADD = {
                  "folder_id", "az"],
     "additionalProperties": False,
 }
-# if/then rather than oneOf: a wrong field gets its own message, not "valid under none".
+# if/then/else rather than oneOf: a wrong field gets its own message, not "valid under none";
+# one condition, not one per provider, so that schema-driven clients can generate bodies.
 ADD_SCHEMA = {
     "type": "object",
     "properties": {"provider": {"enum": ["aws", "yandex"]}},
     "required": ["provider"],
-    "allOf": [{"if": {"properties": {"provider": {"const": name}}}, "then": schema}
-              for name, schema in (("aws", AWS_ADD), ("yandex", YANDEX_ADD))],
+    "if": {"properties": {"provider": {"const": "aws"}}},
+    "then": AWS_ADD,
+    "else": YANDEX_ADD,
 }
 UPDATE_SCHEMA = {
     "type": "object",
@@ -162,7 +164,8 @@ def update_cloud(context: RequestContext, body: dict[str, Any], project: str
 @API.route("/v1/clouds/{project}", "DELETE", rule="clouds:account:delete",
            summary="Delete a project's account; refused while mapped resources live in the "
            "cloud unless force=true (which forgets the mapping only).",
-           query={"force": "true: forget the mapping of resources still in the cloud."},
+           query={"force": ("true: forget the mapping of resources still in the cloud.",
+                            {"type": "boolean"})},
            status=200)
 def delete_cloud(context: RequestContext, project: str) -> dict[str, Any]:
     force = _flag("force")
