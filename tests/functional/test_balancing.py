@@ -10,8 +10,8 @@ import uuid
 
 import pytest
 
-from tests.functional.cloud_manager_harness import BIN, wait_for
 from tests.functional.test_instance_ha import cm, hosts  # noqa: F401 - fixtures
+from tools.aos_sandbox.aos_services import BIN, wait_for
 
 pytestmark = pytest.mark.functional
 

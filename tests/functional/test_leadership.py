@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from aos.coordination import Leadership
-from tests.functional.cloud_manager_harness import CloudManager, wait_for
 from tests.functional.test_instance_ha import _evacuations, hosts, servers  # noqa: F401
+from tools.aos_sandbox.aos_services import CloudManager, wait_for
 
 pytestmark = pytest.mark.functional
 
