@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from cloud_manager.balancing import BALANCING_KEY, is_flagged
@@ -78,8 +79,9 @@ def request_run(runtime: Runtime, aggregate: str, by: str,
     with runtime.transaction() as session:
         if db_api.active_task(session, target) is not None:
             raise db_api.Conflict(f"aggregate {aggregate!r} is being balanced already")
-        task = db_api.create_task(session, hostname=target, kind=TaskKind.BALANCING,
-                                  strategy="", reason=reason)
+        task = db_api.create_task(
+            session, hostname=target, kind=TaskKind.BALANCING, strategy="", reason=reason,
+            lease=timedelta(seconds=runtime.conf.host_tasks.task_lease_time))
         db_api.add_event(session, target, "action", f"{reason}; task {task.id}")
         summary = {"id": task.id, "kind": task.kind, "hostname": target,
                    "state": task.state, "reason": reason}

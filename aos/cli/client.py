@@ -26,10 +26,6 @@ class AOSClient:
         }
         if service_type in self.endpoint_override:
             kwargs["endpoint_override"] = self.endpoint_override[service_type]
-        if method == "GET":
-            # A read is safe to send again: a pooled connection the API closed just as the
-            # request went out (a --wait poll between two worker restarts) is not a failure.
-            kwargs.setdefault("connect_retries", 2)
         try:
             response = self.session.request(
                 path, method, endpoint_filter=endpoint_filter, raise_exc=False, **kwargs

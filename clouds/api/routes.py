@@ -54,7 +54,7 @@ ADD_SCHEMA = {
     "required": ["provider"],
     "if": {"properties": {"provider": {"const": "aws"}}},
     "then": AWS_ADD,
-    "else": YANDEX_ADD,
+    "else": {"if": {"properties": {"provider": {"const": "yandex"}}}, "then": YANDEX_ADD},
 }
 UPDATE_SCHEMA = {
     "type": "object",
