@@ -78,36 +78,46 @@ AWS_FIELDS = ("access_key", "secret_key", "region", "az")
 YANDEX_FIELDS = ("service_account_id", "key_id", "private_key", "folder_id", "az")
 
 
-class CloudAddAws(records.ShowCommand):
+class _CloudAdd(records.ShowCommand):
+    """One ``clouds add <provider>`` command: its options, then a POST of what was given."""
+
+    provider: str
+    fields: tuple[str, ...]
+
+    def add_cloud_options(self, parser: argparse.ArgumentParser) -> None:
+        raise NotImplementedError
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        add_project(parser)
+        self.add_cloud_options(parser)
+        _az(parser, required=True)
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body = {"provider": self.provider, "project": parsed_args.project,
+                **_body(parsed_args, self.fields)}
+        return call(self.app, "POST", "/v1/clouds", body)
+
+
+class CloudAddAws(_CloudAdd):
     """Back a project with an AWS account; the keys are checked against AWS first."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        add_project(parser)
+    provider = "aws"
+    fields = AWS_FIELDS
+
+    def add_cloud_options(self, parser: argparse.ArgumentParser) -> None:
         _aws_options(parser, required=True)
-        _az(parser, required=True)
-        return parser
-
-    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        body = {"provider": "aws", "project": parsed_args.project,
-                **_body(parsed_args, AWS_FIELDS)}
-        return call(self.app, "POST", "/v1/clouds", body)
 
 
-class CloudAddYandex(records.ShowCommand):
+class CloudAddYandex(_CloudAdd):
     """Back a project with a Yandex.Cloud folder through a service account key (checked first)."""
 
-    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
-        parser = super().get_parser(prog_name)
-        add_project(parser)
-        _yandex_options(parser, required=True)
-        _az(parser, required=True)
-        return parser
+    provider = "yandex"
+    fields = YANDEX_FIELDS
 
-    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        body = {"provider": "yandex", "project": parsed_args.project,
-                **_body(parsed_args, YANDEX_FIELDS)}
-        return call(self.app, "POST", "/v1/clouds", body)
+    def add_cloud_options(self, parser: argparse.ArgumentParser) -> None:
+        _yandex_options(parser, required=True)
 
 
 class CloudList(records.ListCommand):
