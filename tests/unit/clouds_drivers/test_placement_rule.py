@@ -19,3 +19,10 @@ from clouds_drivers.nova.scheduler import placement_rule
 ])
 def test_cloud_projects_only_on_their_cloud_and_others_never_there(hypervisor, project, fits):
     assert placement_rule.host_fits(placement_rule.host_cloud(hypervisor), project) is fits
+
+
+def test_cloud_manager_knows_the_traits_the_drivers_report():
+    from cloud_manager import nova
+
+    assert {f"CUSTOM_CLOUD_{c.upper()}" for c in placement_rule.CLOUD_HYPERVISORS} == \
+        set(nova.CLOUD_TRAITS)
