@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import os_resource_classes as orc
+from keystoneauth1 import exceptions as ks_exc
 from nova import exception
 from nova.compute import power_state, task_states
 from nova.conf import CONF
@@ -154,8 +155,11 @@ class CloudDriver(driver.ComputeDriver):
             known = self._known.get(instance.uuid)
         if known is not None:
             return known[1]
-        mapping = self.projects.client.lookup(instance.project_id, INSTANCE_KIND,
-                                              instance.uuid)
+        try:
+            mapping = self.projects.client.lookup(instance.project_id, INSTANCE_KIND,
+                                                  instance.uuid)
+        except ks_exc.EndpointNotFound:
+            raise CloudsUnavailable("no 'clouds' service in the Keystone catalog") from None
         if mapping is None:
             return None
         self._remember(instance.uuid, instance.project_id, mapping["cloud_resource_id"])

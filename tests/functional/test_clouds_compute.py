@@ -1,0 +1,324 @@
+"""Spec 000's Nova compute driver on the sandbox: nova-compute ``aws-compute`` runs
+``compute_driver = clouds_drivers.nova.virt.ec2.EC2Driver`` (loaded through the import hook
+the clouds-drivers wheel installs), nova-scheduler runs ``CloudProjectFilter`` as the spec
+configures it, Neutron runs the ``aws`` drivers, the Clouds API is in the catalog and moto
+is AWS.
+
+The spec's project setup, then a server's life in the AWS-bound project, checking after
+each step what moto holds: the instance's state, its private IP (the Neutron port's),
+subnet (the one the Neutron driver made) and tags naming the OpenStack ids; a floating IP
+as an Elastic IP (rows 6-7 of the correspondence table); nothing left after delete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.cli import Result
+from tests.functional.clouds_harness import Clouds, registered_clouds_api
+from tools.aos_sandbox.client import connect
+
+pytestmark = pytest.mark.functional
+
+ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
+SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+REGION, ZONE = "us-east-2", "us-east-2a"
+SPEC_AMI = "ami-0f7919c33c90f5b58"
+AWS_HOST = "aws-compute"
+
+
+def ok(result: Result) -> Any:
+    assert result.code == 0, result.err
+    return result.json() if result.out.strip() else None
+
+
+@pytest.fixture(scope="module")
+def clouds(sandbox, tmp_path_factory) -> Iterator[Clouds]:
+    assert AWS_HOST in sandbox.info.get("cloud_hosts", {}), "the sandbox runs no aws-compute"
+    with registered_clouds_api(sandbox, tmp_path_factory.mktemp("clouds")) as api:
+        yield api
+
+
+@pytest.fixture
+def ec2(sandbox) -> Any:
+    return boto3.client("ec2", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
+                        region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY)
+
+
+@contextlib.contextmanager
+def aws_project(clouds: Clouds, sandbox, project) -> Iterator[dict[str, Any]]:
+    """The guide's project setup: the admin user as the project's admin, the account, the
+    spec's AMI and the t3 flavors registered; the admin's connection in the project."""
+    admin = sandbox.conn("admin")
+    admin_user = admin.identity.find_user(sandbox.info["admin"]["username"])
+    admin.identity.assign_project_role_to_user(project.id, admin_user,
+                                               admin.identity.find_role("admin"))
+    ok(clouds.openstack("aos", "clouds", "add", "aws", "--project", project.name,
+                        "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY,
+                        "--region", REGION, "--az", ZONE, "-f", "json"))
+    try:
+        image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project",
+                                    project.name, "--cloud-image-id", SPEC_AMI, "-f", "json"))
+        _activate(admin, image["Image id"])
+        flavors = ok(clouds.openstack("aos", "clouds", "flavors", "register", "--project",
+                                      project.name, "--filter", "t3.micro", "-f", "json"))
+        conn = connect(sandbox.info["auth_url"],
+                       {**sandbox.info["admin"], "project_name": project.name},
+                       sandbox.info["region"])
+        yield {"conn": conn, "image": image["Image id"],
+               "flavor": next(f["Id"] for f in flavors if f["Name"].endswith(".t3.micro"))}
+    finally:
+        for server in admin.compute.servers(all_projects=True, project_id=project.id):
+            admin.compute.delete_server(server, force=True)
+            with contextlib.suppress(Exception):
+                admin.compute.wait_for_delete(server, wait=60)
+        net = admin.network
+        for fip in net.ips(project_id=project.id):
+            net.delete_ip(fip, ignore_missing=True)
+        for router in net.routers(project_id=project.id):
+            for port in net.ports(device_id=router.id, device_owner="network:router_interface"):
+                with contextlib.suppress(Exception):
+                    net.remove_interface_from_router(router, port_id=port.id)
+            net.delete_router(router, ignore_missing=True)
+        for network in net.networks(project_id=project.id):
+            with contextlib.suppress(Exception):
+                net.delete_network(network)
+        for image in admin.image.images(owner=project.id):
+            admin.image.delete_image(image, ignore_missing=True)
+        clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")
+
+
+def _activate(admin: Any, image_id: str) -> None:
+    """A registered image is a Glance record without data ("queued"); Nova boots only
+    active images, and giving it a location is the Glance store's part (not here): a
+    one-line placeholder makes it active."""
+    image = admin.image.get_image(image_id)
+    if image.status != "active":
+        answer = admin.image.put(f"/images/{image_id}/file", data=b"aws image placeholder\n",
+                                 headers={"Content-Type": "application/octet-stream"})
+        assert answer.status_code == 204, answer.text
+
+
+def _public_key() -> str:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
+                                         serialization.PublicFormat.OpenSSH).decode()
+
+
+def _tags(item: dict[str, Any]) -> dict[str, str]:
+    return {t["Key"]: t["Value"] for t in item.get("Tags", [])}
+
+
+def cloud_instances(ec2: Any, server_id: str) -> list[dict[str, Any]]:
+    """The moto instances tagged with the server's id, terminated ones left out."""
+    found = ec2.describe_instances(Filters=[{"Name": "tag:openstack:id",
+                                             "Values": [server_id]}])
+    return [i for r in found["Reservations"] for i in r["Instances"]
+            if i["State"]["Name"] != "terminated"]
+
+
+def one_instance(ec2: Any, server_id: str) -> dict[str, Any]:
+    found = cloud_instances(ec2, server_id)
+    assert len(found) == 1, found
+    return found[0]
+
+
+def resource_map(clouds: Clouds, project_id: str) -> dict[tuple[str, str], str]:
+    answer = clouds.sandbox.conn("admin").session.get(
+        f"{clouds.url}/v1/clouds/{project_id}/resources")
+    assert answer.status_code == 200, answer.text
+    return {(r["kind"], r["openstack_id"]): r["cloud_resource_id"] for r in answer.json()}
+
+
+def wait_status(conn: Any, server: Any, status: str, timeout: float = 120) -> Any:
+    return conn.compute.wait_for_server(server, status=status, failures=["ERROR"],
+                                        wait=timeout, interval=1)
+
+
+def wait_error(conn: Any, server: Any, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = conn.compute.get_server(server)
+        if found.status == "ERROR":
+            return found
+        assert found.status in ("BUILD", "ACTIVE") or found.status is None, found.status
+        time.sleep(1)
+    raise TimeoutError(f"server {server.id} did not go to ERROR")
+
+
+def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2):
+    admin = sandbox.conn("admin")
+    with aws_project(clouds, sandbox, project) as aws:
+        conn, pid = aws["conn"], project.id
+        net = conn.network.create_network(name="aws-net")
+        subnet = conn.network.create_subnet(
+            network_id=net.id, ip_version=4, cidr="10.61.1.0/24",
+            allocation_pools=[{"start": "10.61.1.4", "end": "10.61.1.254"}])
+        cloud_subnet = resource_map(clouds, pid)[("subnet", subnet.id)]
+        keypair = conn.compute.create_keypair(name=f"k-{uuid.uuid4().hex[:8]}",
+                                              public_key=_public_key())
+        try:
+            # boot: the registered AMI, the flavor's type, the port's subnet and address
+            server = conn.compute.create_server(
+                name="in-aws", image_id=aws["image"], flavor_id=aws["flavor"],
+                networks=[{"uuid": net.id}], key_name=keypair.name,
+                user_data="I2Nsb3VkLWNvbmZpZwo=")
+            server = wait_status(conn, server, "ACTIVE")
+            assert admin.compute.get_server(server.id).compute_host == AWS_HOST
+            (port,) = conn.network.ports(device_id=server.id)
+            address = port.fixed_ips[0]["ip_address"]
+            item = one_instance(ec2, server.id)
+            assert item["State"]["Name"] == "running"
+            assert (item["ImageId"], item["InstanceType"]) == (SPEC_AMI, "t3.micro")
+            assert (item["PrivateIpAddress"], item["SubnetId"]) == (address, cloud_subnet)
+            assert item["KeyName"] == f"openstack-{server.id}"
+            tags = _tags(item)
+            assert (tags["openstack:id"], tags["openstack:project"],
+                    tags["openstack:host"]) == (server.id, pid, AWS_HOST)
+            assert resource_map(clouds, pid)[("instance", server.id)] == item["InstanceId"]
+
+            # stop, start, reboot
+            conn.compute.stop_server(server)
+            wait_status(conn, server, "SHUTOFF")
+            assert one_instance(ec2, server.id)["State"]["Name"] == "stopped"
+            conn.compute.start_server(server)
+            wait_status(conn, server, "ACTIVE")
+            assert one_instance(ec2, server.id)["State"]["Name"] == "running"
+            conn.compute.reboot_server(server, "SOFT")
+            wait_status(conn, server, "ACTIVE")
+            assert one_instance(ec2, server.id)["State"]["Name"] == "running"
+
+            # console log: EC2's console output
+            console = conn.compute.get_server_console_output(server)["output"]
+            assert console.strip()
+
+            # snapshot: CreateImage, registered back in Glance pointing at the new AMI
+            snapshot_id = conn.compute.create_server_image(server, name="aws-snap")
+            if not isinstance(snapshot_id, str):
+                snapshot_id = snapshot_id.id
+            image = conn.image.wait_for_status(conn.image.get_image(snapshot_id), "active",
+                                               failures=["killed"], wait=120, interval=1)
+            ami = image.properties["aos_cloud_image_id"]
+            assert image.properties["aos_cloud"] == "aws"
+            (described,) = ec2.describe_images(ImageIds=[ami])["Images"]
+            assert _tags(described)["openstack:id"] == server.id
+            assert resource_map(clouds, pid)[("image", snapshot_id)] == ami
+            wait_status(conn, server, "ACTIVE")
+
+            # floating IP (rows 6-7): an Elastic IP with its address, on the instance
+            ext = _external_network(admin)
+            try:
+                router = conn.network.create_router(
+                    name="aws-router", external_gateway_info={"network_id": ext.id})
+                conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+                fip = conn.network.create_ip(floating_network_id=ext.id, port_id=port.id)
+                (eip,) = ec2.describe_addresses(
+                    Filters=[{"Name": "public-ip", "Values": [fip.floating_ip_address]}]
+                )["Addresses"]
+                assert (eip["InstanceId"], eip["PrivateIpAddress"]) == \
+                    (item["InstanceId"], address)
+                assert _tags(eip)["openstack:id"] == fip.id
+                conn.network.delete_ip(fip)
+                assert ec2.describe_addresses(Filters=[{
+                    "Name": "public-ip", "Values": [fip.floating_ip_address]}])[
+                    "Addresses"] == []
+                fip = conn.network.create_ip(floating_network_id=ext.id, port_id=port.id)
+                assert len(ec2.describe_addresses(Filters=[{
+                    "Name": "public-ip", "Values": [fip.floating_ip_address]}])[
+                    "Addresses"]) == 1
+
+                # delete: instance terminated, key pair, Elastic IP and mappings gone
+                conn.compute.delete_server(server)
+                conn.compute.wait_for_delete(server, wait=120, interval=1)
+                assert cloud_instances(ec2, server.id) == []
+                assert f"openstack-{server.id}" not in {
+                    k["KeyName"] for k in ec2.describe_key_pairs()["KeyPairs"]}
+                assert ec2.describe_addresses(Filters=[{
+                    "Name": "public-ip", "Values": [fip.floating_ip_address]}])[
+                    "Addresses"] == []
+                mapped = resource_map(clouds, pid)
+                assert ("instance", server.id) not in mapped
+                assert ("floating_ip", fip.id) not in mapped
+            finally:
+                for fip in admin.network.ips(project_id=pid):
+                    admin.network.delete_ip(fip, ignore_missing=True)
+                for router in admin.network.routers(project_id=pid):
+                    with contextlib.suppress(Exception):
+                        admin.network.remove_interface_from_router(router,
+                                                                   subnet_id=subnet.id)
+                    admin.network.delete_router(router, ignore_missing=True)
+                admin.network.delete_network(ext, ignore_missing=True)
+            ec2.deregister_image(ImageId=ami)
+        finally:
+            conn.compute.delete_keypair(keypair, ignore_missing=True)
+
+
+def _external_network(admin: Any) -> Any:
+    net = admin.network.create_network(
+        name=f"ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
+        provider_network_type="flat", provider_physical_network=f"ext{uuid.uuid4().hex[:6]}")
+    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
+                                enable_dhcp=False)
+    return net
+
+
+def test_an_unknown_instance_type_gives_error_with_the_clouds_message(clouds, sandbox,
+                                                                      project, ec2):
+    admin = sandbox.conn("admin")
+    with aws_project(clouds, sandbox, project) as aws:
+        flavor = admin.compute.create_flavor(name=f"{project.name}.t3.nosuch", vcpus=1,
+                                             ram=512, disk=0, is_public=False)
+        try:
+            admin.compute.flavor_add_tenant_access(flavor, project.id)
+            admin.compute.create_flavor_extra_specs(
+                flavor, {"aos:cloud": "aws", "aos:cloud_instance_type": "t3.nosuch"})
+            server = aws["conn"].compute.create_server(name="bad-type", image_id=aws["image"],
+                                                       flavor_id=flavor.id, networks="none")
+            failed = wait_error(aws["conn"], server)
+            message = admin.compute.get_server(server.id).fault["message"]
+            assert "aws:" in message and "t3.nosuch" in message, message
+            assert "Traceback" not in message and "\n" not in message.strip(), message
+            assert admin.compute.get_server(failed.id).compute_host in (AWS_HOST, None)
+            assert cloud_instances(ec2, server.id) == []
+        finally:
+            admin.compute.delete_flavor(flavor, ignore_missing=True)
+
+
+def test_other_projects_never_land_on_the_cloud_host(clouds, sandbox):
+    """The sandbox's own project, not cloud-bound, asking for aws-compute by name (the
+    scheduler still filters a requested host): no valid host; left to the scheduler, any
+    fake hypervisor but never aws-compute."""
+    admin = sandbox.conn("admin")
+    flavor = admin.compute.find_flavor("m1.tiny") or next(iter(admin.compute.flavors()))
+    image = admin.image.find_image("cirros")
+    answer = admin.compute.post("/servers", microversion="2.74", json={"server": {
+        "name": "not-in-aws", "imageRef": image.id, "flavorRef": flavor.id,
+        "networks": "none", "host": AWS_HOST}})
+    assert answer.status_code == 202, answer.text
+    asked = admin.compute.get_server(answer.json()["server"]["id"])
+    try:
+        wait_error(admin, asked)
+        fault = admin.compute.get_server(asked.id).fault["message"]
+        assert "No valid host" in fault, fault
+    finally:
+        admin.compute.delete_server(asked, force=True)
+    servers = [admin.compute.create_server(name=f"local-{i}", image_id=image.id,
+                                           flavor_id=flavor.id, networks="none")
+               for i in range(3)]
+    try:
+        for server in servers:
+            wait_status(admin, server, "ACTIVE")
+            assert admin.compute.get_server(server.id).compute_host != AWS_HOST
+    finally:
+        for server in servers:
+            admin.compute.delete_server(server, force=True)
