@@ -18,22 +18,17 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests.cli import Result
 from tests.functional.clouds_harness import Clouds, registered_clouds_api
+from tools.aos_sandbox import aws_project as aws_project_setup
 from tools.aos_sandbox.client import connect
 
 pytestmark = pytest.mark.functional
 
-ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
-SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
-REGION, ZONE = "us-east-2", "us-east-2a"
-SPEC_AMI = "ami-0f7919c33c90f5b58"
-AWS_HOST = "aws-compute"
+AWS_HOST = aws_project_setup.AWS_HOST
+SPEC_AMI = aws_project_setup.SPEC_AMI
 
 
 def ok(result: Result) -> Any:
@@ -50,69 +45,24 @@ def clouds(sandbox, tmp_path_factory) -> Iterator[Clouds]:
 
 @pytest.fixture
 def ec2(sandbox) -> Any:
-    return boto3.client("ec2", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
-                        region_name=REGION, aws_access_key_id=ACCESS_KEY,
-                        aws_secret_access_key=SECRET_KEY)
+    return aws_project_setup.ec2(sandbox.info["doubles"]["aws"]["endpoint_url"])
 
 
 @contextlib.contextmanager
 def aws_project(clouds: Clouds, sandbox, project) -> Iterator[dict[str, Any]]:
-    """The guide's project setup: the admin user as the project's admin, the account, the
-    spec's AMI and the t3 flavors registered; the admin's connection in the project."""
+    """The guide's project setup; the admin's connection in the project; all undone after."""
     admin = sandbox.conn("admin")
-    admin_user = admin.identity.find_user(sandbox.info["admin"]["username"])
-    admin.identity.assign_project_role_to_user(project.id, admin_user,
-                                               admin.identity.find_role("admin"))
-    ok(clouds.openstack("aos", "clouds", "add", "aws", "--project", project.name,
-                        "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY,
-                        "--region", REGION, "--az", ZONE, "-f", "json"))
     try:
-        image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project",
-                                    project.name, "--cloud-image-id", SPEC_AMI, "-f", "json"))
-        _activate(admin, image["Image id"])
-        flavors = ok(clouds.openstack("aos", "clouds", "flavors", "register", "--project",
-                                      project.name, "--filter", "t3.micro", "-f", "json"))
+        ids = aws_project_setup.bind(
+            lambda *args: ok(clouds.openstack(*args, "-f", "json")), admin, project,
+            sandbox.info["admin"]["username"])
         conn = connect(sandbox.info["auth_url"],
                        {**sandbox.info["admin"], "project_name": project.name},
                        sandbox.info["region"])
-        yield {"conn": conn, "image": image["Image id"],
-               "flavor": next(f["Id"] for f in flavors if f["Name"].endswith(".t3.micro"))}
+        yield {"conn": conn, **ids}
     finally:
-        for server in admin.compute.servers(all_projects=True, project_id=project.id):
-            admin.compute.delete_server(server, force=True)
-            with contextlib.suppress(Exception):
-                admin.compute.wait_for_delete(server, wait=60)
-        net = admin.network
-        for fip in net.ips(project_id=project.id):
-            net.delete_ip(fip, ignore_missing=True)
-        for router in net.routers(project_id=project.id):
-            for port in net.ports(device_id=router.id, device_owner="network:router_interface"):
-                with contextlib.suppress(Exception):
-                    net.remove_interface_from_router(router, port_id=port.id)
-            net.delete_router(router, ignore_missing=True)
-        for network in net.networks(project_id=project.id):
-            with contextlib.suppress(Exception):
-                net.delete_network(network)
-        for image in admin.image.images(owner=project.id):
-            admin.image.delete_image(image, ignore_missing=True)
+        aws_project_setup.clean(admin, project.id)
         clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")
-
-
-def _activate(admin: Any, image_id: str) -> None:
-    """A registered image is a Glance record without data ("queued"); Nova boots only
-    active images, and giving it a location is the Glance store's part (not here): a
-    one-line placeholder makes it active."""
-    image = admin.image.get_image(image_id)
-    if image.status != "active":
-        answer = admin.image.put(f"/images/{image_id}/file", data=b"aws image placeholder\n",
-                                 headers={"Content-Type": "application/octet-stream"})
-        assert answer.status_code == 204, answer.text
-
-
-def _public_key() -> str:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.public_key().public_bytes(serialization.Encoding.OpenSSH,
-                                         serialization.PublicFormat.OpenSSH).decode()
 
 
 def _tags(item: dict[str, Any]) -> dict[str, str]:
@@ -160,13 +110,10 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
     admin = sandbox.conn("admin")
     with aws_project(clouds, sandbox, project) as aws:
         conn, pid = aws["conn"], project.id
-        net = conn.network.create_network(name="aws-net")
-        subnet = conn.network.create_subnet(
-            network_id=net.id, ip_version=4, cidr="10.61.1.0/24",
-            allocation_pools=[{"start": "10.61.1.4", "end": "10.61.1.254"}])
+        net, subnet = aws_project_setup.network(conn, "10.61.1")
         cloud_subnet = resource_map(clouds, pid)[("subnet", subnet.id)]
         keypair = conn.compute.create_keypair(name=f"k-{uuid.uuid4().hex[:8]}",
-                                              public_key=_public_key())
+                                              public_key=aws_project_setup.public_key())
         try:
             # boot: the registered AMI, the flavor's type, the port's subnet and address
             server = conn.compute.create_server(
