@@ -8,34 +8,11 @@ left in it.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-from typing import Any
-
 from tools.aos_sandbox import aws_project
 from tools.aos_sandbox.aos_services import BIN
 from tools.aos_sandbox.client import Sandbox, connect
 
 PROJECT = "aws"
-
-
-def _openstack(sandbox: Sandbox) -> Any:
-    creds = sandbox.info["admin"]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
-    env.update({"OS_AUTH_URL": sandbox.info["auth_url"], "OS_AUTH_TYPE": "password",
-                "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": sandbox.info["region"],
-                "OS_INTERFACE": "public", "OS_USERNAME": creds["username"],
-                "OS_PASSWORD": creds["password"], "OS_PROJECT_NAME": creds["project_name"],
-                "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"})
-
-    def run(*args: str) -> Any:
-        done = subprocess.run([BIN / "openstack", *args, "-f", "json"], env=env, text=True,
-                              capture_output=True, timeout=180, stdin=subprocess.DEVNULL)
-        if done.returncode != 0:
-            raise RuntimeError(f"openstack {' '.join(args[:3])}: {done.stderr.strip()[-300:]}")
-        return json.loads(done.stdout) if done.stdout.strip() else None
-    return run
 
 
 def boot_in_aws(sandbox: Sandbox) -> str:
@@ -44,7 +21,7 @@ def boot_in_aws(sandbox: Sandbox) -> str:
     project = admin.identity.find_project(PROJECT) or admin.identity.create_project(
         name=PROJECT, domain_id="default", description="AOS demo: backed by AWS (moto)")
     aws_project.clean(admin, project.id)
-    ids = aws_project.bind(_openstack(sandbox), admin, project,
+    ids = aws_project.bind(aws_project.admin_cli(sandbox, BIN / "openstack"), admin, project,
                            sandbox.info["admin"]["username"])
     conn = connect(sandbox.info["auth_url"], {**sandbox.info["admin"], "project_name": PROJECT},
                    sandbox.info["region"])

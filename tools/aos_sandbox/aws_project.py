@@ -8,7 +8,11 @@ returns the parsed output and fails with the command's error).
 from __future__ import annotations
 
 import contextlib
+import json
+import os
+import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -20,6 +24,25 @@ INSTANCE_TYPE = "t3.micro"
 AWS_HOST = "aws-compute"
 
 Run = Callable[..., Any]
+
+
+def admin_cli(sandbox: Any, openstack: Path) -> Run:
+    """``openstack <args> -f json`` as the sandbox's admin (the Clouds API from the catalog)."""
+    creds = sandbox.info["admin"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OS_")}
+    env.update({"OS_AUTH_URL": sandbox.info["auth_url"], "OS_AUTH_TYPE": "password",
+                "OS_IDENTITY_API_VERSION": "3", "OS_REGION_NAME": sandbox.info["region"],
+                "OS_INTERFACE": "public", "OS_USERNAME": creds["username"],
+                "OS_PASSWORD": creds["password"], "OS_PROJECT_NAME": creds["project_name"],
+                "OS_USER_DOMAIN_NAME": "Default", "OS_PROJECT_DOMAIN_NAME": "Default"})
+
+    def run(*args: str) -> Any:
+        done = subprocess.run([openstack, *args, "-f", "json"], env=env, text=True,
+                              capture_output=True, timeout=180, stdin=subprocess.DEVNULL)
+        if done.returncode != 0:
+            raise RuntimeError(f"openstack {' '.join(args[:3])}: {done.stderr.strip()[-300:]}")
+        return json.loads(done.stdout) if done.stdout.strip() else None
+    return run
 
 
 def bind(run: Run, admin: Any, project: Any, admin_user: str) -> dict[str, str]:
