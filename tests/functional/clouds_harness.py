@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +131,13 @@ def registered_clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
             yield api
         finally:
             unregister(admin)
+
+
+def external_network(admin: Any) -> Any:
+    """An admin's external flat network, as the guide asks for floating IPs."""
+    net = admin.network.create_network(
+        name=f"ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
+        provider_network_type="flat", provider_physical_network=f"ext{uuid.uuid4().hex[:6]}")
+    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
+                                enable_dhcp=False)
+    return net

@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 
 from tests.cli import Result
-from tests.functional.clouds_harness import Clouds, registered_clouds_api
+from tests.functional.clouds_harness import Clouds, external_network, registered_clouds_api
 from tools.aos_sandbox import aws_project as aws_project_setup
 from tools.aos_sandbox.client import connect
 
@@ -163,7 +163,7 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
             wait_status(conn, server, "ACTIVE")
 
             # floating IP (rows 6-7): an Elastic IP with its address, on the instance
-            ext = _external_network(admin)
+            ext = external_network(admin)
             try:
                 router = conn.network.create_router(
                     name="aws-router", external_gateway_info={"network_id": ext.id})
@@ -208,15 +208,6 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
             ec2.deregister_image(ImageId=ami)
         finally:
             conn.compute.delete_keypair(keypair, ignore_missing=True)
-
-
-def _external_network(admin: Any) -> Any:
-    net = admin.network.create_network(
-        name=f"ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
-        provider_network_type="flat", provider_physical_network=f"ext{uuid.uuid4().hex[:6]}")
-    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
-                                enable_dhcp=False)
-    return net
 
 
 def test_an_unknown_instance_type_gives_error_with_the_clouds_message(clouds, sandbox,

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from openstack import exceptions as sdk_exc
 
-from tests.functional.clouds_harness import Clouds, registered_clouds_api
+from tests.functional.clouds_harness import Clouds, external_network, registered_clouds_api
 
 pytestmark = pytest.mark.functional
 
@@ -128,16 +128,6 @@ def refused(status: int, *words: str):
             assert word in text, text
         assert "Traceback" not in text
     return check()
-
-
-def external_network(admin: Any) -> Any:
-    """An admin's external flat network, as the guide asks for floating IPs."""
-    net = admin.network.create_network(
-        name=f"ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
-        provider_network_type="flat", provider_physical_network=f"ext{uuid.uuid4().hex[:6]}")
-    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
-                                enable_dhcp=False)
-    return net
 
 
 def test_table_rows_for_an_aws_project(clouds: Clouds, sandbox, project, ec2) -> None:

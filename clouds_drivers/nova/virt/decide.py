@@ -44,27 +44,26 @@ def cloud_image(system_metadata: Mapping[str, str], cloud: str, image_id: str) -
     """The cloud image a Glance image stands for; refused when it stands for none here."""
     props = {k[len(IMAGE_META_PREFIX):]: v for k, v in system_metadata.items()
              if k.startswith(IMAGE_META_PREFIX)}
-    target = props.get(IMAGE_ID_PROPERTY)
-    if not target:
-        raise Refused(f"image {image_id} is not a {cloud} image: register one with "
-                      f"'openstack aos clouds images register' (property "
-                      f"{IMAGE_ID_PROPERTY} is missing)")
-    owner = props.get(IMAGE_CLOUD_PROPERTY)
-    if owner and owner != cloud:
-        raise Refused(f"image {image_id} is a {owner} image, this host runs {cloud}")
-    return target
+    return _registered(props, IMAGE_ID_PROPERTY, IMAGE_CLOUD_PROPERTY, cloud,
+                       f"image {image_id}", "image", "images register", "property")
 
 
 def instance_type(extra_specs: Mapping[str, str], cloud: str, flavor: str) -> str:
     """The cloud machine type of a flavor made by ``clouds flavors register``."""
-    target = extra_specs.get(FLAVOR_TYPE_SPEC)
+    return _registered(extra_specs, FLAVOR_TYPE_SPEC, FLAVOR_CLOUD_SPEC, cloud,
+                       f"flavor {flavor}", "flavor", "flavors register", "extra spec")
+
+
+def _registered(values: Mapping[str, str], key: str, cloud_key: str, cloud: str, what: str,
+                kind: str, command: str, holder: str) -> str:
+    """What a ``clouds … register`` command wrote under ``key``, for this cloud only."""
+    target = values.get(key)
     if not target:
-        raise Refused(f"flavor {flavor} names no {cloud} instance type: use a flavor from "
-                      f"'openstack aos clouds flavors register' (extra spec "
-                      f"{FLAVOR_TYPE_SPEC} is missing)")
-    owner = extra_specs.get(FLAVOR_CLOUD_SPEC)
+        raise Refused(f"{what} is not a {cloud} {kind}: use one from 'openstack aos clouds "
+                      f"{command}' ({holder} {key} is missing)")
+    owner = values.get(cloud_key)
     if owner and owner != cloud:
-        raise Refused(f"flavor {flavor} is a {owner} flavor, this host runs {cloud}")
+        raise Refused(f"{what} is a {owner} {kind}, this host runs {cloud}")
     return target
 
 
