@@ -111,6 +111,14 @@ def aws_device(mountpoint: str) -> str:
     return f"/dev/sd{match.group(1)}"
 
 
+def yandex_device(mountpoint: str) -> str:
+    """Yandex's device name (letters and digits, no path) for a Nova mountpoint: vdb."""
+    match = _DEVICE.match(mountpoint or "")
+    if not match or match.group(2):
+        raise Refused(f"mountpoint {mountpoint!r} is not a whole disk like /dev/vdb")
+    return mountpoint.rsplit("/", 1)[-1]
+
+
 def volume_id(connection_info: Mapping[str, Any], volume_type: str, key: str) -> str:
     """The cloud volume of a Cinder connection: ``{"driver_volume_type": …, "data": {key: …}}``."""
     kind = connection_info.get("driver_volume_type")
