@@ -177,7 +177,8 @@ def neutron(s: Settings) -> list[Path]:
 
 
 #: Hosts whose nova-compute runs a clouds compute driver, with spec 000's ``compute_driver``.
-CLOUD_COMPUTES = {"aws-compute": "clouds_drivers.nova.virt.ec2.EC2Driver"}
+CLOUD_COMPUTES = {"aws-compute": "clouds_drivers.nova.virt.ec2.EC2Driver",
+                  "yandex-compute": "clouds_drivers.nova.virt.yandex.driver.YandexDriver"}
 #: Spec 000's scheduler filters (nova.conf on the control node), less AvailabilityZoneFilter:
 #: Nova removed it (zones are a Placement pre-filter since Xena) and refuses to start with
 #: an unknown filter name.
@@ -188,7 +189,8 @@ ENABLED_FILTERS = ("ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilte
 
 
 def nova(s: Settings) -> Path:
-    from .doubles.processes import AWS
+    from .doubles.processes import AWS, YANDEX
+    from .doubles.ycloud import config as ycloud
 
     n = s.state / "nova"
     # nova-api's WSGI loader reads api-paste from the first file of OS_NOVA_CONFIG_FILES.
@@ -235,6 +237,8 @@ def nova(s: Settings) -> Path:
             "clouds": {**service_client(s, "nova"), "valid_interfaces": "internal,public",
                        "timeout": 10},
             "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
+            "yandex": {"endpoint": YANDEX.url(YANDEX.port()), "timeout": 10,
+                       "root_certificates_file": ycloud.ca_file(s.state)},
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "messagingv2"},
             # Versioned only, and no instance.update on every state change (Nova's default):
