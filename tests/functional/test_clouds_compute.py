@@ -95,6 +95,18 @@ def wait_status(conn: Any, server: Any, status: str, timeout: float = 120) -> An
                                         wait=timeout, interval=1)
 
 
+def wait_idle(conn: Any, server: Any, status: str = "ACTIVE", timeout: float = 120) -> Any:
+    """``status`` and no task under way (a soft reboot shows ACTIVE while it runs)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = conn.compute.get_server(server)
+        assert found.status != "ERROR", found.fault
+        if found.status == status and not found.task_state:
+            return found
+        time.sleep(0.5)
+    raise TimeoutError(f"server {server.id} is not {status} and idle")
+
+
 def wait_error(conn: Any, server: Any, timeout: float = 120) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -136,13 +148,13 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
 
             # stop, start, reboot
             conn.compute.stop_server(server)
-            wait_status(conn, server, "SHUTOFF")
+            wait_idle(conn, server, "SHUTOFF")
             assert one_instance(ec2, server.id)["State"]["Name"] == "stopped"
             conn.compute.start_server(server)
-            wait_status(conn, server, "ACTIVE")
+            wait_idle(conn, server)
             assert one_instance(ec2, server.id)["State"]["Name"] == "running"
             conn.compute.reboot_server(server, "SOFT")
-            wait_status(conn, server, "ACTIVE")
+            wait_idle(conn, server)
             assert one_instance(ec2, server.id)["State"]["Name"] == "running"
 
             # console log: EC2's console output
@@ -160,7 +172,7 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
             (described,) = ec2.describe_images(ImageIds=[ami])["Images"]
             assert _tags(described)["openstack:id"] == server.id
             assert resource_map(clouds, pid)[("image", snapshot_id)] == ami
-            wait_status(conn, server, "ACTIVE")
+            wait_idle(conn, server)
 
             # floating IP (rows 6-7): an Elastic IP with its address, on the instance
             ext = external_network(admin)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import io
 import logging
 import threading
 from collections.abc import Iterator
@@ -73,6 +74,9 @@ class CloudDriver(driver.ComputeDriver):
         #: instance uuid → (project id, cloud instance id), filled as instances are seen.
         self._known: dict[str, tuple[str, str]] = {}
         self._lock = threading.Lock()
+        #: (Neutron network, subnet CIDR) → cloud subnet: a Neutron subnet's cloud subnet
+        #: never changes, and asking Neutron and the Clouds API costs two calls per spawn.
+        self._subnets: dict[tuple[str, str | None], str] = {}
         #: project id → (its credentials, the cloud API built with them): clients are dear.
         self._apis: dict[str, tuple[dict[str, str], compute.CloudInstances]] = {}
         self._image_api = glance.API()
@@ -187,9 +191,16 @@ class CloudDriver(driver.ComputeDriver):
               accel_info: Any = None) -> None:
         try:
             project = self._project(instance.project_id)
-            spec = self._launch_spec(context, instance, project, network_info)
             api = self._api(project)
-            made = api.launch(spec)
+            spec = self._launch_spec(context, instance, project, network_info)
+            try:
+                made = api.launch(spec)
+            except CloudError as exc:
+                if not (spec.subnet_id and decide.is_stale_subnet(exc.code)):
+                    raise
+                # The subnet was re-created since it was cached: ask again, once.
+                self._subnets.clear()
+                made = api.launch(self._launch_spec(context, instance, project, network_info))
             try:
                 self.projects.client.record(instance.project_id, INSTANCE_KIND, instance.uuid,
                                             made.id, {"host": self._host})
@@ -214,7 +225,11 @@ class CloudDriver(driver.ComputeDriver):
         subnet_id = address = None
         port = decide.first_port(network_info or [])
         if port is not None:
-            subnet_id, address = self._cloud_subnet(context, project, port)
+            address = port.address
+            subnet_id = self._subnets.get((port.network_id, port.cidr))
+            if subnet_id is None:
+                subnet_id, address = self._cloud_subnet(context, project, port)
+                self._subnets[(port.network_id, port.cidr)] = subnet_id
         return compute.Launch(
             name=instance.uuid, image_id=image, instance_type=machine, zone=project.zone,
             subnet_id=subnet_id, private_ip=address, public_key=instance.key_data or None,
@@ -347,7 +362,8 @@ class CloudDriver(driver.ComputeDriver):
                 {"disk_format": "raw", "container_format": "bare",
                  "properties": {decide.IMAGE_CLOUD_PROPERTY: self.cloud,
                                 decide.IMAGE_ID_PROPERTY: cloud_image}},
-                data=f"{self.cloud} image {cloud_image}\n".encode(), purge_props=False)
+                data=io.BytesIO(f"{self.cloud} image {cloud_image}\n".encode()),
+                purge_props=False)
             self.projects.client.record(instance.project_id, IMAGE_KIND, image_id,
                                         cloud_image, {"instance": instance.uuid})
         LOG.info("snapshot %s of instance %s is %s image %s", image_id, instance.uuid,

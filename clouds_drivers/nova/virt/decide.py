@@ -38,6 +38,7 @@ class Port:
     port_id: str
     network_id: str
     address: str | None
+    cidr: str | None = None
 
 
 def cloud_image(system_metadata: Mapping[str, str], cloud: str, image_id: str) -> str:
@@ -70,10 +71,20 @@ def _registered(values: Mapping[str, str], key: str, cloud_key: str, cloud: str,
 def first_port(network_info: Iterable[Mapping[str, Any]]) -> Port | None:
     """The server's first port and its first IPv4 address (the cloud's primary interface)."""
     for vif in network_info or ():
-        address = next((ip["address"] for subnet in vif["network"]["subnets"]
-                        for ip in subnet["ips"] if ip.get("version", 4) == 4), None)
-        return Port(vif["id"], vif["network"]["id"], address)
+        found = next(((ip["address"], subnet.get("cidr"))
+                      for subnet in vif["network"]["subnets"]
+                      for ip in subnet["ips"] if ip.get("version", 4) == 4), (None, None))
+        return Port(vif["id"], vif["network"]["id"], *found)
     return None
+
+
+#: Cloud error codes saying a subnet id is no more (AWS, Yandex).
+STALE_SUBNET_CODES = ("InvalidSubnetID.NotFound", "InvalidSubnetID.Malformed", "NOT_FOUND")
+
+
+def is_stale_subnet(code: str | None) -> bool:
+    """A launch refused because the cached cloud subnet is gone: ask for it again."""
+    return code in STALE_SUBNET_CODES
 
 
 def port_subnet(fixed_ips: Iterable[Mapping[str, str]], address: str | None

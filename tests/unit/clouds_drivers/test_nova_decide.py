@@ -30,8 +30,9 @@ def test_instance_type_from_the_extra_spec_flavors_register_sets():
 def test_first_port_takes_the_first_ipv4_address():
     vif = {"id": "port-1", "network": {"id": "net-1", "subnets": [
         {"ips": [{"address": "fd00::5", "version": 6}]},
-        {"ips": [{"address": "10.0.1.7", "version": 4}]}]}}
-    assert decide.first_port([vif]) == decide.Port("port-1", "net-1", "10.0.1.7")
+        {"cidr": "10.0.1.0/24", "ips": [{"address": "10.0.1.7", "version": 4}]}]}}
+    assert decide.first_port([vif]) == decide.Port("port-1", "net-1", "10.0.1.7",
+                                                   "10.0.1.0/24")
     assert decide.first_port([]) is None
 
 
@@ -72,3 +73,8 @@ def test_volume_id_follows_the_cinder_contract():
     assert decide.volume_id(info, "aws_ebs", "volume_id") == "vol-1"
     with pytest.raises(decide.Refused, match="yandex_disk"):
         decide.volume_id(info, "yandex_disk", "disk_id")
+
+
+def test_a_vanished_subnet_is_asked_for_again():
+    assert decide.is_stale_subnet("InvalidSubnetID.NotFound")
+    assert not decide.is_stale_subnet("InvalidInstanceType")
