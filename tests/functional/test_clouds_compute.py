@@ -13,9 +13,11 @@ as an Elastic IP (rows 6-7 of the correspondence table); nothing left after dele
 from __future__ import annotations
 
 import contextlib
+import json
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -272,3 +274,43 @@ def test_other_projects_never_land_on_the_cloud_host(clouds, sandbox):
     finally:
         for server in servers:
             admin.compute.delete_server(server, force=True)
+
+
+def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, tmp_path,
+                                                      monkeypatch):
+    """The Yandex-bound project: CloudProjectFilter sends its server to yandex-compute
+    (YandexDriver, the short-lived IAM token from the Clouds API), which refuses a server
+    without a network with one line. (A server's life in Yandex needs the Yandex Neutron
+    driver, which does not exist yet; YandexInstances is proven against the double in
+    tests/unit/clouds_drivers/test_yandex_instances.py.)"""
+    admin = sandbox.conn("admin")
+    double = sandbox.info["doubles"]["yandex"]
+    key = json.loads(Path(double["service_account_key_file"]).read_text())
+    monkeypatch.chdir(tmp_path)
+    Path("private.key").write_text(key["private_key"])
+    admin.identity.assign_project_role_to_user(
+        project.id, admin.identity.find_user(sandbox.info["admin"]["username"]),
+        admin.identity.find_role("admin"))
+    ok(clouds.openstack("aos", "clouds", "add", "yandex", "--project", project.name,
+                        "--service-account-id", key["service_account_id"], "--private-key",
+                        "private.key", "--key-id", key["id"], "--folder-id",
+                        double["folder_id"], "--az", double["zone"], "-f", "json"))
+    try:
+        image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project",
+                                    project.name, "--cloud-image-id", "fd8aossandbox0ubuntu",
+                                    "-f", "json"))["Image id"]
+        aws_project_setup.activate_image(admin, image)
+        flavors = ok(clouds.openstack("aos", "clouds", "flavors", "register", "--project",
+                                      project.name, "--filter", "s3-c2-m8", "-f", "json"))
+        conn = connect(sandbox.info["auth_url"],
+                       {**sandbox.info["admin"], "project_name": project.name},
+                       sandbox.info["region"])
+        server = conn.compute.create_server(name="in-yandex", image_id=image,
+                                            flavor_id=flavors[0]["Id"], networks="none")
+        wait_error(conn, server)
+        found = admin.compute.get_server(server.id)
+        assert found.compute_host == "yandex-compute"
+        assert "yandex: a yandex instance needs a network interface" in found.fault["message"]
+    finally:
+        aws_project_setup.clean(admin, project.id)
+        clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")

@@ -64,6 +64,9 @@ class CloudDriver(driver.ComputeDriver):
     #: Cinder's connection_info type and the data key holding the cloud volume id.
     volume_type: str
     volume_key: str
+    #: Whether the cloud's instances need a network interface (Yandex) or may take the
+    #: account's default network (AWS's default VPC).
+    needs_port = False
 
     capabilities = {**driver.ComputeDriver.capabilities, "supports_image_type_raw": True}
 
@@ -224,6 +227,9 @@ class CloudDriver(driver.ComputeDriver):
                                        instance.flavor.name)
         subnet_id = address = None
         port = decide.first_port(network_info or [])
+        if port is None and self.needs_port:
+            raise decide.Refused(f"a {self.cloud} instance needs a network interface: boot "
+                                 "the server on a network of the project")
         if port is not None:
             address = port.address
             subnet_id = self._subnets.get((port.network_id, port.cidr))

@@ -23,6 +23,7 @@ class YandexDriver(CloudDriver):
     cloud = "yandex"
     volume_type = "yandex_disk"
     volume_key = "disk_id"
+    needs_port = True
 
     @functools.cached_property
     def provider(self) -> YandexProvider:
