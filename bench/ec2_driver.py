@@ -149,6 +149,8 @@ def main() -> int:
 def _run(sandbox: Sandbox, admin: Any, project: Any, log: Path, args: Any) -> int:
     ids = aws_project.bind(aws_project.admin_cli(sandbox, BIN / "openstack"), admin, project,
                            sandbox.info["admin"]["username"])
+    admin.set_compute_quotas(project.id, instances=-1, cores=-1, ram=-1)
+    admin.set_network_quotas(project.id, port=-1)
     conn = connect(sandbox.info["auth_url"],
                    {**sandbox.info["admin"], "project_name": project.name},
                    sandbox.info["region"])
