@@ -10,26 +10,18 @@ from yandex.cloud.vpc.v1 import network_pb2, network_service_pb2, subnet_pb2, su
 from yandex.cloud.vpc.v1.network_service_pb2_grpc import NetworkServiceStub
 from yandex.cloud.vpc.v1.subnet_service_pb2_grpc import SubnetServiceStub
 
-from clouds_drivers.providers import compute, yandex
+from clouds_drivers.providers import compute
 from clouds_drivers.providers.base import Account, CloudError
 from clouds_drivers.providers.yandex_instances import YandexInstances, labels_of, preset
-from tests.unit.clouds.doubles import yandex_double
 
 
 @pytest.fixture
-def yc(tmp_path):
-    with yandex_double(tmp_path) as double:
-        provider = yandex.YandexProvider(yandex.Settings(
-            endpoint=double["endpoint"], root_certificates=double["root_certificates"],
-            timeout=5))
-        long_term = Account("yandex", double["zone"], None,
-                            {k: double[k] for k in ("service_account_id", "key_id",
-                                                    "private_key")},
-                            {"folder_id": double["folder_id"]})
-        token = provider.issue_credentials(long_term).secrets
-        api = YandexInstances(provider, Account("yandex", double["zone"], None, token,
-                                                {"folder_id": double["folder_id"]}))
-        yield api, double
+def instances(yc):
+    """YandexInstances with the short-lived IAM token the Clouds API would hand out."""
+    provider, long_term, double = yc
+    token = provider.issue_credentials(long_term).secrets
+    yield YandexInstances(provider, Account("yandex", double["zone"], None, token,
+                                            {"folder_id": double["folder_id"]})), double
 
 
 def _subnet(api: YandexInstances, double) -> str:
@@ -45,8 +37,8 @@ def _subnet(api: YandexInstances, double) -> str:
     return subnet.id
 
 
-def test_launch_power_console_image_disk_and_delete(yc):
-    api, double = yc
+def test_launch_power_console_image_disk_and_delete(instances):
+    api, double = instances
     spec = compute.Launch(name="8f0c2a8e-1111-4c2b-9d8e-5f6a7b8c9d0e",
                           image_id=double["image_id"], instance_type="s3-c2-m8",
                           zone=double["zone"], subnet_id=_subnet(api, double),
