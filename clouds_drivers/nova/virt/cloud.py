@@ -16,6 +16,7 @@ import contextlib
 import io
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -192,6 +193,9 @@ class CloudDriver(driver.ComputeDriver):
               admin_password: Any, allocations: Any, network_info: Any = None,
               block_device_info: Any = None, power_on: bool = True,
               accel_info: Any = None) -> None:
+        if hasattr(network_info, "wait"):  # Nova allocates ports while the build goes on
+            network_info = network_info.wait(do_raise=True)
+        started = time.monotonic()
         try:
             project = self._project(instance.project_id)
             api = self._api(project)
@@ -214,8 +218,9 @@ class CloudDriver(driver.ComputeDriver):
             raise exception.BuildAbortException(instance_uuid=instance.uuid,
                                                 reason=f"{self.cloud}: {exc}") from None
         self._remember(instance.uuid, instance.project_id, made.id)
-        LOG.info("instance %s of project %s is %s %s (%s)", instance.uuid,
-                 instance.project_id, self.cloud, made.id, made.private_ip)
+        LOG.info("instance %s of project %s is %s %s (%s); the driver spawned it in %.3f s",
+                 instance.uuid, instance.project_id, self.cloud, made.id, made.private_ip,
+                 time.monotonic() - started)
         if not power_on:
             self.power_off(instance)
 
