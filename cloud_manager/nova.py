@@ -26,6 +26,12 @@ LIVE_MIGRATE_MICROVERSION = "2.30"
 # Server groups of all projects with one "policy" field.
 SERVER_GROUPS_MICROVERSION = "2.64"
 AGGREGATES_MICROVERSION = "2.41"
+#: Placement: ``required=in:`` (any of) needs 1.39; forbidden traits (``!T``) 1.22.
+TRAITS_MICROVERSION = "1.39"
+#: Traits the clouds compute drivers (EC2Driver, YandexDriver) report on their host. Such a
+#: host's instances live in a public cloud: CloudManager neither watches, fences nor
+#: evacuates it, and never places instances there (evacuation or balancing).
+CLOUD_TRAITS = ("CUSTOM_CLOUD_AWS", "CUSTOM_CLOUD_YANDEX")
 # Requests one call sends at once (reading many hosts' capacities).
 PARALLEL_REQUESTS = 8
 
@@ -150,8 +156,17 @@ class Nova:
                             f"{response.text[:300]}", response.status_code)
         return response.json() if response.content else None
 
+    def cloud_backed_hosts(self) -> set[str]:
+        """Compute hosts whose driver runs instances in a public cloud (CLOUD_TRAITS)."""
+        body = self._request("placement", "GET",
+                             "/resource_providers?required=in:" + ",".join(CLOUD_TRAITS),
+                             microversion=TRAITS_MICROVERSION)
+        return {rp["name"] for rp in body["resource_providers"]}
+
     def compute_services(self) -> list[ComputeService]:
+        """The nova-compute services CloudManager manages: cloud-backed hosts left out."""
         body = self._call("GET", "/os-services?binary=nova-compute", SERVICES_MICROVERSION)
+        cloud_backed = self.cloud_backed_hosts()
         return [
             ComputeService(
                 id=s["id"], host=s["host"], up=s["state"] == "up",
@@ -160,7 +175,7 @@ class Nova:
                 updated_at=datetime.fromisoformat(s["updated_at"]) if s.get("updated_at")
                 else None,
             )
-            for s in body["services"]
+            for s in body["services"] if s["host"] not in cloud_backed
         ]
 
     def service(self, host: str) -> ComputeService:
@@ -287,15 +302,17 @@ class Nova:
                 if "nova-compute" in services}
 
     def capacities(self) -> dict[str, HostCapacity]:
-        """Free RAM, vCPU and disk of every resource provider, from Placement.
+        """Free RAM, vCPU and disk of every resource provider, from Placement; cloud-backed
+        hosts (CLOUD_TRAITS) are no place for CloudManager's instances and are left out.
 
         Placement has no call for all providers' inventories and usages: two requests per
         provider, sent a few at a time (one after another, 1,000 hosts would take 20 s).
         """
         def get(path: str) -> Any:
-            return self._request("placement", "GET", path)
+            return self._request("placement", "GET", path, microversion=TRAITS_MICROVERSION)
 
-        providers = get("/resource_providers")["resource_providers"]
+        not_cloud = ",".join(f"!{trait}" for trait in CLOUD_TRAITS)
+        providers = get(f"/resource_providers?required={not_cloud}")["resource_providers"]
 
         def capacity(rp: dict) -> HostCapacity:
             inventories = get(f"/resource_providers/{rp['uuid']}/inventories")["inventories"]

@@ -16,6 +16,9 @@ from keystoneauth1 import exceptions as ks_exc
 
 LOG = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0
+#: What a credentials answer holds besides the account's options.
+ANSWER_KEYS = frozenset({"project_id", "provider", "region", "availability_zone",
+                         "expires_at", "cached", "credentials"})
 
 
 class CloudsUnavailable(Exception):
@@ -31,6 +34,8 @@ class ProjectCloud:
     region: str | None
     zone: str
     secrets: dict[str, str] = field(repr=False)
+    #: the account's other settings (Yandex: ``folder_id``)
+    options: dict[str, Any] = field(default_factory=dict)
 
 
 class CloudsClient:
@@ -83,7 +88,8 @@ class CloudsClient:
             return None
         return ProjectCloud(project_id=project_id, provider=answer["provider"],
                             region=answer.get("region"), zone=answer["availability_zone"],
-                            secrets=answer["credentials"])
+                            secrets=answer["credentials"],
+                            options={k: v for k, v in answer.items() if k not in ANSWER_KEYS})
 
     def record(self, project_id: str, kind: str, openstack_id: str, cloud_id: str,
                data: dict[str, Any] | None = None) -> None:

@@ -40,6 +40,7 @@ from tools.aos_sandbox.aos_services import (
 )
 from tools.aos_sandbox.client import Sandbox, sandbox_cmd, state_dir
 from tools.aos_sandbox.config import SANDBOX_CMD
+from tools.demo_cloud import boot_in_aws
 
 VICTIM = "compute2"
 #: name → recovery priority of the servers booted on VICTIM (0: never evacuated)
@@ -269,6 +270,10 @@ def main() -> int:
     with stopping(started) as stop:
         cm = deploy(sandbox, root, started)
         boot_servers(sandbox)
+        try:
+            print(boot_in_aws(sandbox), flush=True)
+        except Exception as exc:  # noqa: BLE001 - the HA demo goes on without this step
+            print(f"The AWS step failed: {str(exc).splitlines()[0][:300]}", flush=True)
         print(instructions(write_openrc(root), sorted(cm.node_states())), flush=True)
         watch(cm, sandbox, stop)
     return 0

@@ -17,7 +17,7 @@ from oslo_config import cfg
 from clouds_drivers import service_conf
 from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.neutron import decide
-from clouds_drivers.providers.aws import AwsNetworks
+from clouds_drivers.providers.aws import AwsAddresses, AwsNetworks
 from clouds_drivers.providers.base import CloudError
 
 LOG = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ class NeutronCloud:
 
     def networks(self, project: ProjectCloud) -> AwsNetworks:
         return AwsNetworks(self.provider, service_conf.account_of(project))
+
+    def addresses(self, project: ProjectCloud) -> AwsAddresses:
+        return AwsAddresses(self.provider, service_conf.account_of(project))
 
     def mapped(self, project: ProjectCloud, kind: str, openstack_id: str
                ) -> dict[str, Any] | None:

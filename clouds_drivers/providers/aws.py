@@ -335,3 +335,54 @@ class AwsNetworks:
                           DestinationCidrBlock=DEFAULT_ROUTE)
         self._gone_ok(f"detaching internet gateway {igw_id} from {vpc_id}",
                       "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
+
+
+class AwsAddresses:
+    """Elastic IPs of one account, for the Neutron router plugin's floating IPs.
+
+    The address is the floating IP's own (the external network holds the account's pool,
+    as the install guide asks); releasing what is already gone is not an error.
+    """
+
+    def __init__(self, provider: AwsProvider, account: Account) -> None:
+        self.provider = provider
+        self.ec2 = provider.client("ec2", account)
+
+    def _call(self, doing: str, operation: str, **kwargs: Any) -> dict[str, Any]:
+        return self.provider._call(doing, getattr(self.ec2, operation), **kwargs)
+
+    def associate(self, address: str, instance_id: str, private_ip: str | None,
+                  tags: dict[str, str]) -> str:
+        """Allocate Elastic IP ``address`` and associate it; its allocation id."""
+        answer = self._call(f"allocating Elastic IP {address}", "allocate_address",
+                            Domain="vpc", Address=address,
+                            TagSpecifications=[{"ResourceType": "elastic-ip",
+                                                "Tags": tag_list(tags)}])
+        allocation = answer["AllocationId"]
+        kwargs: dict[str, Any] = {"AllocationId": allocation, "InstanceId": instance_id}
+        if private_ip:
+            kwargs["PrivateIpAddress"] = private_ip
+        try:
+            self._call(f"associating Elastic IP {address} with {instance_id}",
+                       "associate_address", **kwargs)
+        except CloudError:
+            self.release(allocation)
+            raise
+        return allocation
+
+    def release(self, allocation_id: str) -> None:
+        """Disassociate (if associated) and release the Elastic IP."""
+        try:
+            found = self._call(f"looking up Elastic IP {allocation_id}", "describe_addresses",
+                               AllocationIds=[allocation_id])["Addresses"]
+        except CloudError as exc:
+            if exc.not_found or exc.code == "InvalidAllocationID.NotFound":
+                return
+            raise
+        for item in found:
+            if item.get("AssociationId"):
+                self._call(f"disassociating Elastic IP {item.get('PublicIp')}",
+                           "disassociate_address", AssociationId=item["AssociationId"])
+        if found:
+            self._call(f"releasing Elastic IP {allocation_id}", "release_address",
+                       AllocationId=allocation_id)

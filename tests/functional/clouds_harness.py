@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +104,40 @@ def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
         yield clouds
     finally:
         clouds.stop()
+
+
+def unregister(admin: Any) -> None:
+    """Remove the ``clouds`` service and its endpoints from the Keystone catalog."""
+    for service in admin.identity.services(type="clouds"):
+        for endpoint in admin.identity.endpoints(service_id=service.id):
+            admin.identity.delete_endpoint(endpoint)
+        admin.identity.delete_service(service)
+
+
+@contextlib.contextmanager
+def registered_clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
+    """The Clouds API, registered in Keystone as service ``clouds`` (spec steps 10-11), so
+    the drivers inside Nova and Neutron find it; unregistered after."""
+    assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
+    admin = sandbox.conn("admin")
+    with clouds_api(sandbox, root) as api:
+        unregister(admin)
+        service = admin.identity.create_service(name="clouds", type="clouds",
+                                                description="Clouds Service")
+        for interface in ("internal", "admin", "public"):
+            admin.identity.create_endpoint(service_id=service.id, interface=interface,
+                                           url=api.url, region_id=sandbox.info["region"])
+        try:
+            yield api
+        finally:
+            unregister(admin)
+
+
+def external_network(admin: Any) -> Any:
+    """An admin's external flat network, as the guide asks for floating IPs."""
+    net = admin.network.create_network(
+        name=f"ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
+        provider_network_type="flat", provider_physical_network=f"ext{uuid.uuid4().hex[:6]}")
+    admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
+                                enable_dhcp=False)
+    return net

@@ -17,7 +17,9 @@ def _ini(sections: Sections) -> str:
     out = []
     for name, options in sections.items():
         out.append(f"[{name}]")
-        out.extend(f"{k} = {v}" for k, v in options.items())
+        for k, v in options.items():
+            # A list is a multi-valued option written once per value (available_filters).
+            out.extend(f"{k} = {item}" for item in (v if isinstance(v, list) else [v]))
         out.append("")
     return "\n".join(out)
 
@@ -174,7 +176,22 @@ def neutron(s: Settings) -> list[Path]:
     return [conf, ml2]
 
 
+#: Hosts whose nova-compute runs a clouds compute driver, with spec 000's ``compute_driver``.
+CLOUD_COMPUTES = {"aws-compute": "clouds_drivers.nova.virt.ec2.EC2Driver",
+                  "yandex-compute": "clouds_drivers.nova.virt.yandex.driver.YandexDriver"}
+#: Spec 000's scheduler filters (nova.conf on the control node), less AvailabilityZoneFilter:
+#: Nova removed it (zones are a Placement pre-filter since Xena) and refuses to start with
+#: an unknown filter name.
+AVAILABLE_FILTERS = ["nova.scheduler.filters.all_filters",
+                     "clouds_drivers.nova.scheduler.filter.CloudProjectFilter"]
+ENABLED_FILTERS = ("ComputeFilter,ComputeCapabilitiesFilter,ImagePropertiesFilter,"
+                   "ServerGroupAntiAffinityFilter,ServerGroupAffinityFilter,CloudProjectFilter")
+
+
 def nova(s: Settings) -> Path:
+    from .doubles.processes import AWS, YANDEX
+    from .doubles.ycloud import config as ycloud
+
     n = s.state / "nova"
     # nova-api's WSGI loader reads api-paste from the first file of OS_NOVA_CONFIG_FILES.
     paste = s.etc / "nova" / "api-paste.ini"
@@ -213,6 +230,15 @@ def nova(s: Settings) -> Path:
             # busiest process, and one process uses one core.
             "conductor": {"workers": 2},
             "scheduler": {"workers": 1, "discover_hosts_in_cells_interval": -1},
+            "filter_scheduler": {"available_filters": AVAILABLE_FILTERS,
+                                 "enabled_filters": ENABLED_FILTERS},
+            # The clouds drivers' sections (clouds_drivers.service_conf): the Clouds API as
+            # the service user nova, and the sandbox's moto as AWS.
+            "clouds": {**service_client(s, "nova"), "valid_interfaces": "internal,public",
+                       "timeout": 10},
+            "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
+            "yandex": {"endpoint": YANDEX.url(YANDEX.port()), "timeout": 10,
+                       "root_certificates_file": ycloud.ca_file(s.state)},
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "messagingv2"},
             # Versioned only, and no instance.update on every state change (Nova's default):
@@ -226,10 +252,12 @@ def compute(s: Settings, host: str) -> Path:
     """Per-host overrides for one nova-compute: its name and its own state_path."""
     state = host_state_path(s, host)
     state.mkdir(parents=True, exist_ok=True)
+    driver = {"compute_driver": CLOUD_COMPUTES[host]} if host in CLOUD_COMPUTES else {}
     return _write(
         s.etc / "nova" / f"compute-{host}.conf",
         {
-            "DEFAULT": {"host": host, "state_path": state, "instances_path": state / "instances"},
+            "DEFAULT": {"host": host, "state_path": state, "instances_path": state / "instances",
+                        **driver},
             "oslo_concurrency": {"lock_path": state / "locks"},
         },
     )

@@ -34,10 +34,16 @@ def host_names(n: int) -> list[str]:
 
 
 def known_hosts(s: Settings) -> list[str]:
-    """Hosts of this sandbox: those in sandbox.json plus any with a pid file."""
+    """Fake hypervisor hosts of this sandbox: those in sandbox.json plus any with a pid
+    file (the cloud-backed hosts are conffiles.CLOUD_COMPUTES, always started)."""
     hosts = set(contract.load(s).get("hosts", {}))
     hosts |= {p.stem[len("compute-") :] for p in s.run_dir.glob("compute-*.pid")}
-    return sorted(hosts, key=lambda h: (len(h), h))
+    return sorted(hosts - set(conffiles.CLOUD_COMPUTES), key=lambda h: (len(h), h))
+
+
+def all_hosts(hosts: list[str]) -> list[str]:
+    """Every nova-compute to run: the fake hypervisors and the cloud-backed hosts."""
+    return hosts + sorted(conffiles.CLOUD_COMPUTES)
 
 
 def _marker(s: Settings, name: str):
@@ -149,7 +155,7 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         contract.write(s, state_dir=str(s.state))
         return status(s, infra_only=True)
     hosts = sorted(set(host_names(computes)) | set(known_hosts(s)), key=lambda h: (len(h), h))
-    conffiles.write_all(s, hosts)
+    conffiles.write_all(s, all_hosts(hosts))
     control = {svc.name: svc for svc in services.control_plane(s)}
     # Each project's API starts as soon as its own database is ready.
     with ThreadPoolExecutor(max_workers=len(dbsync.CHAINS)) as pool:
@@ -166,7 +172,7 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
     note("databases ready")
     # Conductor, scheduler and computes check their service credentials at start-up.
     rest = [control["nova-conductor"], control["nova-scheduler"]]
-    rest += [services.compute_service(s, h) for h in hosts]
+    rest += [services.compute_service(s, h) for h in all_hosts(hosts)]
     since = _utc_now()
     restarted = _ensure_started(s, rest)
     started += restarted
@@ -175,7 +181,7 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
     with ThreadPoolExecutor(max_workers=1) as pool:
         resources = pool.submit(_once, s, "resources", lambda: _register(s, "resources"))
         _wait_up(s, rest)
-        register_computes(s, hosts, since if restarted else None)
+        register_computes(s, all_hosts(hosts), since if restarted else None)
         note("computes registered")
         resources.result()
     note("OpenStack up")
@@ -193,21 +199,23 @@ def _write_contract(s: Settings, hosts: list[str], **extra: Any) -> None:
             "url": svc.url or None,
             "log": str(services.log_path(s, svc)),
         }
-    host_info = {
-        h: {
+    def info(h: str) -> dict[str, Any]:
+        return {
             "pid": procs.read_pid(s, f"compute-{h}"),
             "state_path": str(conffiles.host_state_path(s, h)),
             "log": str(s.log_dir / f"compute-{h}.log"),
         }
-        for h in hosts
-    }
-    contract.write(s, services=svc_info, hosts=host_info, computes=len(hosts), **extra)
+
+    cloud_hosts = {h: {**info(h), "compute_driver": driver}
+                   for h, driver in conffiles.CLOUD_COMPUTES.items()}
+    contract.write(s, services=svc_info, hosts={h: info(h) for h in hosts},
+                   cloud_hosts=cloud_hosts, computes=len(hosts), **extra)
 
 
 def down(s: Settings, purge: bool = False) -> int:
     plugins.stop(s)
     names = [svc.name for svc in services.control_plane(s)] + [
-        f"compute-{h}" for h in known_hosts(s)
+        f"compute-{h}" for h in all_hosts(known_hosts(s))
     ]
     procs.stop_all(s, names, timeout=10)
     procs.stop_all(s, infra.INFRA, timeout=20)
@@ -264,7 +272,8 @@ def rows(s: Settings, infra_only: bool = False) -> list[tuple[str, int | None, s
         out.append((name, pid, "up" if pid else DOWN, url))
     if infra_only:
         return out
-    svcs = services.control_plane(s) + [services.compute_service(s, h) for h in known_hosts(s)]
+    svcs = services.control_plane(s) + [
+        services.compute_service(s, h) for h in all_hosts(known_hosts(s))]
     for svc in svcs:
         pid = procs.read_pid(s, svc.name)
         out.append((svc.name, pid, "up" if services.is_up(s, svc) else DOWN, svc.url or "-"))

@@ -4,7 +4,10 @@ routers of AWS-bound projects.
 Rows of the spec's table: router create → an internet gateway, unattached; gateway to
 router → nothing; interface to router → the gateway attached to the interface's VPC with a
 default route 0.0.0.0/0; interface delete → detached (with the last interface); router delete
-→ the gateway deleted. Other projects' routers get the plain L3 behaviour. A refusal (an
+→ the gateway deleted; floating IP on a server's port → an Elastic IP with the same address
+associated with the server's cloud instance; floating IP deleted or taken off the port (the
+port deleted with its server included) → the Elastic IP released. Other projects' routers
+get the plain L3 behaviour. A refusal (an
 interface in a second VPC) is decided before Neutron changes anything; a cloud failure after
 Neutron's change undoes that change, so both sides agree.
 """
@@ -79,6 +82,92 @@ class AwsRouterPlugin(L3RouterPlugin):
                 self.cloud.networks(project).delete_internet_gateway(igw)
                 self.cloud.clouds.forget(project.project_id, "router", id)
         super().delete_router(context, id)
+
+    # --- floating IPs ---------------------------------------------------------------------
+
+    def _cloud_target(self, context: Any, fip: dict[str, Any]
+                      ) -> tuple[ProjectCloud, str, str | None] | None:
+        """(account, cloud instance, private IP) of the floating IP's port; None when the
+        project is not AWS-bound or the IP is on no port."""
+        if not fip.get("port_id"):
+            return None
+        project = self.cloud.aws_project(fip["project_id"])
+        if project is None:
+            return None
+        port = self._core_plugin.get_port(context.elevated(), fip["port_id"])
+        instance = self.cloud.mapped(project, "instance", port.get("device_id") or "")
+        if instance is None:
+            raise decide.Conflict(f"port {fip['port_id']} belongs to no server in AWS: a "
+                                  "floating IP of an AWS-backed project goes on a server's "
+                                  "port")
+        return project, instance["cloud_resource_id"], fip.get("fixed_ip_address")
+
+    def _associate(self, context: Any, fip: dict[str, Any]) -> None:
+        with neutron_errors():
+            target = self._cloud_target(context, fip)
+            if target is None:
+                return
+            project, instance_id, private_ip = target
+            allocation = self.cloud.addresses(project).associate(
+                fip["floating_ip_address"], instance_id, private_ip,
+                decide.tags("floating_ip", fip["id"], project.project_id))
+            try:
+                self.cloud.clouds.record(project.project_id, "floating_ip", fip["id"],
+                                         allocation, {"instance": instance_id})
+            except Exception:
+                self.cloud.addresses(project).release(allocation)
+                raise
+        LOG.info("floating IP %s is Elastic IP %s on %s", fip["id"], allocation, instance_id)
+
+    def _release(self, fip: dict[str, Any]) -> None:
+        project = self.cloud.aws_project(fip["project_id"])
+        if project is None:
+            return
+        with neutron_errors():
+            mapping = self.cloud.mapped(project, "floating_ip", fip["id"])
+            if mapping is None:
+                return
+            self.cloud.addresses(project).release(mapping["cloud_resource_id"])
+            self.cloud.clouds.forget(project.project_id, "floating_ip", fip["id"])
+        LOG.info("floating IP %s: Elastic IP %s released", fip["id"],
+                 mapping["cloud_resource_id"])
+
+    def create_floatingip(self, context: Any, floatingip: dict[str, Any], *args: Any,
+                          **kwargs: Any) -> dict[str, Any]:
+        created = super().create_floatingip(context, floatingip, *args, **kwargs)
+        try:
+            self._associate(context, created)
+        except Exception:
+            with excutils.save_and_reraise_exception():
+                super().delete_floatingip(context, created["id"])
+        return created
+
+    def update_floatingip(self, context: Any, id: str,  # noqa: A002 - Neutron's name
+                          floatingip: dict[str, Any]) -> dict[str, Any]:
+        old = self.get_floatingip(context, id)
+        moves = "port_id" in floatingip.get("floatingip", {})
+        updated = super().update_floatingip(context, id, floatingip)
+        if not moves:
+            return updated
+        if old.get("port_id"):
+            self._release(old)
+        if updated.get("port_id"):
+            try:
+                self._associate(context, updated)
+            except Exception:
+                with excutils.save_and_reraise_exception():
+                    super().update_floatingip(context, id, {"floatingip": {"port_id": None}})
+        return updated
+
+    def delete_floatingip(self, context: Any, id: str) -> None:  # noqa: A002
+        self._release(self.get_floatingip(context, id))
+        super().delete_floatingip(context, id)
+
+    def disassociate_floatingips(self, context: Any, port_id: str, *args: Any,
+                                 **kwargs: Any) -> Any:
+        for fip in self.get_floatingips(context.elevated(), filters={"port_id": [port_id]}):
+            self._release(fip)
+        return super().disassociate_floatingips(context, port_id, *args, **kwargs)
 
     # --- interfaces -----------------------------------------------------------------------
 

@@ -73,3 +73,23 @@ def test_drivers_import_no_service_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_elastic_ip_follows_the_floating_ip_and_is_released(nets):
+    vpc = nets.create_vpc("10.8.0.0/16", {"openstack:id": "net-8"})
+    subnet = nets.create_subnet(vpc, "10.8.1.0/24", "us-east-2a", {"openstack:id": "sub-8"})
+    image = nets.ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+    instance = nets.ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1,
+                                      InstanceType="t3.micro", SubnetId=subnet,
+                                      PrivateIpAddress="10.8.1.9")["Instances"][0]["InstanceId"]
+    addresses = aws.AwsAddresses(nets.provider, Account(
+        "aws", "us-east-2a", "us-east-2", {"access_key": "AKIAIOSFODNN7EXAMPLE",
+                                            "secret_key": "x"}))
+    allocation = addresses.associate("203.0.113.10", instance, "10.8.1.9",
+                                     {"openstack:id": "fip-1"})
+    (eip,) = nets.ec2.describe_addresses()["Addresses"]
+    assert (eip["PublicIp"], eip["InstanceId"], eip["PrivateIpAddress"]) == \
+        ("203.0.113.10", instance, "10.8.1.9")
+    addresses.release(allocation)
+    assert nets.ec2.describe_addresses()["Addresses"] == []
+    addresses.release(allocation)  # already gone: not an error

@@ -109,19 +109,6 @@ def test_aws_unreachable_endpoint_is_a_cloud_error():
 
 # --- Yandex ---------------------------------------------------------------------------------
 
-@pytest.fixture
-def yc(tmp_path):
-    with yandex_double(tmp_path) as double:
-        provider = yandex.YandexProvider(yandex.Settings(
-            endpoint=double["endpoint"], root_certificates=double["root_certificates"],
-            timeout=5))
-        account = Account("yandex", double["zone"], None,
-                          {k: double[k] for k in ("service_account_id", "key_id",
-                                                  "private_key")},
-                          {"folder_id": double["folder_id"]})
-        yield provider, account, double
-
-
 def test_yandex_validate_token_image_types(yc):
     provider, account, double = yc
     assert provider.validate(account).principal == double["service_account_id"]

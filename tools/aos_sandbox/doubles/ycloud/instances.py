@@ -249,6 +249,14 @@ class InstanceService(instance_service_pb2_grpc.InstanceServiceServicer):
             self.cloud, "Restart instance", svc.RestartInstanceMetadata(instance_id=instance.id)
         )
 
+    def GetSerialPortOutput(self, request, context):  # noqa: N802
+        """What a booted guest prints: its id and status (the double runs no guest)."""
+        instance = self._instance(request.instance_id)
+        status = Instance.Status.Name(instance.status)
+        return svc.GetInstanceSerialPortOutputResponse(
+            contents=f"Yandex double: serial console of {instance.id} ({instance.name}), "
+            f"{status}\n")
+
     # --- disks and metadata -----------------------------------------------------------------
 
     def AttachDisk(self, request, context):  # noqa: N802

@@ -1,0 +1,1 @@
+"""What Nova loads: the compute drivers (``virt``) and the scheduler filter (``scheduler``)."""

@@ -1,0 +1,1 @@
+"""Nova scheduler filters of the clouds drivers."""

@@ -1,0 +1,65 @@
+"""``clouds_drivers.nova.scheduler.filter.CloudProjectFilter`` (spec 000, nova.conf on the
+control node): servers of a cloud-bound project land only on that cloud's compute hosts
+(those whose driver reports ``hypervisor_type`` ``aws`` or ``yandex``); servers of every
+other project never land there.
+
+A project's binding comes from the Clouds API (nova.conf ``[clouds]``, as for the drivers),
+kept ``BINDING_TTL`` seconds. When the Clouds API cannot answer, the last answer is used for
+a while (``project_clouds``); for a project never seen, no host passes and the boot fails
+with NoValidHost: placing a server of a project that may be cloud-bound on a local
+hypervisor (or the reverse) would run it where its owner did not ask, and a refused boot can
+simply be retried.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from nova.conf import CONF
+from nova.scheduler import filters
+
+from clouds_drivers import service_conf
+from clouds_drivers.clouds_api import CloudsUnavailable
+from clouds_drivers.nova.scheduler import placement_rule
+from clouds_drivers.project_clouds import ProjectClouds
+
+LOG = logging.getLogger(__name__)
+#: Seconds a binding is trusted: a project bound with ``clouds add`` is routed to its cloud
+#: within this time (the first boot after binding asks afresh).
+BINDING_TTL = 30.0
+
+
+class CloudProjectFilter(filters.BaseHostFilter):
+    """Pass a host iff its cloud (none for ordinary hypervisors) is the project's cloud."""
+
+    # Same host on rebuild: nothing to decide.
+    RUN_ON_REBUILD = False
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._projects: ProjectClouds | None = None
+        self._lock = threading.Lock()
+
+    def _bindings(self) -> ProjectClouds:
+        with self._lock:
+            if self._projects is None:
+                self._projects = ProjectClouds(service_conf.clouds_client(CONF),
+                                               ttl=BINDING_TTL)
+            return self._projects
+
+    def host_passes(self, host_state: Any, spec_obj: Any) -> bool:
+        project_id = spec_obj.project_id
+        try:
+            project = self._bindings().provider_of(project_id)
+        except CloudsUnavailable as exc:
+            LOG.warning("CloudProjectFilter: %s; host %s refused for project %s", exc,
+                        host_state.host, project_id)
+            return False
+        host = placement_rule.host_cloud(host_state.hypervisor_type)
+        passes = placement_rule.host_fits(host, project)
+        if not passes:
+            LOG.debug("CloudProjectFilter: host %s (%s) refused for project %s (%s)",
+                      host_state.host, host or "no cloud", project_id, project or "no cloud")
+        return passes

@@ -1,0 +1,1 @@
+"""The Yandex.Cloud compute driver (spec 000's class path ends in ``yandex.driver``)."""

@@ -1,0 +1,57 @@
+"""Which cloud a project is bound to, and its short-lived credentials, cached briefly.
+
+Nova asks for the same project many times a minute (every power-state sync, every
+scheduling request); the Clouds API issues credentials valid for an hour, so an answer is
+kept ``ttl`` seconds. When the Clouds API cannot answer, the last answer is used for up to
+``stale_ttl`` seconds more; after that the error goes to the caller, who decides what is
+safe (the scheduler filter passes no host, the compute driver fails the operation).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from clouds_drivers.clouds_api import CloudsClient, CloudsUnavailable, ProjectCloud
+
+DEFAULT_TTL = 300.0
+DEFAULT_STALE_TTL = 1800.0
+
+
+class ProjectClouds:
+    def __init__(self, client: CloudsClient, ttl: float = DEFAULT_TTL,
+                 stale_ttl: float = DEFAULT_STALE_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.ttl = ttl
+        self.stale_ttl = stale_ttl
+        self.clock = clock
+        self._answers: dict[str, tuple[float, ProjectCloud | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, project_id: str) -> ProjectCloud | None:
+        """The project's cloud with credentials; None when it is not cloud-bound."""
+        now = self.clock()
+        with self._lock:
+            cached = self._answers.get(project_id)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        try:
+            answer = self.client.project_cloud(project_id)
+        except CloudsUnavailable:
+            if cached is not None and now - cached[0] < self.ttl + self.stale_ttl:
+                return cached[1]
+            raise
+        with self._lock:
+            self._answers[project_id] = (now, answer)
+        return answer
+
+    def provider_of(self, project_id: str) -> str | None:
+        found = self.get(project_id)
+        return found.provider if found is not None else None
+
+    def forget(self, project_id: str) -> None:
+        """Drop the answer (credentials the cloud refused are asked for again)."""
+        with self._lock:
+            self._answers.pop(project_id, None)

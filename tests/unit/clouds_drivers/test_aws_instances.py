@@ -1,0 +1,94 @@
+"""AwsInstances against moto in-process: what EC2Driver's operations do in EC2."""
+
+from __future__ import annotations
+
+import pytest
+from moto import mock_aws
+
+from clouds_drivers.providers import compute
+from clouds_drivers.providers.aws import AwsProvider
+from clouds_drivers.providers.aws_instances import AwsInstances, Waits
+from clouds_drivers.providers.base import Account, CloudError
+
+PUBLIC_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDOv6C6ZLyCz8nz9mKRa5mcbAnrVmsldAVPcmg+"
+              "nhNdFpRShz7CnNMN4kI5y1IUvq0T3Z5M0TTcHOXY7Ow0cEqdEHVBoMXCIawaBAqZRyaWjnl4lmEJ"
+              "NoAGP2kgsZ9j/qXwOHFLcAYI2CF1CHO5JYjmwCWj9dlXThhcXzATaBJ6v8UC3ptddl5ycuyrf8Rg"
+              "rLoiLdqkDGnCWEBbHsj8uJozzTYGiPHwoI2NnBnDCDuz8Z+fzEmsnIeV/JO5HzkozL8HNPVsm2Wc"
+              "DQ5I7fnR+/e8/fMmE73KSMY4xNHeCDtoq5ezBk2aDzdgkL1bRaA1eF1wsMCLOzmKgmHK6nSB+Xhj"
+              " test")
+
+
+@pytest.fixture
+def ec2():
+    with mock_aws():
+        account = Account("aws", "us-east-2a", "us-east-2",
+                          {"access_key": "AKIAIOSFODNN7EXAMPLE", "secret_key": "x"})
+        yield AwsInstances(AwsProvider(), account, Waits(delay=0, attempts=3))
+
+
+def _subnet(api: AwsInstances) -> str:
+    vpc = api.ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+    return api.ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24",
+                                 AvailabilityZone="us-east-2a")["Subnet"]["SubnetId"]
+
+
+def _image(api: AwsInstances) -> str:
+    return api.ec2.describe_images(Owners=["amazon"])["Images"][0]["ImageId"]
+
+
+def test_launch_with_port_address_key_and_tags_then_terminate_leaves_nothing(ec2):
+    subnet = _subnet(ec2)
+    spec = compute.Launch(name="uuid-1", image_id=_image(ec2), instance_type="t3.micro",
+                          zone="us-east-2a", subnet_id=subnet, private_ip="10.7.1.23",
+                          public_key=PUBLIC_KEY, user_data=b"#!/bin/sh\necho hi\n",
+                          tags={"openstack:id": "uuid-1"})
+    made = ec2.launch(spec)
+    assert made.state == compute.RUNNING
+    assert made.private_ip == "10.7.1.23"
+    assert made.tags["openstack:id"] == "uuid-1"
+    described = ec2.ec2.describe_instances(InstanceIds=[made.id])["Reservations"][0][
+        "Instances"][0]
+    assert described["SubnetId"] == subnet
+    assert described["KeyName"] == "openstack-uuid-1"
+
+    ec2.stop(made.id)
+    assert ec2.find(made.id).state == compute.STOPPED
+    ec2.start(made.id)
+    assert ec2.find(made.id).state == compute.RUNNING
+    ec2.reboot(made.id)
+    assert isinstance(ec2.console_output(made.id), str)
+
+    ec2.terminate(made.id)
+    assert ec2.find(made.id) is None
+    assert ec2.ec2.describe_key_pairs()["KeyPairs"] == []
+    ec2.terminate(made.id)  # already gone: not an error
+
+
+def test_unknown_instance_type_is_a_cloud_error_with_the_clouds_words(ec2, monkeypatch):
+    monkeypatch.setattr("moto.settings.EC2_ENABLE_INSTANCE_TYPE_VALIDATION", True)
+    spec = compute.Launch(name="uuid-2", image_id=_image(ec2), instance_type="t3.nosuch",
+                          zone="us-east-2a", public_key=PUBLIC_KEY)
+    with pytest.raises(CloudError) as caught:
+        ec2.launch(spec)
+    assert "t3.nosuch" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    # the key pair made for it is gone again
+    assert ec2.ec2.describe_key_pairs()["KeyPairs"] == []
+
+
+def test_snapshot_image_and_volume_attach_detach(ec2):
+    made = ec2.launch(compute.Launch(name="uuid-3", image_id=_image(ec2),
+                                     instance_type="t3.micro", zone="us-east-2a"))
+    image = ec2.create_image(made.id, "snap-of-uuid-3", {"openstack:id": "img-1"})
+    assert ec2.ec2.describe_images(ImageIds=[image])["Images"][0]["State"] == "available"
+
+    volume = ec2.ec2.create_volume(Size=1, AvailabilityZone="us-east-2a")["VolumeId"]
+    ec2.attach_volume(made.id, volume, "/dev/sdf")
+    attached = ec2.ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Attachments"]
+    assert [(a["InstanceId"], a["Device"]) for a in attached] == [(made.id, "/dev/sdf")]
+    ec2.detach_volume(made.id, volume, "/dev/sdf")
+    assert ec2.ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Attachments"] == []
+
+
+def test_find_of_an_unknown_instance_is_none(ec2):
+    assert ec2.find("i-0123456789abcdef0") is None
