@@ -22,6 +22,7 @@ API_OF_CHAIN = {
     "glance": "glance",
     "neutron": "neutron",
     "nova": "nova-api",
+    "cinder": "cinder-api",
 }
 
 
@@ -157,7 +158,9 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         chains["keystone"].result()
         started += _ensure_started(s, [control["keystone"]])
         _wait_up(s, [control["keystone"]])
-        _once(s, "identity", lambda: _register(s, "identity"))
+        # A sandbox set up before Cinder joined has no cinder user and volumev3 service yet.
+        _once(s, "identity-cinder", lambda: _register(s, "identity"))
+        _marker(s, "identity").touch()
         note("keystone ready")
         for fut in as_completed(chains.values()):
             api = API_OF_CHAIN[fut.result()]
@@ -165,7 +168,8 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
                 started += _ensure_started(s, [control[api]])
     note("databases ready")
     # Conductor, scheduler and computes check their service credentials at start-up.
-    rest = [control["nova-conductor"], control["nova-scheduler"]]
+    rest = [control[name] for name in ("nova-conductor", "nova-scheduler",
+                                       *services.CINDER_DAEMONS)]
     rest += [services.compute_service(s, h) for h in hosts]
     since = _utc_now()
     restarted = _ensure_started(s, rest)
