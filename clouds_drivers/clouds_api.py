@@ -16,6 +16,8 @@ from keystoneauth1 import exceptions as ks_exc
 
 LOG = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 30.0
+#: Account fields of a credentials answer that say where resources go.
+ACCOUNT_OPTIONS = ("folder_id",)
 
 
 class CloudsUnavailable(Exception):
@@ -31,6 +33,8 @@ class ProjectCloud:
     region: str | None
     zone: str
     secrets: dict[str, str] = field(repr=False)
+    #: Where in the account, beside region and zone (Yandex: ``folder_id``).
+    options: dict[str, str] = field(default_factory=dict)
 
 
 class CloudsClient:
@@ -83,7 +87,9 @@ class CloudsClient:
             return None
         return ProjectCloud(project_id=project_id, provider=answer["provider"],
                             region=answer.get("region"), zone=answer["availability_zone"],
-                            secrets=answer["credentials"])
+                            secrets=answer["credentials"],
+                            options={key: answer[key] for key in ACCOUNT_OPTIONS
+                                     if answer.get(key)})
 
     def record(self, project_id: str, kind: str, openstack_id: str, cloud_id: str,
                data: dict[str, Any] | None = None) -> None:

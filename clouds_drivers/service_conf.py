@@ -83,4 +83,4 @@ def yandex_provider(conf: cfg.ConfigOpts) -> yandex.YandexProvider:
 def account_of(project: ProjectCloud) -> Account:
     """The project's account as providers take it, holding short-lived credentials only."""
     return Account(provider=project.provider, zone=project.zone, region=project.region,
-                   secrets=project.secrets)
+                   secrets=project.secrets, options=dict(project.options))
