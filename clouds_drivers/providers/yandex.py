@@ -212,6 +212,8 @@ FOLDER_LISTINGS = {
                          "ListInstancesRequest", "instances"),
     "volume": _listing("compute.v1.disk_service", "DiskServiceStub", "ListDisksRequest",
                        "disks"),
+    "snapshot": _listing("compute.v1.snapshot_service", "SnapshotServiceStub",
+                         "ListSnapshotsRequest", "snapshots"),
     "image": _listing("compute.v1.image_service", "ImageServiceStub", "ListImagesRequest",
                       "images"),
     "network": _listing("vpc.v1.network_service", "NetworkServiceStub", "ListNetworksRequest",
