@@ -103,3 +103,29 @@ def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
         yield clouds
     finally:
         clouds.stop()
+
+
+@contextlib.contextmanager
+def clouds_in_catalog(sandbox: Any, root: Path) -> Iterator[Clouds]:
+    """The Clouds API, registered in Keystone as service ``clouds`` (the guide's steps 10-11),
+    so the drivers inside Nova, Cinder and Neutron find it; unregistered after."""
+    assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
+    admin = sandbox.conn("admin")
+    with clouds_api(sandbox, root) as api:
+        _unregister(admin)
+        service = admin.identity.create_service(name="clouds", type="clouds",
+                                                description="Clouds Service")
+        for interface in ("internal", "admin", "public"):
+            admin.identity.create_endpoint(service_id=service.id, interface=interface,
+                                           url=api.url, region_id=sandbox.info["region"])
+        try:
+            yield api
+        finally:
+            _unregister(admin)
+
+
+def _unregister(admin: Any) -> None:
+    for service in admin.identity.services(type="clouds"):
+        for endpoint in admin.identity.endpoints(service_id=service.id):
+            admin.identity.delete_endpoint(endpoint)
+        admin.identity.delete_service(service)
