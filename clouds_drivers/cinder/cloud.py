@@ -17,6 +17,7 @@ from clouds_drivers import service_conf
 from clouds_drivers.cinder import decide
 from clouds_drivers.clouds_api import CloudsClient, ProjectCloud
 from clouds_drivers.providers.aws_volumes import AwsVolumes
+from clouds_drivers.providers.base import CloudError
 from clouds_drivers.providers.volumes import CloudVolumes
 from clouds_drivers.providers.yandex_volumes import YandexVolumes
 
@@ -47,7 +48,8 @@ class VolumeCloud:
                  clouds: CloudsClient | None = None) -> None:
         self.cloud = cloud
         self.clouds = clouds or service_conf.clouds_client(conf)
-        self._volumes_of = VOLUMES[cloud](conf)
+        self._conf = conf
+        self._volumes_of: Callable[[ProjectCloud], CloudVolumes] | None = None
 
     def project(self, project_id: str) -> ProjectCloud:
         """The project's account in this cloud; NotBound when it has none here."""
@@ -58,6 +60,13 @@ class VolumeCloud:
         return found
 
     def volumes(self, project: ProjectCloud) -> CloudVolumes:
+        """The project's volumes; the cloud's client is built at the first use, so a backend
+        starts while its cloud's endpoint (or its CA file) is not there yet."""
+        if self._volumes_of is None:
+            try:
+                self._volumes_of = VOLUMES[self.cloud](self._conf)
+            except cfg.Error as exc:
+                raise CloudError(str(exc)) from None
         return self._volumes_of(project)
 
     def record(self, project: ProjectCloud, kind: str, openstack_id: str, cloud_id: str,
