@@ -14,7 +14,7 @@ from clouds_drivers.cinder import decide
 from clouds_drivers.cinder.cloud import NotBound, VolumeCloud
 from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.providers import yandex
-from clouds_drivers.providers.base import Account
+from clouds_drivers.providers.base import Account, CloudError
 from tests.unit.clouds.doubles import aws_keys, yandex_double
 
 
@@ -116,3 +116,15 @@ def test_yandex_volumes_use_the_folder_and_the_short_lived_token(tmp_path):
         assert (disk.zone, disk.size_gb) == (double["zone"], 2)
         assert disk.tags["openstack:project"] == "p-yc"
         volumes.delete(disk_id)
+
+
+def test_a_backend_starts_before_its_clouds_ca_exists(tmp_path):
+    """cinder-volume sets its drivers up before the cloud's endpoint is there: the client is
+    built at the first request, and a missing CA file is that request's clear error."""
+    missing = tmp_path / "ca.pem"
+    project = ProjectCloud("p-yc", "yandex", None, "ru-central1-a", {"iam_token": "t"},
+                           {"folder_id": "f"})
+    edge = VolumeCloud(_conf(yandex={"root_certificates_file": str(missing)}), "yandex",
+                       MapAdapter({"p-yc": project}))
+    with pytest.raises(CloudError, match=r"\[yandex\] root_certificates_file: cannot read"):
+        edge.volumes(edge.project("p-yc"))
