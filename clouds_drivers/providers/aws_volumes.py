@@ -8,7 +8,7 @@ from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from clouds_drivers.providers.aws import AwsProvider, cloud_error, tag_list
 from clouds_drivers.providers.base import Account, CloudError
-from clouds_drivers.providers.volumes import CloudVolume, CloudVolumes, VolumeSource
+from clouds_drivers.providers.volumes import CloudVolume, CloudVolumes, VolumeSource, gone_ok
 
 VOLUME_TYPE = "gp3"
 #: Seconds between polls and the most polls while a volume or snapshot becomes ready.
@@ -35,11 +35,7 @@ class AwsVolumes(CloudVolumes):
             raise cloud_error(exc, doing) from None
 
     def _gone_ok(self, doing: str, operation: str, **kwargs: Any) -> None:
-        try:
-            self._call(doing, operation, **kwargs)
-        except CloudError as exc:
-            if not exc.not_found:
-                raise
+        gone_ok(lambda: self._call(doing, operation, **kwargs))
 
     def create(self, name: str, size_gb: int, tags: dict[str, str],
                source: VolumeSource | None = None) -> str:

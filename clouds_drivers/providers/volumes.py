@@ -8,7 +8,11 @@ CloudError; deleting what is already gone is not an error, so a retried delete i
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+from clouds_drivers.providers.base import CloudError
 
 
 @dataclass(frozen=True)
@@ -52,3 +56,12 @@ class CloudVolumes(abc.ABC):
     @abc.abstractmethod
     def describe(self, volume_id: str) -> CloudVolume | None:
         """The volume as the cloud has it; None when it does not exist."""
+
+
+def gone_ok(delete: Callable[[], Any]) -> None:
+    """Run a delete; the object being gone already is what was wanted."""
+    try:
+        delete()
+    except CloudError as exc:
+        if not exc.not_found:
+            raise

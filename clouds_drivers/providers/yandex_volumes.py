@@ -16,7 +16,7 @@ from yandex.cloud.compute.v1.snapshot_service_pb2_grpc import SnapshotServiceStu
 from yandexcloud.operations import OperationError
 
 from clouds_drivers.providers.base import Account, CloudError
-from clouds_drivers.providers.volumes import CloudVolume, CloudVolumes, VolumeSource
+from clouds_drivers.providers.volumes import CloudVolume, CloudVolumes, VolumeSource, gone_ok
 from clouds_drivers.providers.yandex import YandexProvider, cloud_error
 
 GIB = 1024**3
@@ -62,11 +62,7 @@ class YandexVolumes(CloudVolumes):
         return result.response
 
     def _gone_ok(self, doing: str, method: Any, request: Any) -> None:
-        try:
-            self._operation(doing, method, request)
-        except CloudError as exc:
-            if not exc.not_found:
-                raise
+        gone_ok(lambda: self._operation(doing, method, request))
 
     def create(self, name: str, size_gb: int, tags: dict[str, str],
                source: VolumeSource | None = None) -> str:
