@@ -278,7 +278,8 @@ def rows(s: Settings, infra_only: bool = False) -> list[tuple[str, int | None, s
 def status(s: Settings, infra_only: bool = False) -> int:
     table = rows(s, infra_only or not (s.state / "done" / "identity").exists())
     for name, pid, state, url in table:
-        print(f"{name:<22} {pid or '-':>8}  {state:<5} {url}")
+        mem = f"{procs.session_pss_mb(pid):.0f} MiB" if pid else "-"
+        print(f"{name:<22} {pid or '-':>8}  {state:<5} {mem:>8}  {url}")
     for key, value in plugins.status(s).items():
         print(f"{key:<22} {'':>8}  {value}")
     mem, count = procs.pss_mb(s), len(procs.leftovers(s))
