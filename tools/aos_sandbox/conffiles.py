@@ -230,7 +230,13 @@ CLOUD_BACKENDS = {
 #: The backend of projects without a cloud: Cinder's own logging fake (Cinder's functional
 #: tests use it), since LVM needs block devices and root helpers a sandbox has not got.
 ORDINARY_BACKEND = ("ordinary", "cinder.tests.fake_driver.FakeLoggingVolumeDriver")
+CINDER_HOST = "sandbox"
 CINDER_FILTERS = "AvailabilityZoneFilter,CapacityFilter,CapabilitiesFilter,CloudBackendsFilter"
+
+
+def volume_backends() -> list[str]:
+    """cinder.conf's enabled_backends, in order."""
+    return [*CLOUD_BACKENDS, ORDINARY_BACKEND[0]]
 
 
 def cinder(s: Settings) -> Path:
@@ -254,12 +260,12 @@ def cinder(s: Settings) -> Path:
         {
             "DEFAULT": {
                 **_common(s),
-                "host": "sandbox",
+                "host": CINDER_HOST,
                 "my_ip": HOST,
                 "state_path": c,
                 "auth_strategy": "keystone",
                 "api_paste_config": s.venv / "etc" / "cinder" / "api-paste.ini",
-                "enabled_backends": ",".join([*CLOUD_BACKENDS, ordinary]),
+                "enabled_backends": ",".join(volume_backends()),
                 "scheduler_default_filters": CINDER_FILTERS,
                 "report_interval": 5,
                 "periodic_interval": 10,

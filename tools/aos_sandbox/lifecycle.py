@@ -118,6 +118,19 @@ def register_computes(
     infra.wait_for(heartbeating, "nova-compute heartbeat of " + ", ".join(hosts), timeout)
 
 
+def wait_volume_backends(s: Settings, since: str | None, timeout: float = 120) -> None:
+    """Wait for a heartbeat of every cinder-volume backend newer than `since`: a backend
+    heartbeats once its driver is set up and its capabilities went to the scheduler, so a
+    volume created right after `up` finds its backend."""
+    after = f"'{since}'" if since else "UTC_TIMESTAMP() - INTERVAL 30 SECOND"
+    wanted = {f"{conffiles.CINDER_HOST}@{name}" for name in conffiles.volume_backends()}
+    sql = ("SELECT host FROM cinder.services WHERE `binary`='cinder-volume' AND deleted=0 "
+           f"AND COALESCE(updated_at, created_at) >= {after}")
+    infra.wait_for(lambda: wanted <= set(infra.mysql_client(s, sql).split()),
+                   "cinder-volume backends " + ", ".join(sorted(wanted)), timeout,
+                   s.log_dir / "cinder-volume.log")
+
+
 def _utc_now() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
@@ -181,6 +194,8 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         _wait_up(s, rest)
         register_computes(s, hosts, since if restarted else None)
         note("computes registered")
+        wait_volume_backends(s, since if restarted else None)
+        note("cinder backends up")
         resources.result()
     note("OpenStack up")
     extra = plugins.start(s, hosts)
