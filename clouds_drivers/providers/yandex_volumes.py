@@ -67,10 +67,12 @@ class YandexVolumes(CloudVolumes):
     def create(self, name: str, size_gb: int, tags: dict[str, str],
                source: VolumeSource | None = None) -> str:
         source = source or VolumeSource()
+        # image_id and snapshot_id are a oneof: set only the one given.
+        origin = {key: value for key, value in (("image_id", source.image_id),
+                                                ("snapshot_id", source.snapshot_id)) if value}
         request = disk_service_pb2.CreateDiskRequest(
             folder_id=self.folder_id, zone_id=self.zone, name=name, labels=labels_of(tags),
-            type_id=DISK_TYPE, size=size_gb * GIB, image_id=source.image_id or "",
-            snapshot_id=source.snapshot_id or "")
+            type_id=DISK_TYPE, size=size_gb * GIB, **origin)
         disk = self._operation(f"creating a {size_gb} GiB disk in {self.zone}",
                                self.disks.Create, request, disk_pb2.Disk,
                                disk_service_pb2.CreateDiskMetadata)

@@ -235,10 +235,13 @@ def test_volume_from_a_registered_cloud_image(clouds: Clouds, sandbox, project,
     state = aws_state(sandbox)
     admin, storage = sandbox.conn("admin"), project.conn.block_storage
     with bound(clouds, project, "aws", tmp_path):
-        ami = next(i for i in state.ec2.describe_images(Owners=["amazon"])["Images"]
-                   if i.get("RootDeviceType") == "ebs")
-        root = next(m["Ebs"] for m in ami["BlockDeviceMappings"]
-                    if m["DeviceName"] == ami["RootDeviceName"])
+        ami, root = next(
+            (image, mapping["Ebs"])
+            for image in state.ec2.describe_images(Filters=[
+                {"Name": "root-device-type", "Values": ["ebs"]}])["Images"]
+            for mapping in image.get("BlockDeviceMappings", [])
+            if mapping.get("DeviceName") == image.get("RootDeviceName")
+            and mapping.get("Ebs", {}).get("SnapshotId"))
         registered = clouds.openstack("aos", "clouds", "images", "register", "--project",
                                       project.name, "--cloud-image-id", ami["ImageId"],
                                       "-f", "json")
