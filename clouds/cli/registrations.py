@@ -127,7 +127,7 @@ class ResourceList(records.ListCommand):
         add_project(parser)
         parser.add_argument("--kind", metavar="<kind>",
                             help="Only this kind (instance, volume, image, network, subnet, "
-                            "router, floating_ip).")
+                            "router, floating_ip, snapshot).")
         parser.add_argument("--drift", action="store_true",
                             help="Ask the cloud which mapped objects are gone.")
         return parser

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from clouds.db.models import Cloud, Resource
 
 #: What drivers map: OpenStack objects that live in the cloud while the row exists.
-RESOURCE_KINDS = ("instance", "volume", "image", "network", "subnet", "router", "floating_ip")
+RESOURCE_KINDS = ("instance", "volume", "snapshot", "image", "network", "subnet", "router",
+                  "floating_ip")
 #: What the Clouds API itself registers in OpenStack (nothing of ours lives in the cloud).
 REGISTRATION_KINDS = ("registered_image", "flavor")
 KINDS = RESOURCE_KINDS + REGISTRATION_KINDS

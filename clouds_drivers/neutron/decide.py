@@ -11,12 +11,13 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clouds_drivers.tags import TAG_ID, TAG_KIND, TAG_PROJECT, openstack_tags
+
+__all__ = ["TAG_ID", "TAG_KIND", "TAG_PROJECT"]
+
 VPC_PREFIX = 16
 #: Addresses AWS reserves at the start of every subnet.
 RESERVED_AT_START = 4
-TAG_ID = "openstack:id"
-TAG_KIND = "openstack:kind"
-TAG_PROJECT = "openstack:project"
 
 
 class Refused(ValueError):
@@ -91,7 +92,7 @@ def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str) -> bool:
 
 def tags(kind: str, openstack_id: str, project_id: str) -> dict[str, str]:
     """Tags naming the OpenStack object behind a cloud object."""
-    return {TAG_ID: openstack_id, TAG_KIND: kind, TAG_PROJECT: project_id,
+    return {**openstack_tags(kind, openstack_id, project_id),
             "Name": f"openstack-{kind}-{openstack_id}"}
 
 

@@ -28,6 +28,8 @@ NAME = "aws"
 #: Resource-map kind → (paginated EC2 listing, its result key, id field, extra arguments).
 LISTINGS: dict[str, tuple[str, str, str, dict[str, Any]]] = {
     "volume": ("describe_volumes", "Volumes", "VolumeId", {"MaxResults": 500}),
+    "snapshot": ("describe_snapshots", "Snapshots", "SnapshotId",
+                 {"OwnerIds": ["self"], "MaxResults": 1000}),
     "image": ("describe_images", "Images", "ImageId", {"Owners": ["self"], "MaxResults": 1000}),
     "network": ("describe_vpcs", "Vpcs", "VpcId", {"MaxResults": 1000}),
     "subnet": ("describe_subnets", "Subnets", "SubnetId", {"MaxResults": 1000}),

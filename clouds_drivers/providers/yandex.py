@@ -127,6 +127,12 @@ class YandexProvider(Provider):
                 "--key-id and --private-key)", field="service_account_key") from None
         return self._sdk(iam_token=answer.iam_token), answer
 
+    def sdk_for(self, account: Account) -> yandexcloud.SDK:
+        """An SDK acting with the account's short-lived IAM token (a driver's), or with one
+        exchanged for its service-account key (the Clouds service's)."""
+        token = account.secrets.get("iam_token")
+        return self._sdk(iam_token=token) if token else self._iam_token(account)[0]
+
     def validate(self, account: Account) -> Identity:
         sdk, _ = self._iam_token(account)
         folder_id, zone = account.options.get("folder_id", ""), account.zone
@@ -206,6 +212,8 @@ FOLDER_LISTINGS = {
                          "ListInstancesRequest", "instances"),
     "volume": _listing("compute.v1.disk_service", "DiskServiceStub", "ListDisksRequest",
                        "disks"),
+    "snapshot": _listing("compute.v1.snapshot_service", "SnapshotServiceStub",
+                         "ListSnapshotsRequest", "snapshots"),
     "image": _listing("compute.v1.image_service", "ImageServiceStub", "ListImagesRequest",
                       "images"),
     "network": _listing("vpc.v1.network_service", "NetworkServiceStub", "ListNetworksRequest",

@@ -222,7 +222,7 @@ def nova(s: Settings) -> Path:
             "placement": service_client(s, "nova"),
             "neutron": {**service_client(s, "nova"), "service_metadata_proxy": False},
             "glance": {"region_name": REGION, "connect_retries": 3, "connect_retry_delay": 0.2},
-            "cinder": {"os_region_name": REGION},
+            "cinder": {**service_client(s, "nova"), "os_region_name": REGION},
             "vnc": {"enabled": False},
             "spice": {"enabled": False},
             "compute": {"live_migration_wait_for_vif_plug": False},
@@ -244,6 +244,71 @@ def nova(s: Settings) -> Path:
             # Versioned only, and no instance.update on every state change (Nova's default):
             # nova-conductor builds those inside Instance.save.
             "notifications": {"notification_format": "versioned"},
+        },
+    )
+
+
+#: Spec 000's Cinder backends, in the sections and with the values its guide writes.
+CLOUD_BACKENDS = {
+    "ebs": "clouds_drivers.cinder.volume.drivers.aws.ebs.EBSDriver",
+    "yandex": "clouds_drivers.cinder.volume.drivers.yandex.VolumeDriver",
+}
+#: The backend of projects without a cloud: Cinder's own logging fake (Cinder's functional
+#: tests use it), since LVM needs block devices and root helpers a sandbox has not got.
+ORDINARY_BACKEND = ("ordinary", "cinder.tests.fake_driver.FakeLoggingVolumeDriver")
+CINDER_HOST = "sandbox"
+CINDER_FILTERS = "AvailabilityZoneFilter,CapacityFilter,CapabilitiesFilter,CloudBackendsFilter"
+
+
+def volume_backends() -> list[str]:
+    """cinder.conf's enabled_backends, in order."""
+    return [*CLOUD_BACKENDS, ORDINARY_BACKEND[0]]
+
+
+def cinder(s: Settings) -> Path:
+    """cinder.conf: the spec's ``ebs`` and ``yandex`` backends on the sandbox's cloud doubles,
+    one ordinary backend, and the spec's scheduler filters."""
+    from .doubles.processes import AWS, YANDEX
+    from .doubles.ycloud.config import ca_file
+
+    c = s.state / "cinder"
+    ordinary, ordinary_driver = ORDINARY_BACKEND
+    backends: Sections = {
+        name: {"volume_driver": driver, "volume_backend_name": name}
+        for name, driver in CLOUD_BACKENDS.items()
+    }
+    backends[ordinary] = {"volume_driver": ordinary_driver, "volume_backend_name": ordinary}
+    # [yandex] is both the spec's backend section and the drivers' Yandex API section.
+    backends["yandex"].update({"endpoint": YANDEX.url(YANDEX.port()),
+                               "root_certificates_file": ca_file(s.state), "timeout": 10})
+    return _write(
+        s.etc / "cinder" / "cinder.conf",
+        {
+            "DEFAULT": {
+                **_common(s),
+                "host": CINDER_HOST,
+                "my_ip": HOST,
+                "state_path": c,
+                "auth_strategy": "keystone",
+                "api_paste_config": s.venv / "etc" / "cinder" / "api-paste.ini",
+                "enabled_backends": ",".join(volume_backends()),
+                "scheduler_default_filters": CINDER_FILTERS,
+                "report_interval": 5,
+                "periodic_interval": 10,
+                "service_down_time": 30,
+                "graceful_shutdown_timeout": 5,
+            },
+            "database": {"connection": s.db_url("cinder")},
+            "keystone_authtoken": _authtoken(s, "cinder"),
+            "service_user": {**service_auth(s, "cinder"), "send_service_user_token": True},
+            "nova": {**service_client(s, "cinder"), "interface": "public"},
+            # The Clouds API (catalog service "clouds") as the service user cinder.
+            "clouds": {**service_client(s, "cinder"), "valid_interfaces": "internal,public",
+                       "timeout": 10},
+            "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
+            **backends,
+            "oslo_concurrency": {"lock_path": c / "locks"},
+            "oslo_messaging_notifications": {"driver": "noop"},
         },
     )
 
@@ -274,5 +339,6 @@ def write_all(s: Settings, hosts: list[str]) -> None:
     glance(s)
     neutron(s)
     nova(s)
+    cinder(s)
     for host in hosts:
         compute(s, host)

@@ -21,6 +21,7 @@ HTTP_SERVICES = {
     "glance": (9292, "/versions", ""),
     "neutron": (9696, "/", ""),
     "nova-api": (8774, "/", "/v2.1"),
+    "cinder-api": (8776, "/", "/v3"),
 }
 
 

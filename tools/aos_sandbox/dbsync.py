@@ -103,12 +103,21 @@ def _nova(s: Settings) -> None:
     procs.run([*nm, "--config-file", cell0, "db", "sync", "--local_cell"], log, env)
 
 
+def _cinder(s: Settings) -> None:
+    conf = s.etc / "cinder" / "cinder.conf"
+    procs.run(
+        [s.bin("cinder-manage"), "--config-file", conf, "db", "sync"],
+        s.log_dir / "setup-cinder.log",
+    )
+
+
 CHAINS = {
     "keystone": _keystone,
     "placement": _placement,
     "glance": _glance,
     "neutron": _neutron,
     "nova": _nova,
+    "cinder": _cinder,
 }
 
 

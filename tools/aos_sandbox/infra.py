@@ -17,7 +17,8 @@ from .procs import SetupError
 
 MARIADBD = "/usr/sbin/mariadbd"
 RABBIT_DIR = Path("/usr/lib/rabbitmq/bin")
-DATABASES = ["keystone", "placement", "glance", "neutron", "nova_api", "nova", "nova_cell0"]
+DATABASES = ["keystone", "placement", "glance", "neutron", "nova_api", "nova", "nova_cell0",
+             "cinder"]
 
 
 def port_open(port: int, host: str = HOST) -> bool:

@@ -22,6 +22,7 @@ API_OF_CHAIN = {
     "glance": "glance",
     "neutron": "neutron",
     "nova": "nova-api",
+    "cinder": "cinder-api",
 }
 
 
@@ -123,6 +124,19 @@ def register_computes(
     infra.wait_for(heartbeating, "nova-compute heartbeat of " + ", ".join(hosts), timeout)
 
 
+def wait_volume_backends(s: Settings, since: str | None, timeout: float = 120) -> None:
+    """Wait for a heartbeat of every cinder-volume backend newer than `since`: a backend
+    heartbeats once its driver is set up and its capabilities went to the scheduler, so a
+    volume created right after `up` finds its backend."""
+    after = f"'{since}'" if since else "UTC_TIMESTAMP() - INTERVAL 30 SECOND"
+    wanted = {f"{conffiles.CINDER_HOST}@{name}" for name in conffiles.volume_backends()}
+    sql = ("SELECT host FROM cinder.services WHERE `binary`='cinder-volume' AND deleted=0 "
+           f"AND COALESCE(updated_at, created_at) >= {after}")
+    infra.wait_for(lambda: wanted <= set(infra.mysql_client(s, sql).split()),
+                   "cinder-volume backends " + ", ".join(sorted(wanted)), timeout,
+                   s.log_dir / "cinder-volume.log")
+
+
 def _utc_now() -> str:
     return time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime())
 
@@ -163,7 +177,9 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         chains["keystone"].result()
         started += _ensure_started(s, [control["keystone"]])
         _wait_up(s, [control["keystone"]])
-        _once(s, "identity", lambda: _register(s, "identity"))
+        # A sandbox set up before Cinder joined has no cinder user and volumev3 service yet.
+        _once(s, "identity-cinder", lambda: _register(s, "identity"))
+        _marker(s, "identity").touch()
         note("keystone ready")
         for fut in as_completed(chains.values()):
             api = API_OF_CHAIN[fut.result()]
@@ -171,7 +187,8 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
                 started += _ensure_started(s, [control[api]])
     note("databases ready")
     # Conductor, scheduler and computes check their service credentials at start-up.
-    rest = [control["nova-conductor"], control["nova-scheduler"]]
+    rest = [control[name] for name in ("nova-conductor", "nova-scheduler",
+                                       *services.CINDER_DAEMONS)]
     rest += [services.compute_service(s, h) for h in all_hosts(hosts)]
     since = _utc_now()
     restarted = _ensure_started(s, rest)
@@ -183,6 +200,8 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         _wait_up(s, rest)
         register_computes(s, all_hosts(hosts), since if restarted else None)
         note("computes registered")
+        wait_volume_backends(s, since if restarted else None)
+        note("cinder backends up")
         resources.result()
     note("OpenStack up")
     extra = plugins.start(s, hosts)
@@ -283,7 +302,8 @@ def rows(s: Settings, infra_only: bool = False) -> list[tuple[str, int | None, s
 def status(s: Settings, infra_only: bool = False) -> int:
     table = rows(s, infra_only or not (s.state / "done" / "identity").exists())
     for name, pid, state, url in table:
-        print(f"{name:<22} {pid or '-':>8}  {state:<5} {url}")
+        mem = f"{procs.session_pss_mb(pid):.0f} MiB" if pid else "-"
+        print(f"{name:<22} {pid or '-':>8}  {state:<5} {mem:>8}  {url}")
     for key, value in plugins.status(s).items():
         print(f"{key:<22} {'':>8}  {value}")
     mem, count = procs.pss_mb(s), len(procs.leftovers(s))

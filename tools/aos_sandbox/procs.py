@@ -165,6 +165,29 @@ def leftovers(settings: Settings) -> list[tuple[int, str]]:
     return found
 
 
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def session_pss_mb(session: int) -> float:
+    """PSS of a daemon with all its children (its session), in MiB."""
+    total = 0
+    for pid in _all_pids():
+        try:
+            sid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[3])
+        except (OSError, ValueError, IndexError):
+            continue
+        if sid == session:
+            total += _pss_kb(pid)
+    return total / 1024
+
+
 def pss_mb(settings: Settings) -> float:
     """Total proportional set size of the sandbox's processes, in MiB."""
     total_kb = 0

@@ -14,13 +14,14 @@ import openstack
 
 from aos_sandbox.config import HOST, REGION, Settings
 
-SERVICE_USERS = ["nova", "neutron", "glance", "placement"]
+SERVICE_USERS = ["nova", "neutron", "glance", "placement", "cinder"]
 CATALOG = [
     ("keystone", "identity", None),  # created by keystone-manage bootstrap
     ("nova", "compute", f"http://{HOST}:8774/v2.1"),
     ("placement", "placement", f"http://{HOST}:8778"),
     ("glance", "image", f"http://{HOST}:9292"),
     ("neutron", "network", f"http://{HOST}:9696"),
+    ("cinderv3", "volumev3", f"http://{HOST}:8776/v3/%(project_id)s"),
 ]
 FLAVORS = [
     ("1", "m1.tiny", 1, 128, 1),

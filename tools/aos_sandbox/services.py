@@ -25,7 +25,10 @@ WSGI_APPS = {
         "nova.wsgi.osapi_compute:application",
         {"OS_NOVA_CONFIG_DIR": "nova", "OS_NOVA_CONFIG_FILES": "api-paste.ini;nova.conf"},
     ),
+    # Cinder's WSGI module parses its arguments for its config file (aos_sandbox.wsgi).
+    "cinder-api": ("cinder.wsgi.api:application", {"AOS_WSGI_CONFIG_FILE": "cinder/cinder.conf"}),
 }
+CINDER_DAEMONS = ("cinder-scheduler", "cinder-volume")
 
 
 @dataclass
@@ -50,7 +53,7 @@ def wsgi_service(s: Settings, name: str) -> Service:
     port, probe_path, _ = HTTP_SERVICES[name]
     env = {**_base_env(s), "AOS_WSGI_APP": app}
     for key, value in env_dirs.items():
-        env[key] = str(s.etc / value) if key.endswith("_DIR") else value
+        env[key] = str(s.etc / value) if key.endswith(("_DIR", "_FILE")) else value
     argv = [
         s.bin("gunicorn"),
         "--bind",
@@ -86,6 +89,11 @@ def nova_service(s: Settings, binary: str) -> Service:
     return Service(binary, argv, _base_env(s))
 
 
+def cinder_service(s: Settings, binary: str) -> Service:
+    argv = [s.bin(binary), "--config-file", s.etc / "cinder" / "cinder.conf"]
+    return Service(binary, argv, _base_env(s))
+
+
 def compute_service(s: Settings, host: str) -> Service:
     conf = conffiles.compute(s, host)
     argv = [
@@ -107,9 +115,10 @@ def compute_service(s: Settings, host: str) -> Service:
 
 
 def control_plane(s: Settings) -> list[Service]:
-    """Every API and nova control service, in start order (keystone first)."""
+    """Every API and control service, in start order (keystone first)."""
     apis = [wsgi_service(s, name) for name in WSGI_APPS]
-    return apis + [nova_service(s, "nova-conductor"), nova_service(s, "nova-scheduler")]
+    nova = [nova_service(s, "nova-conductor"), nova_service(s, "nova-scheduler")]
+    return apis + nova + [cinder_service(s, binary) for binary in CINDER_DAEMONS]
 
 
 def http_up(url: str) -> bool:

@@ -2,7 +2,8 @@
 
 AOS_WSGI_APP names the real app ("module:attribute"). The OpenStack WSGI modules parse
 sys.argv and die on gunicorn's own arguments (gunicorn then restarts them forever), so
-sys.argv is cleared before the real module is imported.
+sys.argv is cleared before the real module is imported; AOS_WSGI_CONFIG_FILE, when set, is
+passed as ``--config-file`` (Cinder's WSGI module reads its config only from its arguments).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import sys
 
 sys.argv = sys.argv[:1]
+if os.environ.get("AOS_WSGI_CONFIG_FILE"):
+    sys.argv += ["--config-file", os.environ["AOS_WSGI_CONFIG_FILE"]]
 
 if os.environ.get("AOS_WSGI_APP", "").startswith("neutron."):
     # GET /v2.0/ports fails with "Port has no attribute 'port_forwardings'" unless the

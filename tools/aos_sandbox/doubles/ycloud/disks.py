@@ -27,8 +27,8 @@ def new_disk(
     type_id = type_id or "network-hdd"
     if type_id not in DISK_TYPES:
         raise not_found("Disk type", type_id)
-    if snapshot_id:
-        raise not_found("Snapshot", snapshot_id)
+    if image_id and snapshot_id:
+        raise invalid("source", "only one of image_id and snapshot_id")
     disk = disk_pb2.Disk(
         id=new_id("fhm"),
         folder_id=folder_id,
@@ -51,6 +51,15 @@ def new_disk(
             )
         disk.source_image_id = image_id
         disk.product_ids.extend(image.product_ids)
+    if snapshot_id:
+        snapshot = cloud.get(cloud.snapshots, "Snapshot", snapshot_id)
+        size = size or snapshot.disk_size
+        if size < snapshot.disk_size:
+            raise invalid(
+                "size", f"Disk size {size} is less than the snapshot disk size {snapshot.disk_size}"
+            )
+        disk.source_snapshot_id = snapshot_id
+        disk.product_ids.extend(snapshot.product_ids)
     if size <= 0:
         raise invalid("size", "Field is required")
     disk.size = size
@@ -107,6 +116,26 @@ class DiskService(disk_service_pb2_grpc.DiskServiceServicer):
         )
         return finished(
             self.cloud, "Create disk", disk_service_pb2.CreateDiskMetadata(disk_id=disk.id), disk
+        )
+
+    def Update(self, request, context):  # noqa: N802
+        """Only ``size`` (grow only, as Yandex allows) and ``labels`` are kept."""
+        disk = self.cloud.get(self.cloud.disks, "Disk", request.disk_id)
+        paths = set(request.update_mask.paths)
+        if not paths:
+            raise invalid("update_mask", "Field is required")
+        if "size" in paths:
+            if request.size < disk.size:
+                raise invalid("size", f"Disk size can only grow (now {disk.size})")
+            disk.size = request.size
+        if "labels" in paths:
+            disk.labels.clear()
+            disk.labels.update(dict(request.labels))
+        return finished(
+            self.cloud,
+            "Update disk",
+            disk_service_pb2.UpdateDiskMetadata(disk_id=disk.id),
+            clone(disk),
         )
 
     def Delete(self, request, context):  # noqa: N802

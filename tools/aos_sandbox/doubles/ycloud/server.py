@@ -12,6 +12,7 @@ from yandex.cloud.compute.v1 import (
     disk_service_pb2_grpc,
     image_service_pb2_grpc,
     instance_service_pb2_grpc,
+    snapshot_service_pb2_grpc,
     zone_service_pb2_grpc,
 )
 from yandex.cloud.endpoint import api_endpoint_service_pb2_grpc
@@ -30,6 +31,7 @@ from .iam import IamTokenService
 from .images import ImageService, seed_images
 from .instances import InstanceService
 from .operations import OperationService
+from .snapshots import SnapshotService
 from .state import ApiError, Cloud
 from .vpc import AddressService, NetworkService, SubnetService
 from .zones import ZoneService
@@ -115,6 +117,8 @@ def build_server(state_dir: Path, host: str, port: int) -> grpc.Server:
         (instance_service_pb2_grpc.add_InstanceServiceServicer_to_server, InstanceService(cloud)),
         (disk_service_pb2_grpc.add_DiskServiceServicer_to_server, DiskService(cloud)),
         (image_service_pb2_grpc.add_ImageServiceServicer_to_server, ImageService(cloud)),
+        (snapshot_service_pb2_grpc.add_SnapshotServiceServicer_to_server,
+         SnapshotService(cloud)),
         (zone_service_pb2_grpc.add_ZoneServiceServicer_to_server, ZoneService()),
         (network_service_pb2_grpc.add_NetworkServiceServicer_to_server, NetworkService(cloud)),
         (subnet_service_pb2_grpc.add_SubnetServiceServicer_to_server, SubnetService(cloud)),

@@ -68,6 +68,7 @@ class Cloud:
     )
     instances: dict[str, Any] = field(default_factory=dict)
     disks: dict[str, Any] = field(default_factory=dict)
+    snapshots: dict[str, Any] = field(default_factory=dict)
     images: dict[str, Any] = field(default_factory=dict)
     networks: dict[str, Any] = field(default_factory=dict)
     subnets: dict[str, Any] = field(default_factory=dict)
