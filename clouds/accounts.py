@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -26,11 +27,15 @@ from clouds.openstack_adapter import (
     CLOUD_TYPE_SPEC,
     AmbiguousProject,
     FlavorSpec,
+    OpenStackError,
     Project,
 )
 from clouds.runtime import Runtime
+from clouds_drivers.glance import uris
+from clouds_drivers.glance.uris import YANDEX_REGION
 from clouds_drivers.providers.base import Account, CloudImage, InstanceType
 
+LOG = logging.getLogger(__name__)
 #: Secret fields per provider (stored encrypted) and the plain ones kept in ``options``.
 SECRET_FIELDS = {"aws": ("access_key", "secret_key"),
                  "yandex": ("service_account_id", "key_id", "private_key")}
@@ -97,6 +102,12 @@ def image_attrs(provider: str, image: CloudImage, name: str | None) -> dict[str,
     return {"name": name or image.name, "min_disk": image.min_disk_gb,
             "architecture": image.architecture, CLOUD_PROPERTY: provider,
             CLOUD_IMAGE_PROPERTY: image.id}
+
+
+def cloud_image_location(account: Account, project_id: str, cloud_image_id: str) -> str:
+    """The URI of the cloud image in its cloud's Glance store."""
+    region = account.region if account.provider == "aws" else YANDEX_REGION
+    return uris.cloud_image(account.provider, region or "", cloud_image_id, project_id).uri()
 
 
 # --- views ----------------------------------------------------------------------------------
@@ -274,13 +285,16 @@ class Accounts:
             known = db.find_mapping_of_cloud(session, cloud_id, "registered_image",
                                              cloud_image_id)
         glance = self.runtime.openstack
-        if known is not None and glance.image(known.openstack_id) is not None:
-            return self._image_result(project_id, known.openstack_id, cloud_image_id, False)
+        found = glance.image(known.openstack_id) if known is not None else None
+        if found is not None:
+            result = self._image_result(project_id, known.openstack_id, cloud_image_id, False)
+            return {**result, **self._locate(account, project_id, found, cloud_image_id)}
         image = self.runtime.provider(account.provider).describe_image(account, cloud_image_id)
         existing = glance.find_images(project_id, account.provider, image.id)
         created = not existing
         glance_image = existing[0] if existing else glance.create_image(
             project_id, image_attrs(account.provider, image, name))
+        located = self._locate(account, project_id, glance_image, image.id)
         with self.runtime.transaction() as session:
             if known is not None:
                 db.forget(session, db.mapping(session, cloud_id, "registered_image",
@@ -288,8 +302,28 @@ class Accounts:
             db.record(session, cloud_id, "registered_image", glance_image["id"], image.id,
                       {"name": glance_image.get("name"), "architecture": image.architecture,
                        "min_disk": image.min_disk_gb})
-        return self._image_result(project_id, glance_image["id"], image.id, created,
-                                  glance_image.get("name"), image)
+        return {**self._image_result(project_id, glance_image["id"], image.id, created,
+                                     glance_image.get("name"), image), **located}
+
+    def _locate(self, account: Account, project_id: str, glance_image: dict[str, Any],
+                cloud_image_id: str) -> dict[str, Any]:
+        """Give the Glance image the location of the cloud image in its cloud's store.
+
+        Glance checks the location with the store (aws_store, yandex_store of
+        glance-api.conf); without that store the image stays a record with properties only,
+        which the compute drivers can still boot from, and the answer says why.
+        """
+        url = cloud_image_location(account, project_id, cloud_image_id)
+        if url in {loc.get("url") for loc in glance_image.get("locations") or ()}:
+            return {"location": url}
+        if glance_image.get("status") not in (None, "queued"):
+            return {"location": None}
+        try:
+            self.runtime.openstack.add_location(glance_image["id"], url)
+        except OpenStackError as exc:
+            LOG.warning("image %s keeps no location: %s", glance_image["id"], exc)
+            return {"location": None, "location_error": str(exc)}
+        return {"location": url}
 
     def _image_result(self, project_id: str, image_id: str, cloud_image_id: str,
                       created: bool, name: str | None = None,

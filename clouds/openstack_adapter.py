@@ -96,6 +96,14 @@ class OpenStack:
                 "container_format": "bare", **attrs}
         return self._glance("POST", "/images", "creating the Glance image", json=body)
 
+    def add_location(self, image_id: str, url: str) -> dict:
+        """Point the image at ``url``; Glance picks the store by the URL and checks it there
+        (it needs ``show_multiple_locations = true``, as spec 000 configures Glance)."""
+        return self._glance(
+            "PATCH", f"/images/{image_id}", f"adding location {url} to Glance image {image_id}",
+            json=[{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
+            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+
     def delete_image(self, image_id: str) -> None:
         self._glance("DELETE", f"/images/{image_id}", f"deleting Glance image {image_id}")
 

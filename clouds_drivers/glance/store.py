@@ -117,8 +117,9 @@ class CloudStore(glance_store.driver.Store):
         return value
 
     def configure_add(self) -> None:
-        self.bucket = self._required("bucket")
+        # Glance finds the store of a location it is given without one by this prefix.
         self._url_prefix = f"{self.SCHEME}://"
+        self.bucket = self._required("bucket")
 
     # --- what a subclass provides ---------------------------------------------------------
 

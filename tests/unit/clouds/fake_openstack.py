@@ -13,6 +13,7 @@ from clouds.openstack_adapter import (
     CLOUD_PROPERTY,
     AmbiguousProject,
     FlavorSpec,
+    OpenStackError,
     Project,
 )
 
@@ -46,6 +47,16 @@ class FakeOpenStack:
         image = {"id": str(uuid.uuid4()), "owner": project_id, "visibility": "private",
                  "status": "queued", **attrs}
         self.images[image["id"]] = image
+        return image
+
+    def add_location(self, image_id: str, url: str) -> dict:
+        """Glance's answer: the location kept, a queued image active; refused like Glance
+        without the store when ``refuse_locations`` holds a message."""
+        if getattr(self, "refuse_locations", None):
+            raise OpenStackError(self.refuse_locations)
+        image = self.images[image_id]
+        image["locations"] = [*image.get("locations", []), {"url": url, "metadata": {}}]
+        image["status"] = "active"
         return image
 
     def delete_image(self, image_id: str) -> None:

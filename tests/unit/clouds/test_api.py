@@ -180,8 +180,12 @@ def test_image_register_is_idempotent(client, runtime):
     assert image["owner"] == fake.project_id("aws") and image["visibility"] == "private"
     assert (image["aos_cloud"], image["aos_cloud_image_id"]) == ("aws", ami)
     assert image["min_disk"] == 15 and image["architecture"] == "x86_64"
+    location = f"aws://us-east-2/{ami}?project={fake.project_id('aws')}"
+    assert first.get_json()["location"] == location and image["status"] == "active"
+    assert [loc["url"] for loc in image["locations"]] == [location]
     second = client.post("/v1/clouds/aws/images", json={"cloud_image_id": ami}).get_json()
     assert second["image_id"] == first.get_json()["image_id"] and not second["created"]
+    assert second["location"] == location and len(image["locations"]) == 1
     assert len(fake.images) == 1
     assert "InvalidAMIID.NotFound" in error_of(client.post(
         "/v1/clouds/aws/images", json={"cloud_image_id": "ami-0123456789abcdef0"}), 404)
@@ -191,6 +195,17 @@ def test_image_register_is_idempotent(client, runtime):
     assert client.delete(f"/v1/clouds/aws/images/{ami}").status_code == 204
     assert fake.images == {} and client.get("/v1/clouds/aws/images").get_json() == []
     assert error_of(client.delete(f"/v1/clouds/aws/images/{ami}"), 404)
+
+
+def test_image_register_without_the_glance_store_says_why(client, runtime):
+    client.post("/v1/clouds", json=aws_body())
+    runtime.openstack.refuse_locations = "Glance answered 400: Invalid location"
+    answer = client.post("/v1/clouds/aws/images", json={"cloud_image_id": "ami-03cf127a"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["location"] is None and "Invalid location" in body["location_error"]
+    image = runtime.openstack.images[body["image_id"]]
+    assert image["aos_cloud_image_id"] == "ami-03cf127a" and image["status"] == "queued"
 
 
 def test_flavors_register_filter_dry_run_idempotent(client, runtime, yc):
