@@ -149,8 +149,8 @@ class CloudStore(glance_store.driver.Store):
             raise refuse(f"{doing}: no project in the request, so no cloud account to use")
         found = self._clouds().project_cloud(project_id)
         if found is None or found.provider != self.PROVIDER:
-            raise refuse(f"{doing}: project {project_id} is not bound to a {self.PROVIDER} "
-                         "account (openstack aos clouds add)")
+            raise refuse(f"{doing}: project {project_id} has no {self.PROVIDER} account "
+                         "(openstack aos clouds add)")
         return found
 
     # --- the store operations -------------------------------------------------------------

@@ -103,3 +103,61 @@ def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
         yield clouds
     finally:
         clouds.stop()
+
+
+@contextlib.contextmanager
+def catalogued_clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
+    """The Clouds API registered in Keystone as service ``clouds`` (spec steps 10-11), so
+    the drivers inside Neutron, Glance… reach it through the catalog; unregistered after."""
+    assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
+    admin = sandbox.conn("admin")
+    with clouds_api(sandbox, root) as api:
+        _unregister(admin)
+        service = admin.identity.create_service(name="clouds", type="clouds",
+                                                description="Clouds Service")
+        for interface in ("internal", "admin", "public"):
+            admin.identity.create_endpoint(service_id=service.id, interface=interface,
+                                           url=api.url, region_id=sandbox.info["region"])
+        try:
+            yield api
+        finally:
+            _unregister(admin)
+
+
+def _unregister(admin: Any) -> None:
+    for service in admin.identity.services(type="clouds"):
+        for endpoint in admin.identity.endpoints(service_id=service.id):
+            admin.identity.delete_endpoint(endpoint)
+        admin.identity.delete_service(service)
+
+
+def ok(result) -> Any:
+    assert result.code == 0, result.err
+    return result.json() if result.out.strip().startswith(("{", "[")) else result.out
+
+
+def _forget_project(sandbox, name: str) -> None:
+    """Delete a project of that name and what the Clouds API made for it."""
+    admin = sandbox.conn("admin")
+    project = admin.identity.find_project(name, ignore_missing=True)
+    if project is None:
+        return
+    for image in admin.image.images(owner=project.id):
+        admin.image.delete_image(image, ignore_missing=True)
+    for flavor in admin.compute.flavors(is_public="None"):
+        if flavor.name.startswith(f"{name}."):
+            admin.compute.delete_flavor(flavor, ignore_missing=True)
+    admin.identity.delete_project(project, ignore_missing=True)
+
+
+@contextlib.contextmanager
+def spec_project(clouds: Clouds, name: str) -> Iterator[str]:
+    """`openstack project create <name>` + `role add --user admin admin`, as the guide says."""
+    _forget_project(clouds.sandbox, name)
+    project = ok(clouds.openstack("project", "create", name, "-f", "json"))
+    ok(clouds.openstack("role", "add", "--project", name, "--user", "admin", "admin"))
+    try:
+        yield project["id"]
+    finally:
+        clouds.openstack("aos", "clouds", "delete", "--project", name, "--force")
+        _forget_project(clouds.sandbox, name)

@@ -18,7 +18,7 @@ import boto3
 import pytest
 from openstack import exceptions as sdk_exc
 
-from tests.functional.clouds_harness import Clouds, clouds_api
+from tests.functional.clouds_harness import Clouds, catalogued_clouds_api
 
 pytestmark = pytest.mark.functional
 
@@ -29,27 +29,8 @@ REGION, ZONE, OTHER_ZONE = "us-east-2", "us-east-2a", "us-east-2b"
 
 @pytest.fixture(scope="module")
 def clouds(sandbox, tmp_path_factory) -> Iterator[Clouds]:
-    """The Clouds API, registered in Keystone as service ``clouds`` (spec steps 10-11)."""
-    assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
-    admin = sandbox.conn("admin")
-    with clouds_api(sandbox, tmp_path_factory.mktemp("clouds")) as api:
-        _unregister(admin)
-        service = admin.identity.create_service(name="clouds", type="clouds",
-                                                description="Clouds Service")
-        for interface in ("internal", "admin", "public"):
-            admin.identity.create_endpoint(service_id=service.id, interface=interface,
-                                           url=api.url, region_id=sandbox.info["region"])
-        try:
-            yield api
-        finally:
-            _unregister(admin)
-
-
-def _unregister(admin: Any) -> None:
-    for service in admin.identity.services(type="clouds"):
-        for endpoint in admin.identity.endpoints(service_id=service.id):
-            admin.identity.delete_endpoint(endpoint)
-        admin.identity.delete_service(service)
+    with catalogued_clouds_api(sandbox, tmp_path_factory.mktemp("clouds")) as api:
+        yield api
 
 
 @pytest.fixture

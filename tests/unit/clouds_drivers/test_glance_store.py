@@ -108,7 +108,7 @@ def test_size_mismatch_leaves_nothing(aws_store):
 
 def test_project_without_aws_account_is_refused_in_one_line(aws_store):
     with pytest.raises(exceptions.StorageWriteDenied,
-                       match="project other is not bound to a aws account"):
+                       match="project other has no aws account"):
         aws_store.add("img-3", io.BytesIO(b"abc"), 3, "sha512", context=Context("other"))
 
 
