@@ -156,7 +156,7 @@ class Accounts:
         return Account(provider=row.provider, zone=row.availability_zone, region=row.region,
                        secrets=secrets, options=db.options_of(row))
 
-    def _row(self, session: Any, project: str) -> tuple[Cloud, str | None]:
+    def row_of(self, session: Any, project: str) -> tuple[Cloud, str | None]:
         """The account of ``project`` (id or name); ids are tried without asking Keystone."""
         row = db.find_cloud(session, project)
         if row is not None:
@@ -196,7 +196,7 @@ class Accounts:
 
     def show(self, project: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             result = view(row, name)
             result["resources"] = db.resource_counts(session, row.id)
             return result
@@ -204,7 +204,7 @@ class Accounts:
     def update(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         """New keys, region, zone or folder: checked against the cloud before they are kept."""
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             current, project_id = self.account(row), row.project_id
         secrets, options = split_input(current.provider, body)
         if current.provider == "aws" and "region" in body and "az" not in body:
@@ -227,7 +227,7 @@ class Accounts:
 
     def check(self, project: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             account = self.account(row)
         who = self.runtime.provider(account.provider).validate(account)
         return {"project_id": row.project_id, "project_name": name,
@@ -240,7 +240,7 @@ class Accounts:
         Forcing forgets the mapping only: nothing is deleted in the cloud or in OpenStack.
         """
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             live = db.live_resources(session, row.id)
             if live and not force:
                 what = ", ".join(f"{count} {kind}" for kind, count in sorted(live.items()))
@@ -256,7 +256,7 @@ class Accounts:
         now = now or datetime.now(UTC)
         margin = timedelta(seconds=self.runtime.conf.credentials.refresh_margin)
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             expires = (row.session_expires_at.replace(tzinfo=UTC)
                        if row.session_expires_at else None)
             if row.session_credentials and is_fresh(expires, now, margin):
@@ -279,7 +279,7 @@ class Accounts:
                        name: str | None = None) -> dict[str, Any]:
         """A private Glance image standing for the cloud image; the same one when repeated."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
             project_id, cloud_id = row.project_id, row.id
             known = db.find_mapping_of_cloud(session, cloud_id, "registered_image",
@@ -338,14 +338,14 @@ class Accounts:
 
     def images(self, project: str) -> list[dict[str, Any]]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             return [{"image_id": r.openstack_id, "cloud_image_id": r.cloud_resource_id,
                      **db.data_of(r)} for r in db.resources(session, row.id, "registered_image")]
 
     def unregister_image(self, project: str, image: str) -> None:
         """Delete the Glance image (by its id or the cloud image id); the cloud keeps its own."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             mapped = (db.find_mapping(session, row.id, "registered_image", image)
                       or db.find_mapping_of_cloud(session, row.id, "registered_image", image))
             if mapped is None:
@@ -363,7 +363,7 @@ class Accounts:
                          only: list[str] | None = None) -> dict[str, Any]:
         """Private flavors for what the cloud offers in the zone; existing ones are kept."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
             cloud_id = row.id
         target = self.project(row.project_id)
@@ -395,7 +395,7 @@ class Accounts:
 
     def record_resource(self, project: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             mapped, created = db.record(session, row.id, body["kind"], body["openstack_id"],
                                         body["cloud_resource_id"], body.get("data"))
             return resource_view(mapped), created
@@ -403,7 +403,7 @@ class Accounts:
     def resources(self, project: str, kind: str | None = None,
                   cloud_resource_id: str | None = None) -> list[dict[str, Any]]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             if cloud_resource_id is not None:
                 if kind is None:
                     raise BadRequest("looking up a cloud resource id needs its kind")
@@ -413,7 +413,7 @@ class Accounts:
 
     def resource(self, project: str, kind: str, openstack_id: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             return resource_view(db.mapping(session, row.id, kind, openstack_id))
 
     def drift(self, project: str, kind: str | None = None) -> list[dict[str, str]]:
@@ -422,7 +422,7 @@ class Accounts:
         One paginated listing per kind in the map, not one call per resource.
         """
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
             mapped = [(r.kind, r.openstack_id, r.cloud_resource_id)
                       for r in db.resources(session, row.id, kind)
@@ -433,7 +433,7 @@ class Accounts:
 
     def forget_resource(self, project: str, kind: str, openstack_id: str) -> None:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             db.forget(session, db.mapping(session, row.id, kind, openstack_id))
 
 

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from clouds.db.models import Cloud, Resource
+from clouds.db.models import Cloud, ImageUpload, Resource
 
 #: What drivers map: OpenStack objects that live in the cloud while the row exists.
 RESOURCE_KINDS = ("instance", "volume", "image", "network", "subnet", "router", "floating_ip")
@@ -182,3 +182,33 @@ def forget(session: Session, row: Resource) -> None:
 
 def data_of(row: Resource) -> dict[str, Any]:
     return json.loads(row.data) if row.data else {}
+
+
+# --- image uploads --------------------------------------------------------------------------
+
+def find_upload(session: Session, cloud_id: int, image_id: str) -> ImageUpload | None:
+    return session.scalar(sa.select(ImageUpload).where(
+        ImageUpload.cloud_id == cloud_id, ImageUpload.image_id == image_id))
+
+
+def upload(session: Session, upload_id: int) -> ImageUpload:
+    found = session.get(ImageUpload, upload_id)
+    if found is None:
+        raise NotFound(f"no image upload {upload_id}")
+    return found
+
+
+def uploads(session: Session, cloud_id: int) -> list[ImageUpload]:
+    return list(session.scalars(sa.select(ImageUpload).where(ImageUpload.cloud_id == cloud_id)
+                                .order_by(ImageUpload.id)))
+
+
+def add_upload(session: Session, cloud_id: int, image_id: str, size: int) -> ImageUpload:
+    row = ImageUpload(cloud_id=cloud_id, image_id=image_id, state="pending", size=size,
+                      bytes_done=0, import_progress=0)
+    session.add(row)
+    try:
+        session.flush()
+    except sa_exc.IntegrityError:
+        raise Conflict(f"image {image_id} is being uploaded already") from None
+    return row

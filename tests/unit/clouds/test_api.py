@@ -8,57 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
-from aos import conf as aos_conf
-from aos import crypto, db
-from aos.db.migrations import Migrator
 from clouds.accounts import Accounts
-from clouds.api import clouds_api
 from clouds.api.policies import RULES
 from clouds.db.models import Cloud
-from clouds.module import MODULE
-from tests.unit.clouds.doubles import aws_keys, yandex_double
-from tests.unit.clouds.fake_openstack import FakeOpenStack
+from tests.unit.clouds.doubles import aws_keys
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYUNITTEST"
 ACCESS_KEY = "AKIAAOSUNITTEST00001"
-
-
-@pytest.fixture
-def yc(tmp_path):
-    with yandex_double(tmp_path / "yandex") as double:
-        yield double
-
-
-@pytest.fixture
-def app(aos_env, yc):
-    (aos_env["etc"] / "clouds.conf").write_text(
-        "[api]\nauth_strategy = noauth\n"
-        f"[yandex]\nendpoint = {yc['endpoint']}\nroot_certificates_file = {yc['ca_file']}\n"
-        "timeout = 5\n[aws]\nmax_attempts = 1\n")
-    crypto.create_key_file(aos_env["state"] / "secret.key")
-    conf = aos_conf.load(MODULE)
-    engine = db.create_engine(db.database_url(conf, MODULE))
-    Migrator(MODULE, engine).migrate()
-    engine.dispose()
-    app = clouds_api.create_app(conf)
-    app.extensions["runtime"].openstack = FakeOpenStack("aws", "yandex", "other")
-    with mock_aws():
-        yield app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app):
-    return app.extensions["runtime"]
 
 
 def error_of(response, status: int) -> str:
