@@ -16,7 +16,12 @@ from typing import Any
 
 from aos import crypto
 from tests.cli import Result, openstack
-from tools.aos_sandbox.aos_services import cloud_endpoints, keystone_auth, openstack_section
+from tools.aos_sandbox.aos_services import (
+    cloud_endpoints,
+    image_uploads,
+    keystone_auth,
+    openstack_section,
+)
 
 BIN = Path(sys.executable).parent
 
@@ -35,13 +40,15 @@ def _ini(sections: dict[str, dict[str, Any]]) -> str:
 class Clouds:
     """The API process, and the ``openstack`` command pointed at it as admin or anyone."""
 
-    def __init__(self, sandbox: Any, root: Path) -> None:
+    def __init__(self, sandbox: Any, root: Path, worker: bool = False) -> None:
         self.sandbox = sandbox
         self.root = root
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {"AOS_CONFIG_DIR": str(root / "etc")}
         self.process: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.with_worker = worker
 
     def write_config(self) -> None:
         (self.root / "etc").mkdir(parents=True, exist_ok=True)
@@ -51,6 +58,8 @@ class Clouds:
             "keystone_authtoken": keystone_auth(self.sandbox),
             "openstack": openstack_section(self.sandbox),
             **cloud_endpoints(self.sandbox),
+            **image_uploads(),
+            "worker": {"drift_interval": 0},
         }))
         crypto.create_key_file(self.root / "state" / "secret.key")
 
@@ -60,26 +69,32 @@ class Clouds:
         migrated = subprocess.run([BIN / "openstack", "aos", "db", "migrate", "-n", "clouds"],
                                   env=env, capture_output=True, text=True, timeout=120)
         assert migrated.returncode == 0, migrated.stderr
-        log = open(self.root / "api.out", "ab")  # noqa: SIM115 - kept open for the process
-        self.process = subprocess.Popen([BIN / "aos-clouds-api"], env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = self._spawn("aos-clouds-api", env)
+        if self.with_worker:
+            self.worker = self._spawn("aos-clouds-worker", env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(
                     ("127.0.0.1", self.port), timeout=1):
                 return
-            assert self.process.poll() is None, (self.root / "api.out").read_text()
+            assert self.process.poll() is None, (self.root / "aos-clouds-api.out").read_text()
             time.sleep(0.3)
         raise TimeoutError("aos-clouds-api did not listen within 60 s")
 
+    def _spawn(self, command: str, env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.root / f"{command}.out", "ab")  # noqa: SIM115 - kept for the process
+        return subprocess.Popen([BIN / command], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        for process in (self.worker, self.process):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)
 
     def osc_env(self, creds: dict[str, str]) -> dict[str, str]:
         info = self.sandbox.info
@@ -96,8 +111,8 @@ class Clouds:
 
 
 @contextlib.contextmanager
-def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
-    clouds = Clouds(sandbox, root)
+def clouds_api(sandbox: Any, root: Path, worker: bool = False) -> Iterator[Clouds]:
+    clouds = Clouds(sandbox, root, worker)
     clouds.start()
     try:
         yield clouds
@@ -106,12 +121,12 @@ def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
 
 
 @contextlib.contextmanager
-def catalogued_clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
+def catalogued_clouds_api(sandbox: Any, root: Path, worker: bool = False) -> Iterator[Clouds]:
     """The Clouds API registered in Keystone as service ``clouds`` (spec steps 10-11), so
     the drivers inside Neutron, Glance… reach it through the catalog; unregistered after."""
     assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
     admin = sandbox.conn("admin")
-    with clouds_api(sandbox, root) as api:
+    with clouds_api(sandbox, root, worker) as api:
         _unregister(admin)
         service = admin.identity.create_service(name="clouds", type="clouds",
                                                 description="Clouds Service")

@@ -2,7 +2,9 @@
 ``yandex_store`` from the installed clouds-drivers wheel as glance-api.conf names them; a
 cloud image registered by ``openstack aos clouds images register`` shows its cloud location;
 image data uploaded to ``aws_store`` lands in the configured bucket of moto's S3 and reads
-back through Glance; a project without an AWS account is refused in one line."""
+back through Glance; a project without an AWS account is refused in one line; ``openstack aos
+clouds images upload --wait`` takes a Glance image to S3 and VM Import (the AWS double's) and
+registers the AMI back in Glance."""
 
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ TO_AWS_STORE = {"Content-Type": "application/octet-stream", "X-Image-Meta-Store"
 
 @pytest.fixture(scope="module")
 def clouds(sandbox, tmp_path_factory) -> Iterator[Clouds]:
-    with catalogued_clouds_api(sandbox, tmp_path_factory.mktemp("clouds")) as api:
+    with catalogued_clouds_api(sandbox, tmp_path_factory.mktemp("clouds"), worker=True) as api:
         yield api
 
 
@@ -121,5 +123,38 @@ def test_project_without_aws_account_cannot_upload_there(sandbox, clouds: Clouds
         assert put.status_code == 503, put.text
         assert "has no aws account" in put.text
         assert glance.get(f"/images/{image['id']}").json()["status"] == "queued"
+    finally:
+        glance.delete(f"/images/{image['id']}")
+
+
+def test_upload_to_aws_makes_an_ami_registered_back(clouds: Clouds, sandbox, aws_project: str,
+                                                    s3) -> None:
+    glance = _glance(sandbox, aws_project)
+    data = b"AOS image to import " + uuid.uuid4().bytes * 256
+    image = glance.post("/images", json={"name": "for-import", "disk_format": "raw",
+                                         "container_format": "bare"}).json()
+    try:
+        put = glance.put(f"/images/{image['id']}/file", data=data,
+                         headers={"Content-Type": "application/octet-stream"}, raise_exc=False)
+        assert put.status_code == 204, put.text
+        done = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project", PROJECT,
+                                   image["id"], "--wait", "--timeout", "120", "-f", "json"))
+        assert (done["State"], done["Progress"]) == ("done", 100), done
+        uploaded = s3.get_object(Bucket=AWS_BUCKET, Key=f"aos-uploads/{image['id']}")
+        assert uploaded["Body"].read() == data
+        ec2 = boto3.client("ec2", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
+                           region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                           aws_secret_access_key=SECRET_KEY)
+        ami = ec2.describe_images(ImageIds=[done["Cloud image id"]])["Images"][0]
+        assert ami["State"] == "available"
+        registered = _glance(sandbox).get(f"/images/{done['Glance image id']}").json()
+        assert (registered["aos_cloud"], registered["aos_cloud_image_id"]) == (
+            "aws", ami["ImageId"])
+        assert registered["status"] == "active" and registered["owner"] == aws_project
+        assert registered["locations"][0]["url"] == (
+            f"aws://{REGION}/{ami['ImageId']}?project={aws_project}")
+        again = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project", PROJECT,
+                                    image["id"], "-f", "json"))
+        assert again["Id"] == done["Id"] and again["State"] == "done"
     finally:
         glance.delete(f"/images/{image['id']}")

@@ -91,6 +91,13 @@ def cloud_endpoints(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
                        "timeout": 10}}
 
 
+def image_uploads() -> dict[str, dict[str, Any]]:
+    """``[images]`` of the Clouds module: uploads go to the AWS double's bucket."""
+    from .doubles.aws import AWS_BUCKET
+
+    return {"images": {"aws_bucket": AWS_BUCKET, "poll_interval": 0.5}}
+
+
 CATALOG = {"cloud-manager": ("cloud-manager", "Cloud Manager Service", 9362),
            "clouds": ("clouds", "Clouds Service", 9366)}
 
@@ -279,7 +286,7 @@ class Clouds(Deployment):
 
     def _base_config(self) -> dict[str, dict[str, Any]]:
         return {**super()._base_config(), "openstack": openstack_section(self.sandbox),
-                **cloud_endpoints(self.sandbox)}
+                **cloud_endpoints(self.sandbox), **image_uploads()}
 
     def healthy(self) -> bool:
         """The API serves its version document and the worker's consumer is ready."""
