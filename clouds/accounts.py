@@ -130,7 +130,8 @@ def view(row: Cloud, project_name: str | None = None) -> dict[str, Any]:
 def resource_view(row: Any) -> dict[str, Any]:
     return {"kind": row.kind, "openstack_id": row.openstack_id,
             "cloud_resource_id": row.cloud_resource_id, "data": db.data_of(row),
-            "created_at": row.created_at.isoformat() + "Z"}
+            "created_at": row.created_at.isoformat() + "Z", "drift": row.drift,
+            "drift_since": row.drift_since.isoformat() + "Z" if row.drift_since else None}
 
 
 # --- the service ----------------------------------------------------------------------------
@@ -401,7 +402,8 @@ class Accounts:
             return resource_view(mapped), created
 
     def resources(self, project: str, kind: str | None = None,
-                  cloud_resource_id: str | None = None) -> list[dict[str, Any]]:
+                  cloud_resource_id: str | None = None, drifted: bool = False
+                  ) -> list[dict[str, Any]]:
         with self.runtime.transaction() as session:
             row, _ = self.row_of(session, project)
             if cloud_resource_id is not None:
@@ -409,27 +411,36 @@ class Accounts:
                     raise BadRequest("looking up a cloud resource id needs its kind")
                 return [resource_view(db.mapping_of_cloud_resource(
                     session, row.id, kind, cloud_resource_id))]
-            return [resource_view(r) for r in db.resources(session, row.id, kind)]
+            return [resource_view(r) for r in db.resources(session, row.id, kind, drifted)]
 
     def resource(self, project: str, kind: str, openstack_id: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
             row, _ = self.row_of(session, project)
             return resource_view(db.mapping(session, row.id, kind, openstack_id))
 
-    def drift(self, project: str, kind: str | None = None) -> list[dict[str, str]]:
-        """Mapped resources gone from the cloud: reported only, nothing deleted either side.
+    def drift(self, project: str, kind: str | None = None,
+              now: datetime | None = None) -> list[dict[str, str]]:
+        """Mapped resources gone from the cloud, asked of the cloud now and stored on the map
+        (``resource list --drift`` reads it): reported only, nothing deleted either side.
 
         One paginated listing per kind in the map, not one call per resource.
         """
         with self.runtime.transaction() as session:
             row, _ = self.row_of(session, project)
             account = self.account(row)
+            cloud_id = row.id
             mapped = [(r.kind, r.openstack_id, r.cloud_resource_id)
                       for r in db.resources(session, row.id, kind)
                       if r.kind in db.RESOURCE_KINDS]
         provider = self.runtime.provider(account.provider)
         existing = {k: provider.existing(account, k) for k in sorted({m[0] for m in mapped})}
-        return drift(mapped, existing)
+        found = drift(mapped, existing)
+        judged = {k for k, listed in existing.items() if listed is not None}
+        with self.runtime.transaction() as session:
+            db.store_drift(session, cloud_id, judged,
+                           {(d["kind"], d["openstack_id"]): d["drift"] for d in found},
+                           (now or datetime.now(UTC)).replace(tzinfo=None))
+        return found
 
     def forget_resource(self, project: str, kind: str, openstack_id: str) -> None:
         with self.runtime.transaction() as session:

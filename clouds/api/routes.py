@@ -267,16 +267,20 @@ def register_flavors(context: RequestContext, body: dict[str, Any], project: str
            summary="List mapped resources, or find the one mapped to a cloud id.",
            query={"kind": "Only this kind.",
                   "cloud_resource_id": "The OpenStack object mapped to this cloud id "
-                  "(needs kind)."})
+                  "(needs kind).",
+                  "drift": ("true: only the objects the last drift check found gone.",
+                            {"type": "boolean"})})
 def list_resources(context: RequestContext, project: str) -> list[dict[str, Any]]:
     args = flask.request.args
+    drifted = _flag("drift")
     with _answers():
         return _accounts().resources(project, args.get("kind") or None,
-                                     args.get("cloud_resource_id") or None)
+                                     args.get("cloud_resource_id") or None, drifted)
 
 
 @API.route("/v1/clouds/{project}/drift", rule="clouds:resource:drift",
-           summary="Mapped resources whose cloud object is gone (reported, never deleted).",
+           summary="Ask the cloud now which mapped objects are gone; the answer is stored on "
+           "the map (reported, never deleted).",
            query={"kind": "Only this kind."})
 def list_drift(context: RequestContext, project: str) -> list[dict[str, Any]]:
     with _answers():

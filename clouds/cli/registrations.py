@@ -200,12 +200,21 @@ class ResourceList(records.ListCommand):
                             help="Only this kind (instance, volume, image, network, subnet, "
                             "router, floating_ip).")
         parser.add_argument("--drift", action="store_true",
-                            help="Ask the cloud which mapped objects are gone.")
+                            help="Only mapped objects the last drift check (the worker's, "
+                            "every [worker] drift_interval) found gone from the cloud.")
+        parser.add_argument("--check", action="store_true",
+                            help="With --drift: ask the cloud now (and store the answer).")
         return parser
 
     def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
-        what = "drift" if parsed_args.drift else "resources"
-        if parsed_args.drift:
-            self.fields = (*ResourceList.fields, "drift")
-        return call(self.app, "GET", project_path(parsed_args.project, what),
-                    params={"kind": parsed_args.kind})
+        if parsed_args.check and not parsed_args.drift:
+            raise exceptions.CommandError("--check goes with --drift")
+        if not parsed_args.drift:
+            return call(self.app, "GET", project_path(parsed_args.project, "resources"),
+                        params={"kind": parsed_args.kind})
+        self.fields = (*ResourceList.fields, "drift", "drift_since")
+        if parsed_args.check:
+            call(self.app, "GET", project_path(parsed_args.project, "drift"),
+                 params={"kind": parsed_args.kind})
+        return call(self.app, "GET", project_path(parsed_args.project, "resources"),
+                    params={"kind": parsed_args.kind, "drift": "true"})

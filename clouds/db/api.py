@@ -168,11 +168,29 @@ def mapping_of_cloud_resource(session: Session, cloud_id: int, kind: str,
     return found
 
 
-def resources(session: Session, cloud_id: int, kind: str | None = None) -> list[Resource]:
+def resources(session: Session, cloud_id: int, kind: str | None = None,
+              drifted: bool = False) -> list[Resource]:
     query = sa.select(Resource).where(Resource.cloud_id == cloud_id)
     if kind:
         query = query.where(Resource.kind == kind)
+    if drifted:
+        query = query.where(Resource.drift.is_not(None))
     return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
+
+
+def store_drift(session: Session, cloud_id: int, kinds: set[str],
+                found: dict[tuple[str, str], str], now: datetime) -> None:
+    """The outcome of one reconcile of ``kinds``: rows in ``found`` drift (since the first
+    time it was seen), the others of those kinds do not."""
+    for row in resources(session, cloud_id):
+        if row.kind not in kinds:
+            continue
+        reason = found.get((row.kind, row.openstack_id))
+        if reason is None:
+            row.drift = row.drift_since = None
+        elif row.drift != reason:
+            row.drift, row.drift_since = reason, now
+    session.flush()
 
 
 def forget(session: Session, row: Resource) -> None:

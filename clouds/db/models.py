@@ -40,7 +40,11 @@ class Cloud(Base):
 
 
 class Resource(Base):
-    """An OpenStack object and the cloud object that stands for it."""
+    """An OpenStack object and the cloud object that stands for it.
+
+    ``drift`` is what the last reconcile found wrong with the cloud object ("missing in the
+    cloud"), ``drift_since`` when it was first found; both clear once the object is back.
+    """
 
     __tablename__ = "resources"
     __table_args__ = (
@@ -54,6 +58,8 @@ class Resource(Base):
     cloud_resource_id: Mapped[str] = mapped_column(sa.String(255))
     data: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    drift: Mapped[str | None] = mapped_column(sa.String(64))
+    drift_since: Mapped[datetime | None] = mapped_column()
 
 
 class ImageUpload(Base):

@@ -208,7 +208,7 @@ def test_resource_map_drift_and_delete_guard(clouds: Clouds, sandbox, project) -
     assert [r["openstack_id"] for r in looked_up.json()] == ["vol-kept"]
 
     drift = ok(clouds.openstack("aos", "clouds", "resource", "list", "--project", name,
-                                "--drift", "-f", "json"))
+                                "--drift", "--check", "-f", "json"))
     assert [(d["Openstack id"], d["Cloud resource id"]) for d in drift] == [("vol-gone", gone)]
 
     image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project", name,

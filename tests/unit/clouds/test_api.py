@@ -287,6 +287,37 @@ def test_worker_reconcile_reports_drift_of_every_account(client, runtime, caplog
     assert [d["openstack_id"] for d in report] == ["sub-1"]
     assert "sub-1 is mapped to subnet-0deadbeef" in caplog.text
     assert len(client.get("/v1/clouds/aws/resources").get_json()) == 1
+    (stored_drift,) = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert stored_drift["drift"] == "missing in the cloud" and stored_drift["drift_since"]
+    reconcile(runtime)  # seen again: still drifting since the first time
+    assert client.get("/v1/clouds/aws/resources?drift=true").get_json() == [stored_drift]
+
+
+def test_stored_drift_clears_when_the_object_is_back(client, runtime):
+    import boto3
+
+    client.post("/v1/clouds", json=aws_body())
+    ec2 = boto3.client("ec2", region_name="us-east-2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "network", "openstack_id": "net-1", "cloud_resource_id": vpc})
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "volume", "openstack_id": "vol-1", "cloud_resource_id": "vol-0feedbeef"})
+    client.get("/v1/clouds/aws/drift")
+    drifted = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert [d["openstack_id"] for d in drifted] == ["vol-1"]
+    ec2.delete_vpc(VpcId=vpc)
+    client.get("/v1/clouds/aws/drift?kind=network")  # a check of networks keeps vol-1's
+    drifted = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert [d["openstack_id"] for d in drifted] == ["net-1", "vol-1"]
+    client.delete("/v1/clouds/aws/resources/volume/vol-1")
+    volume = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "volume", "openstack_id": "vol-2", "cloud_resource_id": volume})
+    client.get("/v1/clouds/aws/drift")
+    assert [d["openstack_id"] for d in client.get(
+        "/v1/clouds/aws/resources?drift=true").get_json()] == ["net-1"]
+    assert error_of(client.get("/v1/clouds/aws/resources?drift=maybe"), 400)
 
 
 def test_unreachable_keystone_is_a_502_not_a_500(client, runtime, aos_env):

@@ -59,7 +59,13 @@ def test_spec_lines_for_aws(server):
     mapped = aos(url, "resource", "list", "--project", "aws", "--kind", "volume",
                  "-f", "json").json()
     assert [m["Openstack id"] for m in mapped] == ["vol-1"]
+    unchecked = aos(url, "resource", "list", "--project", "aws", "--drift", "-f", "json")
+    assert unchecked.json() == []  # no drift check has run yet
+    checked = aos(url, "resource", "list", "--project", "aws", "--drift", "--check",
+                  "-f", "json")
+    assert [d["Openstack id"] for d in checked.json()] == ["vol-1"]
     drifted = aos(url, "resource", "list", "--project", "aws", "--drift", "-f", "json")
+    assert drifted.json()[0]["Drift since"]
     assert [(d["Openstack id"], d["Drift"]) for d in drifted.json()] == [
         ("vol-1", "missing in the cloud")]
     assert "409" in one_line_error(aos(url, "delete", "--project", "aws"))
