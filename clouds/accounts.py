@@ -429,9 +429,7 @@ class Accounts:
             row, _ = self.row_of(session, project)
             account = self.account(row)
             cloud_id = row.id
-            mapped = [(r.kind, r.openstack_id, r.cloud_resource_id)
-                      for r in db.resources(session, row.id, kind)
-                      if r.kind in db.RESOURCE_KINDS]
+            mapped = db.mapped_ids(session, row.id, db.RESOURCE_KINDS, kind)
         provider = self.runtime.provider(account.provider)
         existing = {k: provider.existing(account, k) for k in sorted({m[0] for m in mapped})}
         found = drift(mapped, existing)

@@ -178,18 +178,38 @@ def resources(session: Session, cloud_id: int, kind: str | None = None,
     return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
 
 
+def mapped_ids(session: Session, cloud_id: int, kinds: tuple[str, ...],
+               kind: str | None = None) -> list[tuple[str, str, str]]:
+    """(kind, OpenStack id, cloud id) of the mapped rows of ``kinds``: plain rows, no ORM
+    objects (a drift check reads the whole map)."""
+    query = sa.select(Resource.kind, Resource.openstack_id, Resource.cloud_resource_id).where(
+        Resource.cloud_id == cloud_id, Resource.kind.in_(kinds))
+    if kind:
+        query = query.where(Resource.kind == kind)
+    return [tuple(row) for row in session.execute(query)]
+
+
 def store_drift(session: Session, cloud_id: int, kinds: set[str],
                 found: dict[tuple[str, str], str], now: datetime) -> None:
-    """The outcome of one reconcile of ``kinds``: rows in ``found`` drift (since the first
-    time it was seen), the others of those kinds do not."""
-    for row in resources(session, cloud_id):
-        if row.kind not in kinds:
-            continue
-        reason = found.get((row.kind, row.openstack_id))
-        if reason is None:
-            row.drift = row.drift_since = None
-        elif row.drift != reason:
-            row.drift, row.drift_since = reason, now
+    """The outcome of one check of ``kinds``: rows in ``found`` drift (since the first time
+    it was seen), the others of those kinds do not. Two statements plus one per change."""
+    if not kinds:
+        return
+    judged = sa.and_(Resource.cloud_id == cloud_id, Resource.kind.in_(sorted(kinds)))
+    drifting = {(kind, openstack_id): reason for (kind, openstack_id), reason in found.items()
+                if kind in kinds}
+    stored = {(k, o): d for k, o, d in session.execute(
+        sa.select(Resource.kind, Resource.openstack_id, Resource.drift)
+        .where(judged, Resource.drift.is_not(None)))}
+    for kind, openstack_id in set(stored) - set(drifting):
+        session.execute(sa.update(Resource).where(
+            judged, Resource.kind == kind, Resource.openstack_id == openstack_id)
+            .values(drift=None, drift_since=None))
+    for (kind, openstack_id), reason in drifting.items():
+        if stored.get((kind, openstack_id)) != reason:
+            session.execute(sa.update(Resource).where(
+                judged, Resource.kind == kind, Resource.openstack_id == openstack_id)
+                .values(drift=reason, drift_since=now))
     session.flush()
 
 
