@@ -43,6 +43,16 @@ yandex_opts = [
 images_opts = [
     cfg.StrOpt("aws_bucket", help="S3 bucket (in each AWS account's region) that receives "
                "the Glance images uploaded to AWS for VM Import; unset: no uploads to AWS."),
+    cfg.StrOpt("yandex_bucket", help="Yandex Object Storage bucket that receives the Glance "
+               "images uploaded to Yandex.Cloud; unset: no uploads to Yandex."),
+    cfg.StrOpt("yandex_access_key_id", help="Id of the static access key to Object Storage "
+               "(Yandex issues no short-lived ones)."),
+    cfg.StrOpt("yandex_secret_access_key", secret=True,
+               help="Secret of the static access key to Object Storage."),
+    cfg.URIOpt("yandex_storage_endpoint", schemes=["http", "https"],
+               default="https://storage.yandexcloud.net",
+               help="Object Storage URL the files are uploaded through (another S3 "
+               "implementation in tests); Compute reads them at storage.yandexcloud.net."),
     cfg.StrOpt("key_prefix", default="aos-uploads/",
                help="Prefix of the S3 keys of uploaded images (the key ends with the Glance "
                "image id). The objects stay after the import."),

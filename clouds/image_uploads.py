@@ -1,11 +1,12 @@
 """Uploading an existing Glance image to its project's cloud, as a worker task.
 
-AWS: the image file is streamed from Glance into the ``[images] aws_bucket`` bucket, VM
-Import turns it into an AMI, and the AMI is registered back in Glance the way ``images
-register`` does it (a private image with the cloud's location and properties). The request
-is checked before anything is queued (an image not active, not the project's, of a format the
-cloud cannot import or over the size limit is refused with the reason); a second request for
-the same image returns the same upload. Yandex.Cloud uploads are not implemented yet.
+The image file is streamed from Glance into the cloud's bucket (``[images] aws_bucket`` in S3,
+``yandex_bucket`` in Yandex Object Storage), the cloud imports it (AWS VM Import; Yandex
+Compute's image create from the object), and the cloud image is registered back in Glance the
+way ``images register`` does it (a private image with the cloud's location and properties).
+The request is checked before anything is queued (an image not active, not the project's, of a
+format the cloud cannot import or over the size limit is refused with the reason); a second
+request for the same image returns the same upload.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ from clouds.db import api as db
 from clouds.db.models import Cloud, ImageUpload
 from clouds.openstack_adapter import OpenStackError
 from clouds.runtime import Runtime
-from clouds_drivers.providers.aws_image_import import ENDED, FORMATS, AwsImageImport
-from clouds_drivers.providers.base import CloudError
+from clouds_drivers.providers.base import Account, CloudError
+from clouds_drivers.providers.image_import import ImageImport
 
 LOG = logging.getLogger(__name__)
 UPLOAD_TASK = "clouds.upload_image"
@@ -38,6 +39,17 @@ class NoSuchImage(LookupError):
 
 # --- pure decisions -------------------------------------------------------------------------
 
+def formats(provider: str) -> dict[str, str]:
+    """Glance disk formats the cloud imports."""
+    if provider == "aws":
+        from clouds_drivers.providers.aws_image_import import AwsImageImport
+
+        return AwsImageImport.FORMATS
+    from clouds_drivers.providers.yandex_image_import import YandexImageImport
+
+    return YandexImageImport.FORMATS
+
+
 def check_uploadable(image: dict[str, Any] | None, image_ref: str, project_id: str,
                      provider: str, max_size_gb: int) -> int:
     """The image's size in bytes if it can go to ``provider``; the reason why not if not."""
@@ -46,14 +58,13 @@ def check_uploadable(image: dict[str, Any] | None, image_ref: str, project_id: s
     if image.get("owner") != project_id:
         raise BadRequest(f"image {image_ref} belongs to project {image.get('owner')}, not to "
                          f"{project_id}: only a project's own images go to its cloud")
-    if provider != "aws":
-        raise BadRequest(f"uploading images to {provider} is not supported yet (AWS only)")
     if image.get("status") != "active":
         raise db.Conflict(f"image {image_ref} is {image.get('status')}: only an active image "
                           "(with its data in Glance) can be uploaded")
-    if image.get("disk_format") not in FORMATS:
-        raise BadRequest(f"image {image_ref} is {image.get('disk_format')}: AWS imports "
-                         f"{', '.join(sorted(FORMATS))} (convert it first)")
+    accepted = formats(provider)
+    if image.get("disk_format") not in accepted:
+        raise BadRequest(f"image {image_ref} is {image.get('disk_format')}: {provider} imports "
+                         f"{', '.join(sorted(accepted))} (convert it first)")
     size = int(image.get("size") or 0)
     if size > max_size_gb * GIB:
         raise BadRequest(f"image {image_ref} is {size / GIB:.1f} GiB, over the limit of "
@@ -101,8 +112,7 @@ class ImageUploads:
                 return view(existing, project_id), False
         size = check_uploadable(self.runtime.openstack.image(image_id), image_id, project_id,
                                 provider, self.runtime.conf.images.max_size_gb)
-        if provider == "aws" and not self.runtime.conf.images.aws_bucket:
-            raise BadRequest("no bucket to upload to: set [images] aws_bucket in clouds.conf")
+        self._bucket(provider)
         with self.runtime.transaction() as session:
             found = db.find_upload(session, cloud_id, image_id)
             if found is None:
@@ -150,9 +160,9 @@ class ImageUploads:
             image = self.runtime.openstack.image(image_id)
             if image is None:
                 raise NoSuchImage(f"Glance image {image_id} is gone")
-            importer = AwsImageImport(self.runtime.provider("aws"), account)
+            importer = self._importer(account)
             if task_id is None:
-                task_id = self._upload(upload_id, importer, image)
+                task_id = self._upload(upload_id, importer, image, account.provider)
             ami = self._wait_import(upload_id, importer, task_id, sleep, clock)
             self._save(upload_id, state="registering", cloud_image_id=ami)
             registered = accounts.register_image(project_id, ami, image.get("name"))
@@ -169,15 +179,39 @@ class ImageUploads:
             self._save(upload_id, state="failed", error=str(exc))
             return "failed"
 
+    def _bucket(self, provider: str) -> str:
+        option = f"{provider}_bucket"
+        bucket = getattr(self.runtime.conf.images, option)
+        if not bucket:
+            raise BadRequest(f"no bucket to upload to: set [images] {option} in clouds.conf")
+        return bucket
+
+    def _importer(self, account: Account) -> ImageImport:
+        provider = self.runtime.provider(account.provider)
+        if account.provider == "aws":
+            from clouds_drivers.providers.aws_image_import import AwsImageImport
+
+            return AwsImageImport(provider, account)
+        from clouds_drivers.providers.yandex_image_import import YandexImageImport
+
+        conf = self.runtime.conf.images
+        if not (conf.yandex_access_key_id and conf.yandex_secret_access_key):
+            raise CloudError("no Object Storage key: set [images] yandex_access_key_id and "
+                             "yandex_secret_access_key in clouds.conf")
+        return YandexImageImport(provider, account, conf.yandex_storage_endpoint,
+                                 conf.yandex_access_key_id, conf.yandex_secret_access_key)
+
     def _save(self, upload_id: int, **values: Any) -> None:
         with self.runtime.transaction() as session:
             row = db.upload(session, upload_id)
             for name, value in values.items():
                 setattr(row, name, value)
 
-    def _upload(self, upload_id: int, importer: AwsImageImport, image: dict[str, Any]) -> str:
+    def _upload(self, upload_id: int, importer: ImageImport, image: dict[str, Any],
+                provider: str) -> str:
         conf = self.runtime.conf.images
-        bucket, key = conf.aws_bucket, f"{conf.key_prefix}{image['id']}"
+        bucket = self._bucket(provider)
+        key = f"{conf.key_prefix}{image['id']}"
         self._save(upload_id, state="uploading", bytes_done=0)
         sent, last = [0], [time.monotonic()]
 
@@ -189,24 +223,29 @@ class ImageUploads:
 
         with self.runtime.openstack.image_data(image["id"]) as stream:
             importer.put(bucket, key, stream, on_bytes)
-        task_id = importer.start(bucket, key, image["disk_format"],
+        task_id = importer.start(bucket, key, image["disk_format"], _cloud_name(image),
                                  f"Glance image {image['id']} ({image.get('name') or ''})")
         self._save(upload_id, state="importing", bytes_done=sent[0], import_task_id=task_id)
         return task_id
 
-    def _wait_import(self, upload_id: int, importer: AwsImageImport, task_id: str,
+    def _wait_import(self, upload_id: int, importer: ImageImport, task_id: str,
                      sleep: Callable[[float], None], clock: Callable[[], float]) -> str:
         conf = self.runtime.conf.images
         deadline = clock() + conf.import_timeout
         while True:
             status = importer.status(task_id)
             self._save(upload_id, import_progress=status.progress)
-            if status.state == "completed" and status.image_id:
-                return status.image_id
-            if status.state in ENDED:
-                raise CloudError(f"AWS import task {task_id} ended {status.state}: "
+            if status.ended:
+                if status.image_id:
+                    return status.image_id
+                raise CloudError(f"import {task_id} ended without an image: "
                                  f"{status.message or 'no reason given'}")
             if clock() >= deadline:
-                raise TimeoutError(f"AWS import task {task_id} still {status.state} after "
+                raise TimeoutError(f"import {task_id} not finished after "
                                    f"{conf.import_timeout} s ([images] import_timeout)")
             sleep(conf.poll_interval)
+
+
+def _cloud_name(image: dict[str, Any]) -> str:
+    """A name Yandex accepts ([a-z][-a-z0-9]{1,61}[a-z0-9]), unique per Glance image."""
+    return f"glance-{image['id']}"[:63]

@@ -132,6 +132,10 @@ class YandexProvider(Provider):
                 "--key-id and --private-key)", field="service_account_key") from None
         return self._sdk(iam_token=answer.iam_token), answer
 
+    def sdk(self, account: Account) -> yandexcloud.SDK:
+        """An SDK calling with the account's IAM token (exchanged from its key if need be)."""
+        return self._iam_token(account)[0]
+
     def validate(self, account: Account) -> Identity:
         sdk, _ = self._iam_token(account)
         folder_id, zone = account.options.get("folder_id", ""), account.zone

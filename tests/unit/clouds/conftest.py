@@ -33,7 +33,9 @@ def app(aos_env, yc):
         "[api]\nauth_strategy = noauth\n"
         f"[yandex]\nendpoint = {yc['endpoint']}\nroot_certificates_file = {yc['ca_file']}\n"
         "timeout = 5\n[aws]\nmax_attempts = 1\n"
-        f"[images]\naws_bucket = {UPLOAD_BUCKET}\npoll_interval = 0.01\n")
+        f"[images]\naws_bucket = {UPLOAD_BUCKET}\nyandex_bucket = {UPLOAD_BUCKET}-yc\n"
+        "yandex_access_key_id = gUC7Dgk2ckZJTJ-2G7fm\nyandex_secret_access_key = x\n"
+        "yandex_storage_endpoint = https://s3.amazonaws.com\npoll_interval = 0.01\n")
     crypto.create_key_file(aos_env["state"] / "secret.key")
     conf = aos_conf.load(MODULE)
     engine = db.create_engine(db.database_url(conf, MODULE))

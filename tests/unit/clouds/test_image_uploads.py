@@ -87,9 +87,14 @@ def test_refusals_say_why_and_queue_nothing(client, runtime, aws, yc):
     huge["size"] = 2000 * 1024**3
     assert "max_size_gb" in error_of(client.post(uploads, json={"image_id": huge["id"]}), 400)
     client.post("/v1/clouds", json=yandex_body(yc))
-    mine = fake.add_image("yandex", DATA)
-    assert "not supported yet" in error_of(client.post(
-        "/v1/clouds/yandex/images/uploads", json={"image_id": mine["id"]}), 400)
+    raw = fake.add_image("yandex", DATA)
+    assert "yandex imports qcow2, vhd, vhdx, vmdk" in error_of(client.post(
+        "/v1/clouds/yandex/images/uploads", json={"image_id": raw["id"]}), 400)
+    runtime.conf.set_override("aws_bucket", None, group="images")
+    mine = fake.add_image("aws", DATA)
+    assert "[images] aws_bucket" in error_of(client.post(uploads, json={"image_id": mine["id"]}),
+                                             400)
+    runtime.conf.clear_override("aws_bucket", group="images")
     assert error_of(client.get(f"{uploads}/12345"), 404)
     assert queued == []
 
@@ -108,6 +113,28 @@ def test_a_failed_upload_says_why_and_starts_again(client, runtime, aws):
     retried = client.post("/v1/clouds/aws/images/uploads", json={"image_id": image["id"]})
     assert retried.get_json()["state"] == "pending" and queued == [upload["id"]] * 2
     assert ImageUploads(runtime).run(upload["id"], sleep=lambda _: None) == "done"
+
+
+def test_upload_to_yandex_becomes_a_compute_image(client, runtime, yc):
+    """Object Storage is moto's S3 here (Yandex's speaks S3); Compute is the Yandex double."""
+    client.post("/v1/clouds", json=yandex_body(yc))
+    s3 = boto3.client("s3", region_name="us-east-1")
+    s3.create_bucket(Bucket=f"{UPLOAD_BUCKET}-yc")
+    fake = runtime.openstack
+    image = fake.add_image("yandex", DATA, disk_format="qcow2", name="yc-image")
+    monkey_queue: list[int] = []
+    runtime.dispatch = lambda task, upload_id: monkey_queue.append(upload_id)
+    upload = client.post("/v1/clouds/yandex/images/uploads",
+                         json={"image_id": image["id"]}).get_json()
+    assert ImageUploads(runtime).run(upload["id"], sleep=lambda _: None) == "done"
+    done = client.get(f"/v1/clouds/yandex/images/uploads/{upload['id']}").get_json()
+    assert done["state"] == "done" and done["cloud_image_id"].startswith("fd8")
+    key = f"aos-uploads/{image['id']}"
+    assert s3.get_object(Bucket=f"{UPLOAD_BUCKET}-yc", Key=key)["Body"].read() == DATA
+    registered = fake.images[done["glance_image_id"]]
+    assert registered["aos_cloud_image_id"] == done["cloud_image_id"]
+    assert registered["locations"][0]["url"].startswith(
+        f"yandex://ru-central1/{done['cloud_image_id']}?project=")
 
 
 def test_progress_is_half_upload_half_import():
