@@ -58,7 +58,7 @@ class Clouds:
             "keystone_authtoken": keystone_auth(self.sandbox),
             "openstack": openstack_section(self.sandbox),
             **cloud_endpoints(self.sandbox),
-            **image_uploads(),
+            **image_uploads(self.sandbox),
             "worker": {"drift_interval": 0},
         }))
         crypto.create_key_file(self.root / "state" / "secret.key")
