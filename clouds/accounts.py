@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import re
 import uuid
 from collections.abc import Iterable
@@ -26,11 +27,15 @@ from clouds.openstack_adapter import (
     CLOUD_TYPE_SPEC,
     AmbiguousProject,
     FlavorSpec,
+    OpenStackError,
     Project,
 )
 from clouds.runtime import Runtime
+from clouds_drivers.glance import uris
+from clouds_drivers.glance.uris import YANDEX_REGION
 from clouds_drivers.providers.base import Account, CloudImage, InstanceType
 
+LOG = logging.getLogger(__name__)
 #: Secret fields per provider (stored encrypted) and the plain ones kept in ``options``.
 SECRET_FIELDS = {"aws": ("access_key", "secret_key"),
                  "yandex": ("service_account_id", "key_id", "private_key")}
@@ -99,6 +104,12 @@ def image_attrs(provider: str, image: CloudImage, name: str | None) -> dict[str,
             CLOUD_IMAGE_PROPERTY: image.id}
 
 
+def cloud_image_location(account: Account, project_id: str, cloud_image_id: str) -> str:
+    """The URI of the cloud image in its cloud's Glance store."""
+    region = account.region if account.provider == "aws" else YANDEX_REGION
+    return uris.cloud_image(account.provider, region or "", cloud_image_id, project_id).uri()
+
+
 # --- views ----------------------------------------------------------------------------------
 
 def view(row: Cloud, project_name: str | None = None) -> dict[str, Any]:
@@ -119,7 +130,8 @@ def view(row: Cloud, project_name: str | None = None) -> dict[str, Any]:
 def resource_view(row: Any) -> dict[str, Any]:
     return {"kind": row.kind, "openstack_id": row.openstack_id,
             "cloud_resource_id": row.cloud_resource_id, "data": db.data_of(row),
-            "created_at": row.created_at.isoformat() + "Z"}
+            "created_at": row.created_at.isoformat() + "Z", "drift": row.drift,
+            "drift_since": row.drift_since.isoformat() + "Z" if row.drift_since else None}
 
 
 # --- the service ----------------------------------------------------------------------------
@@ -145,7 +157,7 @@ class Accounts:
         return Account(provider=row.provider, zone=row.availability_zone, region=row.region,
                        secrets=secrets, options=db.options_of(row))
 
-    def _row(self, session: Any, project: str) -> tuple[Cloud, str | None]:
+    def row_of(self, session: Any, project: str) -> tuple[Cloud, str | None]:
         """The account of ``project`` (id or name); ids are tried without asking Keystone."""
         row = db.find_cloud(session, project)
         if row is not None:
@@ -185,7 +197,7 @@ class Accounts:
 
     def show(self, project: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             result = view(row, name)
             result["resources"] = db.resource_counts(session, row.id)
             return result
@@ -193,7 +205,7 @@ class Accounts:
     def update(self, project: str, body: dict[str, Any]) -> dict[str, Any]:
         """New keys, region, zone or folder: checked against the cloud before they are kept."""
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             current, project_id = self.account(row), row.project_id
         secrets, options = split_input(current.provider, body)
         if current.provider == "aws" and "region" in body and "az" not in body:
@@ -216,7 +228,7 @@ class Accounts:
 
     def check(self, project: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, name = self._row(session, project)
+            row, name = self.row_of(session, project)
             account = self.account(row)
         who = self.runtime.provider(account.provider).validate(account)
         return {"project_id": row.project_id, "project_name": name,
@@ -229,7 +241,7 @@ class Accounts:
         Forcing forgets the mapping only: nothing is deleted in the cloud or in OpenStack.
         """
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             live = db.live_resources(session, row.id)
             if live and not force:
                 what = ", ".join(f"{count} {kind}" for kind, count in sorted(live.items()))
@@ -245,7 +257,7 @@ class Accounts:
         now = now or datetime.now(UTC)
         margin = timedelta(seconds=self.runtime.conf.credentials.refresh_margin)
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             expires = (row.session_expires_at.replace(tzinfo=UTC)
                        if row.session_expires_at else None)
             if row.session_credentials and is_fresh(expires, now, margin):
@@ -268,19 +280,22 @@ class Accounts:
                        name: str | None = None) -> dict[str, Any]:
         """A private Glance image standing for the cloud image; the same one when repeated."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
             project_id, cloud_id = row.project_id, row.id
             known = db.find_mapping_of_cloud(session, cloud_id, "registered_image",
                                              cloud_image_id)
         glance = self.runtime.openstack
-        if known is not None and glance.image(known.openstack_id) is not None:
-            return self._image_result(project_id, known.openstack_id, cloud_image_id, False)
+        found = glance.image(known.openstack_id) if known is not None else None
+        if found is not None:
+            result = self._image_result(project_id, known.openstack_id, cloud_image_id, False)
+            return {**result, **self._locate(account, project_id, found, cloud_image_id)}
         image = self.runtime.provider(account.provider).describe_image(account, cloud_image_id)
         existing = glance.find_images(project_id, account.provider, image.id)
         created = not existing
         glance_image = existing[0] if existing else glance.create_image(
             project_id, image_attrs(account.provider, image, name))
+        located = self._locate(account, project_id, glance_image, image.id)
         with self.runtime.transaction() as session:
             if known is not None:
                 db.forget(session, db.mapping(session, cloud_id, "registered_image",
@@ -288,8 +303,28 @@ class Accounts:
             db.record(session, cloud_id, "registered_image", glance_image["id"], image.id,
                       {"name": glance_image.get("name"), "architecture": image.architecture,
                        "min_disk": image.min_disk_gb})
-        return self._image_result(project_id, glance_image["id"], image.id, created,
-                                  glance_image.get("name"), image)
+        return {**self._image_result(project_id, glance_image["id"], image.id, created,
+                                     glance_image.get("name"), image), **located}
+
+    def _locate(self, account: Account, project_id: str, glance_image: dict[str, Any],
+                cloud_image_id: str) -> dict[str, Any]:
+        """Give the Glance image the location of the cloud image in its cloud's store.
+
+        Glance checks the location with the store (aws_store, yandex_store of
+        glance-api.conf); without that store the image stays a record with properties only,
+        which the compute drivers can still boot from, and the answer says why.
+        """
+        url = cloud_image_location(account, project_id, cloud_image_id)
+        if url in {loc.get("url") for loc in glance_image.get("locations") or ()}:
+            return {"location": url}
+        if glance_image.get("status") not in (None, "queued"):
+            return {"location": None}
+        try:
+            self.runtime.openstack.add_location(glance_image["id"], url)
+        except OpenStackError as exc:
+            LOG.warning("image %s keeps no location: %s", glance_image["id"], exc)
+            return {"location": None, "location_error": str(exc)}
+        return {"location": url}
 
     def _image_result(self, project_id: str, image_id: str, cloud_image_id: str,
                       created: bool, name: str | None = None,
@@ -304,14 +339,14 @@ class Accounts:
 
     def images(self, project: str) -> list[dict[str, Any]]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             return [{"image_id": r.openstack_id, "cloud_image_id": r.cloud_resource_id,
                      **db.data_of(r)} for r in db.resources(session, row.id, "registered_image")]
 
     def unregister_image(self, project: str, image: str) -> None:
         """Delete the Glance image (by its id or the cloud image id); the cloud keeps its own."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             mapped = (db.find_mapping(session, row.id, "registered_image", image)
                       or db.find_mapping_of_cloud(session, row.id, "registered_image", image))
             if mapped is None:
@@ -329,7 +364,7 @@ class Accounts:
                          only: list[str] | None = None) -> dict[str, Any]:
         """Private flavors for what the cloud offers in the zone; existing ones are kept."""
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
             cloud_id = row.id
         target = self.project(row.project_id)
@@ -361,45 +396,53 @@ class Accounts:
 
     def record_resource(self, project: str, body: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             mapped, created = db.record(session, row.id, body["kind"], body["openstack_id"],
                                         body["cloud_resource_id"], body.get("data"))
             return resource_view(mapped), created
 
     def resources(self, project: str, kind: str | None = None,
-                  cloud_resource_id: str | None = None) -> list[dict[str, Any]]:
+                  cloud_resource_id: str | None = None, drifted: bool = False
+                  ) -> list[dict[str, Any]]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             if cloud_resource_id is not None:
                 if kind is None:
                     raise BadRequest("looking up a cloud resource id needs its kind")
                 return [resource_view(db.mapping_of_cloud_resource(
                     session, row.id, kind, cloud_resource_id))]
-            return [resource_view(r) for r in db.resources(session, row.id, kind)]
+            return [resource_view(r) for r in db.resources(session, row.id, kind, drifted)]
 
     def resource(self, project: str, kind: str, openstack_id: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             return resource_view(db.mapping(session, row.id, kind, openstack_id))
 
-    def drift(self, project: str, kind: str | None = None) -> list[dict[str, str]]:
-        """Mapped resources gone from the cloud: reported only, nothing deleted either side.
+    def drift(self, project: str, kind: str | None = None,
+              now: datetime | None = None) -> list[dict[str, str]]:
+        """Mapped resources gone from the cloud, asked of the cloud now and stored on the map
+        (``resource list --drift`` reads it): reported only, nothing deleted either side.
 
         One paginated listing per kind in the map, not one call per resource.
         """
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             account = self.account(row)
-            mapped = [(r.kind, r.openstack_id, r.cloud_resource_id)
-                      for r in db.resources(session, row.id, kind)
-                      if r.kind in db.RESOURCE_KINDS]
+            cloud_id = row.id
+            mapped = db.mapped_ids(session, row.id, db.RESOURCE_KINDS, kind)
         provider = self.runtime.provider(account.provider)
         existing = {k: provider.existing(account, k) for k in sorted({m[0] for m in mapped})}
-        return drift(mapped, existing)
+        found = drift(mapped, existing)
+        judged = {k for k, listed in existing.items() if listed is not None}
+        with self.runtime.transaction() as session:
+            db.store_drift(session, cloud_id, judged,
+                           {(d["kind"], d["openstack_id"]): d["drift"] for d in found},
+                           (now or datetime.now(UTC)).replace(tzinfo=None))
+        return found
 
     def forget_resource(self, project: str, kind: str, openstack_id: str) -> None:
         with self.runtime.transaction() as session:
-            row, _ = self._row(session, project)
+            row, _ = self.row_of(session, project)
             db.forget(session, db.mapping(session, row.id, kind, openstack_id))
 
 

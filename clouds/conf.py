@@ -40,6 +40,30 @@ yandex_opts = [
                  help="Deadline in seconds of every Yandex.Cloud call."),
 ]
 
+images_opts = [
+    cfg.StrOpt("aws_bucket", help="S3 bucket (in each AWS account's region) that receives "
+               "the Glance images uploaded to AWS for VM Import; unset: no uploads to AWS."),
+    cfg.StrOpt("yandex_bucket", help="Yandex Object Storage bucket that receives the Glance "
+               "images uploaded to Yandex.Cloud; unset: no uploads to Yandex."),
+    cfg.StrOpt("yandex_access_key_id", help="Id of the static access key to Object Storage "
+               "(Yandex issues no short-lived ones)."),
+    cfg.StrOpt("yandex_secret_access_key", secret=True,
+               help="Secret of the static access key to Object Storage."),
+    cfg.URIOpt("yandex_storage_endpoint", schemes=["http", "https"],
+               default="https://storage.yandexcloud.net",
+               help="Object Storage URL the files are uploaded through (another S3 "
+               "implementation in tests); Compute reads them at storage.yandexcloud.net."),
+    cfg.StrOpt("key_prefix", default="aos-uploads/",
+               help="Prefix of the S3 keys of uploaded images (the key ends with the Glance "
+               "image id). The objects stay after the import."),
+    cfg.IntOpt("max_size_gb", default=1024, min=1,
+               help="Largest Glance image, in GiB, that may be uploaded to a cloud."),
+    cfg.FloatOpt("poll_interval", default=10.0, min=0.01,
+                 help="Seconds between two looks at a cloud's image import task."),
+    cfg.IntOpt("import_timeout", default=14400, min=1,
+               help="Seconds after which an import the cloud has not finished is failed."),
+]
+
 credentials_opts = [
     cfg.IntOpt("refresh_margin", default=300, min=0,
                help="Seconds before short-lived credentials expire at which the API stops "
@@ -53,6 +77,7 @@ GROUPS: dict[str | None, list[cfg.Opt]] = {
     "aws": aws_opts,
     "yandex": yandex_opts,
     "credentials": credentials_opts,
+    "images": images_opts,
 }
 
 

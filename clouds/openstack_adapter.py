@@ -6,6 +6,8 @@ in-memory stand-in and run against the real services unchanged.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,6 +97,32 @@ class OpenStack:
         body = {"owner": project_id, "visibility": "private", "disk_format": "raw",
                 "container_format": "bare", **attrs}
         return self._glance("POST", "/images", "creating the Glance image", json=body)
+
+    def add_location(self, image_id: str, url: str) -> dict:
+        """Point the image at ``url``; Glance picks the store by the URL and checks it there
+        (it needs ``show_multiple_locations = true``, as spec 000 configures Glance)."""
+        return self._glance(
+            "PATCH", f"/images/{image_id}", f"adding location {url} to Glance image {image_id}",
+            json=[{"op": "add", "path": "/locations/-", "value": {"url": url, "metadata": {}}}],
+            headers={"Content-Type": "application/openstack-images-v2.1-json-patch"})
+
+    @contextlib.contextmanager
+    def image_data(self, image_id: str) -> Iterator[Any]:
+        """The image file as a stream read while it downloads (never whole in memory)."""
+        doing = f"downloading Glance image {image_id}"
+        try:
+            response = self.conn.image.request(f"/images/{image_id}/file", "GET",
+                                               stream=True, raise_exc=False)
+        except FAILURES as exc:
+            raise _failure(doing, exc) from None
+        if response.status_code >= 300:
+            raise OpenStackError(f"{doing}: Glance answered {response.status_code}: "
+                                 f"{response.text.strip()[:300]}")
+        response.raw.decode_content = True
+        try:
+            yield response.raw
+        finally:
+            response.close()
 
     def delete_image(self, image_id: str) -> None:
         self._glance("DELETE", f"/images/{image_id}", f"deleting Glance image {image_id}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from oslo_config import cfg
 
@@ -47,6 +48,16 @@ class Runtime(aos_runtime.Runtime):
 
     def provider(self, name: str) -> Provider:
         return provider_for(self.conf, name)
+
+    @functools.cached_property
+    def celery(self) -> Any:
+        from aos import tasks
+
+        return tasks.celery_app(self.conf, MODULE)
+
+    def dispatch(self, task: str, *args: Any) -> None:
+        """Queue a worker task by name (the sender needs no task code)."""
+        self.celery.send_task(task, args=list(args))
 
 
 def build(conf: cfg.ConfigOpts) -> Runtime:

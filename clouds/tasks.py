@@ -1,4 +1,4 @@
-"""Celery tasks of aos-clouds-worker: the periodic drift report.
+"""Celery tasks of aos-clouds-worker: the periodic drift report, image uploads.
 
 Drift is reported (a WARNING line per object, and the task's result), never repaired:
 nothing is deleted on either side without an operator's word.
@@ -15,6 +15,7 @@ from oslo_config import cfg
 from aos import tasks
 from clouds.accounts import Accounts, NoSuchProject
 from clouds.db import api as db
+from clouds.image_uploads import UPLOAD_TASK, ImageUploads
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStackError
 from clouds.runtime import Runtime
@@ -53,5 +54,9 @@ def celery_app(conf: cfg.ConfigOpts, runtime: Runtime) -> Celery:
     @app.task(name=RECONCILE_TASK)
     def reconcile_drift() -> dict[str, Any]:
         return reconcile(runtime)
+
+    @app.task(name=UPLOAD_TASK)
+    def upload_image(upload_id: int) -> str:
+        return ImageUploads(runtime).run(upload_id)
 
     return app

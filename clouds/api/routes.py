@@ -19,6 +19,7 @@ from aos.openstack import OpenStackConfigError
 from clouds.accounts import Accounts, BadRequest, NoSuchProject
 from clouds.api.policies import RULES
 from clouds.db import api as db
+from clouds.image_uploads import UPLOAD_TASK, ImageUploads, NoSuchImage
 from clouds.openstack_adapter import OpenStackError
 from clouds_drivers.providers.base import CloudError
 
@@ -70,6 +71,12 @@ IMAGE_SCHEMA = {
     "required": ["cloud_image_id"],
     "additionalProperties": False,
 }
+UPLOAD_SCHEMA = {
+    "type": "object",
+    "properties": {"image_id": _PROJECT},
+    "required": ["image_id"],
+    "additionalProperties": False,
+}
 FLAVORS_SCHEMA = {
     "type": "object",
     "properties": {
@@ -98,7 +105,7 @@ def _answers() -> Iterator[None]:
     """Every expected failure as one status and one line; the cloud's message kept."""
     try:
         yield
-    except (db.NotFound, NoSuchProject) as exc:
+    except (db.NotFound, NoSuchProject, NoSuchImage) as exc:
         raise APIError(404, str(exc)) from None
     except db.Conflict as exc:
         raise APIError(409, str(exc)) from None
@@ -205,6 +212,38 @@ def list_images(context: RequestContext, project: str) -> list[dict[str, Any]]:
         return _accounts().images(project)
 
 
+def _uploads() -> ImageUploads:
+    runtime = extension("runtime")
+    return ImageUploads(runtime, lambda upload_id: runtime.dispatch(UPLOAD_TASK, upload_id))
+
+
+@API.route("/v1/clouds/{project}/images/uploads", "POST", rule="clouds:image:upload",
+           schema=UPLOAD_SCHEMA, status=202,
+           summary="Upload a Glance image of the project to its cloud (a worker task); the "
+           "same image again returns the same upload, a failed one starts again.")
+def upload_image(context: RequestContext, body: dict[str, Any], project: str
+                 ) -> dict[str, Any]:
+    with _answers():
+        upload, _ = _uploads().request(project, body["image_id"])
+        return upload
+
+
+@API.route("/v1/clouds/{project}/images/uploads", rule="clouds:image:upload:show",
+           summary="List the project's image uploads.")
+def list_uploads(context: RequestContext, project: str) -> list[dict[str, Any]]:
+    with _answers():
+        return _uploads().list(project)
+
+
+@API.route("/v1/clouds/{project}/images/uploads/{upload_id}", rule="clouds:image:upload:show",
+           summary="One image upload: state, progress, the resulting cloud and Glance image.")
+def show_upload(context: RequestContext, project: str, upload_id: str) -> dict[str, Any]:
+    if not upload_id.isdigit():
+        raise APIError(404, f"no image upload {upload_id}")
+    with _answers():
+        return _uploads().show(project, int(upload_id))
+
+
 @API.route("/v1/clouds/{project}/images/{image}", "DELETE", rule="clouds:image:unregister",
            summary="Delete the Glance image of a registered cloud image (by either id).")
 def unregister_image(context: RequestContext, project: str, image: str) -> None:
@@ -228,16 +267,20 @@ def register_flavors(context: RequestContext, body: dict[str, Any], project: str
            summary="List mapped resources, or find the one mapped to a cloud id.",
            query={"kind": "Only this kind.",
                   "cloud_resource_id": "The OpenStack object mapped to this cloud id "
-                  "(needs kind)."})
+                  "(needs kind).",
+                  "drift": ("true: only the objects the last drift check found gone.",
+                            {"type": "boolean"})})
 def list_resources(context: RequestContext, project: str) -> list[dict[str, Any]]:
     args = flask.request.args
+    drifted = _flag("drift")
     with _answers():
         return _accounts().resources(project, args.get("kind") or None,
-                                     args.get("cloud_resource_id") or None)
+                                     args.get("cloud_resource_id") or None, drifted)
 
 
 @API.route("/v1/clouds/{project}/drift", rule="clouds:resource:drift",
-           summary="Mapped resources whose cloud object is gone (reported, never deleted).",
+           summary="Ask the cloud now which mapped objects are gone; the answer is stored on "
+           "the map (reported, never deleted).",
            query={"kind": "Only this kind."})
 def list_drift(context: RequestContext, project: str) -> list[dict[str, Any]]:
     with _answers():

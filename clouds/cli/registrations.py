@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+import time
 from typing import Any
+
+from osc_lib import exceptions
 
 from aos.cli import records
 from clouds.cli.accounts import add_project, call, project_path
 
 #: Flavors created per API request, so a long registration shows progress.
 FLAVORS_PER_REQUEST = 25
+#: Seconds between two looks at an upload, and the longest --wait by default.
+UPLOAD_POLL = 2.0
+UPLOAD_WAIT = 3600.0
 FLAVOR_FIELDS = ("id", "name", "cloud_type", "vcpus", "ram_mb", "status")
 
 
@@ -65,6 +72,70 @@ class ImageUnregister(records.ShowCommand):
         call(self.app, "DELETE", project_path(parsed_args.project, "images",
                                                 parsed_args.image))
         return {"image": parsed_args.image, "unregistered": True}
+
+
+class ImageUpload(records.ShowCommand):
+    """Upload a Glance image of the project to its cloud, as a worker task.
+
+    AWS: the file goes to the configured S3 bucket, VM Import makes an AMI of it, and the AMI
+    is registered back in Glance like 'images register' does. --wait follows the task to
+    its end with a progress bar; running it again for the same image shows the same upload.
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        add_project(parser)
+        parser.add_argument("image", metavar="<image>", help="Glance image id.")
+        parser.add_argument("--wait", action="store_true",
+                            help="Follow the upload until it is done or failed.")
+        parser.add_argument("--timeout", type=float, default=UPLOAD_WAIT, metavar="<seconds>",
+                            help=f"Longest --wait (default {UPLOAD_WAIT:.0f}).")
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        upload = call(self.app, "POST", project_path(parsed_args.project, "images", "uploads"),
+                      {"image_id": parsed_args.image})
+        if parsed_args.wait:
+            upload = _follow(self.app, parsed_args.project, upload, parsed_args.timeout)
+        return upload
+
+
+def _follow(app: Any, project: str, upload: dict[str, Any], timeout: float,
+            sleep: Any = time.sleep) -> dict[str, Any]:
+    """Poll the upload until it ends; a bar on a terminal; failure is one error line."""
+    path = project_path(project, "images", "uploads", str(upload["id"]))
+    deadline = time.monotonic() + timeout
+    with _upload_bar() as show:
+        while upload["state"] not in ("done", "failed"):
+            show(upload)
+            if time.monotonic() >= deadline:
+                raise exceptions.CommandError(
+                    f"upload {upload['id']} is still {upload['state']} after {timeout:.0f} s "
+                    "(it goes on: 'images upload' again shows it)")
+            sleep(UPLOAD_POLL)
+            upload = call(app, "GET", path)
+        show(upload)
+    if upload["state"] == "failed":
+        raise exceptions.CommandError(f"upload {upload['id']} of image {upload['image_id']} "
+                                      f"failed: {upload['error']}")
+    return upload
+
+
+@contextlib.contextmanager
+def _upload_bar():
+    if not sys.stderr.isatty():
+        yield lambda upload: None
+        return
+    from rich.progress import Progress
+
+    with Progress(transient=True) as progress:
+        task = progress.add_task("uploading", total=100)
+
+        def show(upload: dict[str, Any]) -> None:
+            progress.update(task, completed=upload["progress"],
+                            description=f"image {upload['image_id'][:8]}: {upload['state']}")
+
+        yield show
 
 
 class FlavorRegister(records.ListCommand):
@@ -129,12 +200,21 @@ class ResourceList(records.ListCommand):
                             help="Only this kind (instance, volume, image, network, subnet, "
                             "router, floating_ip, snapshot).")
         parser.add_argument("--drift", action="store_true",
-                            help="Ask the cloud which mapped objects are gone.")
+                            help="Only mapped objects the last drift check (the worker's, "
+                            "every [worker] drift_interval) found gone from the cloud.")
+        parser.add_argument("--check", action="store_true",
+                            help="With --drift: ask the cloud now (and store the answer).")
         return parser
 
     def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
-        what = "drift" if parsed_args.drift else "resources"
-        if parsed_args.drift:
-            self.fields = (*ResourceList.fields, "drift")
-        return call(self.app, "GET", project_path(parsed_args.project, what),
-                    params={"kind": parsed_args.kind})
+        if parsed_args.check and not parsed_args.drift:
+            raise exceptions.CommandError("--check goes with --drift")
+        if not parsed_args.drift:
+            return call(self.app, "GET", project_path(parsed_args.project, "resources"),
+                        params={"kind": parsed_args.kind})
+        self.fields = (*ResourceList.fields, "drift", "drift_since")
+        if parsed_args.check:
+            call(self.app, "GET", project_path(parsed_args.project, "drift"),
+                 params={"kind": parsed_args.kind})
+        return call(self.app, "GET", project_path(parsed_args.project, "resources"),
+                    params={"kind": parsed_args.kind, "drift": "true"})

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
-from clouds.db.models import Cloud, Resource
+from clouds.db.models import Cloud, ImageUpload, Resource
 
 #: What drivers map: OpenStack objects that live in the cloud while the row exists.
 RESOURCE_KINDS = ("instance", "volume", "snapshot", "image", "network", "subnet", "router",
@@ -169,11 +169,49 @@ def mapping_of_cloud_resource(session: Session, cloud_id: int, kind: str,
     return found
 
 
-def resources(session: Session, cloud_id: int, kind: str | None = None) -> list[Resource]:
+def resources(session: Session, cloud_id: int, kind: str | None = None,
+              drifted: bool = False) -> list[Resource]:
     query = sa.select(Resource).where(Resource.cloud_id == cloud_id)
     if kind:
         query = query.where(Resource.kind == kind)
+    if drifted:
+        query = query.where(Resource.drift.is_not(None))
     return list(session.scalars(query.order_by(Resource.kind, Resource.id)))
+
+
+def mapped_ids(session: Session, cloud_id: int, kinds: tuple[str, ...],
+               kind: str | None = None) -> list[tuple[str, str, str]]:
+    """(kind, OpenStack id, cloud id) of the mapped rows of ``kinds``: plain rows, no ORM
+    objects (a drift check reads the whole map)."""
+    query = sa.select(Resource.kind, Resource.openstack_id, Resource.cloud_resource_id).where(
+        Resource.cloud_id == cloud_id, Resource.kind.in_(kinds))
+    if kind:
+        query = query.where(Resource.kind == kind)
+    return [tuple(row) for row in session.execute(query)]
+
+
+def store_drift(session: Session, cloud_id: int, kinds: set[str],
+                found: dict[tuple[str, str], str], now: datetime) -> None:
+    """The outcome of one check of ``kinds``: rows in ``found`` drift (since the first time
+    it was seen), the others of those kinds do not. Two statements plus one per change."""
+    if not kinds:
+        return
+    judged = sa.and_(Resource.cloud_id == cloud_id, Resource.kind.in_(sorted(kinds)))
+    drifting = {(kind, openstack_id): reason for (kind, openstack_id), reason in found.items()
+                if kind in kinds}
+    stored = {(k, o): d for k, o, d in session.execute(
+        sa.select(Resource.kind, Resource.openstack_id, Resource.drift)
+        .where(judged, Resource.drift.is_not(None)))}
+    for kind, openstack_id in set(stored) - set(drifting):
+        session.execute(sa.update(Resource).where(
+            judged, Resource.kind == kind, Resource.openstack_id == openstack_id)
+            .values(drift=None, drift_since=None))
+    for (kind, openstack_id), reason in drifting.items():
+        if stored.get((kind, openstack_id)) != reason:
+            session.execute(sa.update(Resource).where(
+                judged, Resource.kind == kind, Resource.openstack_id == openstack_id)
+                .values(drift=reason, drift_since=now))
+    session.flush()
 
 
 def forget(session: Session, row: Resource) -> None:
@@ -183,3 +221,33 @@ def forget(session: Session, row: Resource) -> None:
 
 def data_of(row: Resource) -> dict[str, Any]:
     return json.loads(row.data) if row.data else {}
+
+
+# --- image uploads --------------------------------------------------------------------------
+
+def find_upload(session: Session, cloud_id: int, image_id: str) -> ImageUpload | None:
+    return session.scalar(sa.select(ImageUpload).where(
+        ImageUpload.cloud_id == cloud_id, ImageUpload.image_id == image_id))
+
+
+def upload(session: Session, upload_id: int) -> ImageUpload:
+    found = session.get(ImageUpload, upload_id)
+    if found is None:
+        raise NotFound(f"no image upload {upload_id}")
+    return found
+
+
+def uploads(session: Session, cloud_id: int) -> list[ImageUpload]:
+    return list(session.scalars(sa.select(ImageUpload).where(ImageUpload.cloud_id == cloud_id)
+                                .order_by(ImageUpload.id)))
+
+
+def add_upload(session: Session, cloud_id: int, image_id: str, size: int) -> ImageUpload:
+    row = ImageUpload(cloud_id=cloud_id, image_id=image_id, state="pending", size=size,
+                      bytes_done=0, import_progress=0)
+    session.add(row)
+    try:
+        session.flush()
+    except sa_exc.IntegrityError:
+        raise Conflict(f"image {image_id} is being uploaded already") from None
+    return row

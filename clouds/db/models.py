@@ -40,7 +40,11 @@ class Cloud(Base):
 
 
 class Resource(Base):
-    """An OpenStack object and the cloud object that stands for it."""
+    """An OpenStack object and the cloud object that stands for it.
+
+    ``drift`` is what the last reconcile found wrong with the cloud object ("missing in the
+    cloud"), ``drift_since`` when it was first found; both clear once the object is back.
+    """
 
     __tablename__ = "resources"
     __table_args__ = (
@@ -54,3 +58,30 @@ class Resource(Base):
     cloud_resource_id: Mapped[str] = mapped_column(sa.String(255))
     data: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    drift: Mapped[str | None] = mapped_column(sa.String(64))
+    drift_since: Mapped[datetime | None] = mapped_column()
+
+
+class ImageUpload(Base):
+    """A Glance image on its way to the project's cloud; one per image and account.
+
+    ``state`` goes pending → uploading → importing → registering → done, or failed (a new
+    request starts a failed one again); ``import_task_id`` lets a restarted worker poll the
+    cloud's import instead of starting another.
+    """
+
+    __tablename__ = "image_uploads"
+    __table_args__ = (sa.UniqueConstraint("cloud_id", "image_id", name="uq_image_uploads_image"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cloud_id: Mapped[int] = mapped_column(sa.ForeignKey("clouds.id", ondelete="CASCADE"))
+    image_id: Mapped[str] = mapped_column(sa.String(64))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    bytes_done: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    import_progress: Mapped[int] = mapped_column(default=0)
+    import_task_id: Mapped[str | None] = mapped_column(sa.String(64))
+    cloud_image_id: Mapped[str | None] = mapped_column(sa.String(255))
+    glance_image_id: Mapped[str | None] = mapped_column(sa.String(64))
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -6,6 +6,7 @@ unset, boto3 finds the real regional endpoints.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -82,6 +83,7 @@ class AwsProvider(Provider):
 
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or Settings()
+        self._local = threading.local()
         self._config = Config(
             retries={"mode": "standard", "max_attempts": self.settings.max_attempts},
             connect_timeout=self.settings.connect_timeout,
@@ -90,10 +92,18 @@ class AwsProvider(Provider):
 
     # --- clients --------------------------------------------------------------------------
 
+    def _session(self) -> boto3.session.Session:
+        """One boto3 session per thread (sessions are not thread-safe; their loaded service
+        models make every later client cheap: ~0.9 s for the first, milliseconds after)."""
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = boto3.session.Session()
+        return session
+
     def client(self, service: str, account: Account, region: str | None = None) -> Any:
         """A boto3 client of ``service`` with the account's keys (session token if any)."""
         secrets = account.secrets
-        return boto3.session.Session().client(
+        return self._session().client(
             service,
             region_name=region or account.region,
             aws_access_key_id=secrets.get("access_key"),
@@ -176,11 +186,13 @@ class AwsProvider(Provider):
         ec2 = self.client("ec2", account)
         doing = f"listing the {kind}s of {account.region}"
         if kind == "instance":
+            # The status listing names each instance and its state in a tenth of the bytes
+            # of DescribeInstances (bench/clouds_sync).
             return {item["InstanceId"]
-                    for page in self._pages(doing, ec2, "describe_instances", MaxResults=1000)
-                    for reservation in page["Reservations"]
-                    for item in reservation["Instances"]
-                    if item["State"]["Name"] not in ("terminated", "shutting-down")}
+                    for page in self._pages(doing, ec2, "describe_instance_status",
+                                            IncludeAllInstances=True, MaxResults=1000)
+                    for item in page["InstanceStatuses"]
+                    if item["InstanceState"]["Name"] not in ("terminated", "shutting-down")}
         if kind == "floating_ip":
             addresses = self._call(doing, ec2.describe_addresses)["Addresses"]
             return {a.get("AllocationId") or a["PublicIp"] for a in addresses}

@@ -114,7 +114,12 @@ class YandexProvider(Provider):
                                retry_policy=_Deadlines(self.settings.timeout), **auth)
 
     def _iam_token(self, account: Account) -> tuple[yandexcloud.SDK, Any]:
-        """Exchange the service-account key for an IAM token; an SDK that uses the token."""
+        """Exchange the service-account key for an IAM token; an SDK that uses the token.
+
+        A driver's account holds a short-lived IAM token already: used as it is (no answer).
+        """
+        if "iam_token" in account.secrets:
+            return self._sdk(iam_token=account.secrets["iam_token"]), None
         key = self._key(account)
         request = ServiceAccountAuth(key, self.settings.endpoint.rsplit(":", 1)[0]
                                      ).get_token_request()

@@ -17,7 +17,12 @@ from typing import Any
 
 from aos import crypto
 from tests.cli import Result, openstack
-from tools.aos_sandbox.aos_services import cloud_endpoints, keystone_auth, openstack_section
+from tools.aos_sandbox.aos_services import (
+    cloud_endpoints,
+    image_uploads,
+    keystone_auth,
+    openstack_section,
+)
 
 BIN = Path(sys.executable).parent
 
@@ -36,13 +41,15 @@ def _ini(sections: dict[str, dict[str, Any]]) -> str:
 class Clouds:
     """The API process, and the ``openstack`` command pointed at it as admin or anyone."""
 
-    def __init__(self, sandbox: Any, root: Path) -> None:
+    def __init__(self, sandbox: Any, root: Path, worker: bool = False) -> None:
         self.sandbox = sandbox
         self.root = root
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {"AOS_CONFIG_DIR": str(root / "etc")}
         self.process: subprocess.Popen | None = None
+        self.worker: subprocess.Popen | None = None
+        self.with_worker = worker
 
     def write_config(self) -> None:
         (self.root / "etc").mkdir(parents=True, exist_ok=True)
@@ -52,6 +59,8 @@ class Clouds:
             "keystone_authtoken": keystone_auth(self.sandbox),
             "openstack": openstack_section(self.sandbox),
             **cloud_endpoints(self.sandbox),
+            **image_uploads(self.sandbox),
+            "worker": {"drift_interval": 0},
         }))
         crypto.create_key_file(self.root / "state" / "secret.key")
 
@@ -61,26 +70,32 @@ class Clouds:
         migrated = subprocess.run([BIN / "openstack", "aos", "db", "migrate", "-n", "clouds"],
                                   env=env, capture_output=True, text=True, timeout=120)
         assert migrated.returncode == 0, migrated.stderr
-        log = open(self.root / "api.out", "ab")  # noqa: SIM115 - kept open for the process
-        self.process = subprocess.Popen([BIN / "aos-clouds-api"], env=env, stdout=log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = self._spawn("aos-clouds-api", env)
+        if self.with_worker:
+            self.worker = self._spawn("aos-clouds-worker", env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with contextlib.suppress(OSError), socket.create_connection(
                     ("127.0.0.1", self.port), timeout=1):
                 return
-            assert self.process.poll() is None, (self.root / "api.out").read_text()
+            assert self.process.poll() is None, (self.root / "aos-clouds-api.out").read_text()
             time.sleep(0.3)
         raise TimeoutError("aos-clouds-api did not listen within 60 s")
 
+    def _spawn(self, command: str, env: dict[str, str]) -> subprocess.Popen:
+        log = open(self.root / f"{command}.out", "ab")  # noqa: SIM115 - kept for the process
+        return subprocess.Popen([BIN / command], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
+        for process in (self.worker, self.process):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    os.killpg(process.pid, signal.SIGKILL)
+                    process.wait(timeout=5)
 
     def osc_env(self, creds: dict[str, str]) -> dict[str, str]:
         info = self.sandbox.info
@@ -97,8 +112,8 @@ class Clouds:
 
 
 @contextlib.contextmanager
-def clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
-    clouds = Clouds(sandbox, root)
+def clouds_api(sandbox: Any, root: Path, worker: bool = False) -> Iterator[Clouds]:
+    clouds = Clouds(sandbox, root, worker)
     clouds.start()
     try:
         yield clouds
@@ -115,12 +130,13 @@ def unregister(admin: Any) -> None:
 
 
 @contextlib.contextmanager
-def registered_clouds_api(sandbox: Any, root: Path) -> Iterator[Clouds]:
+def registered_clouds_api(sandbox: Any, root: Path, worker: bool = False
+                          ) -> Iterator[Clouds]:
     """The Clouds API, registered in Keystone as service ``clouds`` (spec steps 10-11), so
-    the drivers inside Nova and Neutron find it; unregistered after."""
+    the drivers inside Nova, Cinder, Glance and Neutron find it; unregistered after."""
     assert "doubles" in sandbox.info, "the sandbox runs no cloud doubles"
     admin = sandbox.conn("admin")
-    with clouds_api(sandbox, root) as api:
+    with clouds_api(sandbox, root, worker) as api:
         unregister(admin)
         service = admin.identity.create_service(name="clouds", type="clouds",
                                                 description="Clouds Service")
@@ -141,3 +157,35 @@ def external_network(admin: Any) -> Any:
     admin.network.create_subnet(network_id=net.id, ip_version=4, cidr="203.0.113.0/24",
                                 enable_dhcp=False)
     return net
+
+
+def ok(result) -> Any:
+    assert result.code == 0, result.err
+    return result.json() if result.out.strip().startswith(("{", "[")) else result.out
+
+
+def _forget_project(sandbox, name: str) -> None:
+    """Delete a project of that name and what the Clouds API made for it."""
+    admin = sandbox.conn("admin")
+    project = admin.identity.find_project(name, ignore_missing=True)
+    if project is None:
+        return
+    for image in admin.image.images(owner=project.id):
+        admin.image.delete_image(image, ignore_missing=True)
+    for flavor in admin.compute.flavors(is_public="None"):
+        if flavor.name.startswith(f"{name}."):
+            admin.compute.delete_flavor(flavor, ignore_missing=True)
+    admin.identity.delete_project(project, ignore_missing=True)
+
+
+@contextlib.contextmanager
+def spec_project(clouds: Clouds, name: str) -> Iterator[str]:
+    """`openstack project create <name>` + `role add --user admin admin`, as the guide says."""
+    _forget_project(clouds.sandbox, name)
+    project = ok(clouds.openstack("project", "create", name, "-f", "json"))
+    ok(clouds.openstack("role", "add", "--project", name, "--user", "admin", "admin"))
+    try:
+        yield project["id"]
+    finally:
+        clouds.openstack("aos", "clouds", "delete", "--project", name, "--force")
+        _forget_project(clouds.sandbox, name)

@@ -4,17 +4,15 @@ Keystone, Glance, Nova and the cloud doubles hold. Bad input leaves nothing behi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import boto3
 import pytest
 
-from tests.functional.clouds_harness import Clouds, clouds_api
+from tests.functional.clouds_harness import Clouds, clouds_api, ok, spec_project
 
 pytestmark = pytest.mark.functional
 
@@ -30,43 +28,11 @@ def clouds(sandbox, tmp_path_factory) -> Iterator[Clouds]:
         yield api
 
 
-def ok(result) -> Any:
-    assert result.code == 0, result.err
-    return result.json() if result.out.strip().startswith(("{", "[")) else result.out
-
-
 def one_line_error(result) -> str:
     assert result.code != 0, result.out
     lines = [line for line in result.err.splitlines() if line.strip()]
     assert len(lines) == 1, result.err
     return lines[0]
-
-
-def _forget_project(sandbox, name: str) -> None:
-    """Delete a project of that name and what the Clouds API made for it."""
-    admin = sandbox.conn("admin")
-    project = admin.identity.find_project(name, ignore_missing=True)
-    if project is None:
-        return
-    for image in admin.image.images(owner=project.id):
-        admin.image.delete_image(image, ignore_missing=True)
-    for flavor in admin.compute.flavors(is_public="None"):
-        if flavor.name.startswith(f"{name}."):
-            admin.compute.delete_flavor(flavor, ignore_missing=True)
-    admin.identity.delete_project(project, ignore_missing=True)
-
-
-@contextlib.contextmanager
-def spec_project(clouds: Clouds, name: str) -> Iterator[str]:
-    """`openstack project create <name>` + `role add --user admin admin`, as the guide says."""
-    _forget_project(clouds.sandbox, name)
-    project = ok(clouds.openstack("project", "create", name, "-f", "json"))
-    ok(clouds.openstack("role", "add", "--project", name, "--user", "admin", "admin"))
-    try:
-        yield project["id"]
-    finally:
-        clouds.openstack("aos", "clouds", "delete", "--project", name, "--force")
-        _forget_project(clouds.sandbox, name)
 
 
 def test_aws_sequence_of_the_guide(clouds: Clouds, sandbox) -> None:
@@ -242,7 +208,7 @@ def test_resource_map_drift_and_delete_guard(clouds: Clouds, sandbox, project) -
     assert [r["openstack_id"] for r in looked_up.json()] == ["vol-kept"]
 
     drift = ok(clouds.openstack("aos", "clouds", "resource", "list", "--project", name,
-                                "--drift", "-f", "json"))
+                                "--drift", "--check", "-f", "json"))
     assert [(d["Openstack id"], d["Cloud resource id"]) for d in drift] == [("vol-gone", gone)]
 
     image = ok(clouds.openstack("aos", "clouds", "images", "register", "--project", name,

@@ -91,6 +91,18 @@ def cloud_endpoints(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
                        "timeout": 10}}
 
 
+def image_uploads(sandbox: Sandbox) -> dict[str, dict[str, Any]]:
+    """``[images]`` of the Clouds module: uploads go to the buckets of the AWS double, which
+    serves Yandex Object Storage too."""
+    from .doubles.aws import AWS_BUCKET, YANDEX_BUCKET, YANDEX_STORAGE_KEY
+
+    return {"images": {"aws_bucket": AWS_BUCKET, "yandex_bucket": YANDEX_BUCKET,
+                       "yandex_access_key_id": YANDEX_STORAGE_KEY[0],
+                       "yandex_secret_access_key": YANDEX_STORAGE_KEY[1],
+                       "yandex_storage_endpoint": sandbox.info["doubles"]["aws"]["endpoint_url"],
+                       "poll_interval": 0.5}}
+
+
 CATALOG = {"cloud-manager": ("cloud-manager", "Cloud Manager Service", 9362),
            "clouds": ("clouds", "Clouds Service", 9366)}
 
@@ -279,7 +291,7 @@ class Clouds(Deployment):
 
     def _base_config(self) -> dict[str, dict[str, Any]]:
         return {**super()._base_config(), "openstack": openstack_section(self.sandbox),
-                **cloud_endpoints(self.sandbox)}
+                **cloud_endpoints(self.sandbox), **image_uploads(self.sandbox)}
 
     def healthy(self) -> bool:
         """The API serves its version document and the worker's consumer is ready."""

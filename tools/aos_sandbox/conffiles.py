@@ -98,6 +98,13 @@ def placement(s: Settings) -> Path:
 
 
 def glance(s: Settings) -> Path:
+    """Glance with spec 000's stores: ``file_store`` the default, ``aws_store`` and
+    ``yandex_store`` (clouds-drivers) with the spec's options; their buckets live in the AWS
+    double, which serves Yandex Object Storage too (both speak S3)."""
+    from .doubles.aws import AWS_BUCKET, YANDEX_BUCKET, YANDEX_STORAGE_KEY
+    from .doubles.processes import AWS, YANDEX
+    from .doubles.ycloud import config as yc
+
     g = s.state / "glance"
     for sub in ("images", "staging", "tasks"):
         (g / sub).mkdir(parents=True, exist_ok=True)
@@ -110,17 +117,33 @@ def glance(s: Settings) -> Path:
         {
             "DEFAULT": {
                 "use_stderr": True,
-                "enabled_backends": "file:file",
+                "enabled_backends": "file_store:file, http_store:http, aws_store:aws, "
+                                    "yandex_store:yandex",
+                "show_multiple_locations": "true",
                 "image_cache_dir": g / "cache",
             },
             "database": {"connection": s.db_url("glance")},
-            "glance_store": {"default_backend": "file"},
-            "file": {"filesystem_store_datadir": g / "images"},
+            "glance_store": {"default_backend": "file_store"},
+            "file_store": {"filesystem_store_datadir": g / "images"},
+            "aws_store": {"store_description": '"AWS images store"',
+                          "bucket": f'"{AWS_BUCKET}"'},
+            "yandex_store": {"store_description": '"Yandex images store"',
+                             "bucket": f'"{YANDEX_BUCKET}"',
+                             "region_name": "ru-central1",
+                             "access_key_id": YANDEX_STORAGE_KEY[0],
+                             "secret_access_key": YANDEX_STORAGE_KEY[1],
+                             "endpoint": AWS.url(AWS.port())},
             "os_glance_staging_store": {"filesystem_store_datadir": g / "staging"},
             "os_glance_tasks_store": {"filesystem_store_datadir": g / "tasks"},
             "keystone_authtoken": _authtoken(s, "glance"),
             "paste_deploy": {"flavor": "keystone"},
             "oslo_concurrency": {"lock_path": g / "locks"},
+            # The Clouds API (short-lived credentials) and the doubles, for the cloud stores.
+            "clouds": {**service_client(s, "glance"), "valid_interfaces": "internal,public",
+                       "timeout": 10},
+            "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
+            "yandex": {"endpoint": YANDEX.url(YANDEX.port()),
+                       "root_certificates_file": yc.ca_file(s.state), "timeout": 10},
         },
     )
 

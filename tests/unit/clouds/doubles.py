@@ -15,6 +15,7 @@ import boto3
 REPO = Path(__file__).resolve().parents[3]
 sys.path.insert(0, str(REPO / "tools" / "aos_sandbox"))
 
+from doubles import aws as aws_double  # noqa: E402, F401 - its VM Import for moto
 from doubles.ycloud import config as yandex_config  # noqa: E402
 from doubles.ycloud.server import build_server  # noqa: E402
 

@@ -5,7 +5,10 @@ Functional tests run the real adapter against the sandbox's Keystone, Glance and
 
 from __future__ import annotations
 
+import contextlib
+import io
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from clouds.openstack_adapter import (
@@ -13,6 +16,7 @@ from clouds.openstack_adapter import (
     CLOUD_PROPERTY,
     AmbiguousProject,
     FlavorSpec,
+    OpenStackError,
     Project,
 )
 
@@ -21,6 +25,7 @@ class FakeOpenStack:
     def __init__(self, *projects: str) -> None:
         self.projects = {uuid.uuid4().hex: name for name in projects}
         self.images: dict[str, dict[str, Any]] = {}
+        self.data: dict[str, bytes] = {}
         self.flavors: dict[str, tuple[str, FlavorSpec]] = {}
 
     def project_id(self, name: str) -> str:
@@ -44,8 +49,29 @@ class FakeOpenStack:
 
     def create_image(self, project_id: str, attrs: dict[str, Any]) -> dict:
         image = {"id": str(uuid.uuid4()), "owner": project_id, "visibility": "private",
-                 "status": "queued", **attrs}
+                 "status": "queued", "disk_format": "raw", **attrs}
         self.images[image["id"]] = image
+        return image
+
+    def add_image(self, project: str, data: bytes, **attrs: Any) -> dict:
+        """An image uploaded by the project (active, its data in Glance)."""
+        image = self.create_image(self.project_id(project), {
+            "name": "mine", "status": "active", "size": len(data), **attrs})
+        self.data[image["id"]] = data
+        return image
+
+    @contextlib.contextmanager
+    def image_data(self, image_id: str) -> Iterator[Any]:
+        yield io.BytesIO(self.data[image_id])
+
+    def add_location(self, image_id: str, url: str) -> dict:
+        """Glance's answer: the location kept, a queued image active; refused like Glance
+        without the store when ``refuse_locations`` holds a message."""
+        if getattr(self, "refuse_locations", None):
+            raise OpenStackError(self.refuse_locations)
+        image = self.images[image_id]
+        image["locations"] = [*image.get("locations", []), {"url": url, "metadata": {}}]
+        image["status"] = "active"
         return image
 
     def delete_image(self, image_id: str) -> None:

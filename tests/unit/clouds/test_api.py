@@ -8,57 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from moto import mock_aws
 from moto.core import set_initial_no_auth_action_count
 from oslo_config import cfg
 from oslo_policy import policy as oslo_policy
 
-from aos import conf as aos_conf
-from aos import crypto, db
-from aos.db.migrations import Migrator
 from clouds.accounts import Accounts
-from clouds.api import clouds_api
 from clouds.api.policies import RULES
 from clouds.db.models import Cloud
-from clouds.module import MODULE
-from tests.unit.clouds.doubles import aws_keys, yandex_double
-from tests.unit.clouds.fake_openstack import FakeOpenStack
+from tests.unit.clouds.doubles import aws_keys
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYUNITTEST"
 ACCESS_KEY = "AKIAAOSUNITTEST00001"
-
-
-@pytest.fixture
-def yc(tmp_path):
-    with yandex_double(tmp_path / "yandex") as double:
-        yield double
-
-
-@pytest.fixture
-def app(aos_env, yc):
-    (aos_env["etc"] / "clouds.conf").write_text(
-        "[api]\nauth_strategy = noauth\n"
-        f"[yandex]\nendpoint = {yc['endpoint']}\nroot_certificates_file = {yc['ca_file']}\n"
-        "timeout = 5\n[aws]\nmax_attempts = 1\n")
-    crypto.create_key_file(aos_env["state"] / "secret.key")
-    conf = aos_conf.load(MODULE)
-    engine = db.create_engine(db.database_url(conf, MODULE))
-    Migrator(MODULE, engine).migrate()
-    engine.dispose()
-    app = clouds_api.create_app(conf)
-    app.extensions["runtime"].openstack = FakeOpenStack("aws", "yandex", "other")
-    with mock_aws():
-        yield app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app):
-    return app.extensions["runtime"]
 
 
 def error_of(response, status: int) -> str:
@@ -180,8 +140,12 @@ def test_image_register_is_idempotent(client, runtime):
     assert image["owner"] == fake.project_id("aws") and image["visibility"] == "private"
     assert (image["aos_cloud"], image["aos_cloud_image_id"]) == ("aws", ami)
     assert image["min_disk"] == 15 and image["architecture"] == "x86_64"
+    location = f"aws://us-east-2/{ami}?project={fake.project_id('aws')}"
+    assert first.get_json()["location"] == location and image["status"] == "active"
+    assert [loc["url"] for loc in image["locations"]] == [location]
     second = client.post("/v1/clouds/aws/images", json={"cloud_image_id": ami}).get_json()
     assert second["image_id"] == first.get_json()["image_id"] and not second["created"]
+    assert second["location"] == location and len(image["locations"]) == 1
     assert len(fake.images) == 1
     assert "InvalidAMIID.NotFound" in error_of(client.post(
         "/v1/clouds/aws/images", json={"cloud_image_id": "ami-0123456789abcdef0"}), 404)
@@ -191,6 +155,17 @@ def test_image_register_is_idempotent(client, runtime):
     assert client.delete(f"/v1/clouds/aws/images/{ami}").status_code == 204
     assert fake.images == {} and client.get("/v1/clouds/aws/images").get_json() == []
     assert error_of(client.delete(f"/v1/clouds/aws/images/{ami}"), 404)
+
+
+def test_image_register_without_the_glance_store_says_why(client, runtime):
+    client.post("/v1/clouds", json=aws_body())
+    runtime.openstack.refuse_locations = "Glance answered 400: Invalid location"
+    answer = client.post("/v1/clouds/aws/images", json={"cloud_image_id": "ami-03cf127a"})
+    assert answer.status_code == 200
+    body = answer.get_json()
+    assert body["location"] is None and "Invalid location" in body["location_error"]
+    image = runtime.openstack.images[body["image_id"]]
+    assert image["aos_cloud_image_id"] == "ami-03cf127a" and image["status"] == "queued"
 
 
 def test_flavors_register_filter_dry_run_idempotent(client, runtime, yc):
@@ -312,6 +287,37 @@ def test_worker_reconcile_reports_drift_of_every_account(client, runtime, caplog
     assert [d["openstack_id"] for d in report] == ["sub-1"]
     assert "sub-1 is mapped to subnet-0deadbeef" in caplog.text
     assert len(client.get("/v1/clouds/aws/resources").get_json()) == 1
+    (stored_drift,) = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert stored_drift["drift"] == "missing in the cloud" and stored_drift["drift_since"]
+    reconcile(runtime)  # seen again: still drifting since the first time
+    assert client.get("/v1/clouds/aws/resources?drift=true").get_json() == [stored_drift]
+
+
+def test_stored_drift_clears_when_the_object_is_back(client, runtime):
+    import boto3
+
+    client.post("/v1/clouds", json=aws_body())
+    ec2 = boto3.client("ec2", region_name="us-east-2")
+    vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "network", "openstack_id": "net-1", "cloud_resource_id": vpc})
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "volume", "openstack_id": "vol-1", "cloud_resource_id": "vol-0feedbeef"})
+    client.get("/v1/clouds/aws/drift")
+    drifted = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert [d["openstack_id"] for d in drifted] == ["vol-1"]
+    ec2.delete_vpc(VpcId=vpc)
+    client.get("/v1/clouds/aws/drift?kind=network")  # a check of networks keeps vol-1's
+    drifted = client.get("/v1/clouds/aws/resources?drift=true").get_json()
+    assert [d["openstack_id"] for d in drifted] == ["net-1", "vol-1"]
+    client.delete("/v1/clouds/aws/resources/volume/vol-1")
+    volume = ec2.create_volume(AvailabilityZone="us-east-2a", Size=1)["VolumeId"]
+    client.post("/v1/clouds/aws/resources", json={
+        "kind": "volume", "openstack_id": "vol-2", "cloud_resource_id": volume})
+    client.get("/v1/clouds/aws/drift")
+    assert [d["openstack_id"] for d in client.get(
+        "/v1/clouds/aws/resources?drift=true").get_json()] == ["net-1"]
+    assert error_of(client.get("/v1/clouds/aws/resources?drift=maybe"), 400)
 
 
 def test_unreachable_keystone_is_a_502_not_a_500(client, runtime, aos_env):

@@ -3,25 +3,10 @@
 
 from __future__ import annotations
 
-import threading
-
-import pytest
-from werkzeug.serving import make_server
-
 from clouds.accounts import Accounts
 from clouds.cli.registrations import FLAVORS_PER_REQUEST
 from tests.cli import openstack
-from tests.unit.clouds.test_api import ACCESS_KEY, SECRET, app, yc  # noqa: F401 - fixtures
-
-
-@pytest.fixture
-def server(app):  # noqa: F811 - the fixture imported above
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", app.extensions["runtime"]
-    httpd.shutdown()
-    thread.join(timeout=10)
+from tests.unit.clouds.test_api import ACCESS_KEY, SECRET
 
 
 def aos(url: str, *args: str):
@@ -74,7 +59,13 @@ def test_spec_lines_for_aws(server):
     mapped = aos(url, "resource", "list", "--project", "aws", "--kind", "volume",
                  "-f", "json").json()
     assert [m["Openstack id"] for m in mapped] == ["vol-1"]
+    unchecked = aos(url, "resource", "list", "--project", "aws", "--drift", "-f", "json")
+    assert unchecked.json() == []  # no drift check has run yet
+    checked = aos(url, "resource", "list", "--project", "aws", "--drift", "--check",
+                  "-f", "json")
+    assert [d["Openstack id"] for d in checked.json()] == ["vol-1"]
     drifted = aos(url, "resource", "list", "--project", "aws", "--drift", "-f", "json")
+    assert drifted.json()[0]["Drift since"]
     assert [(d["Openstack id"], d["Drift"]) for d in drifted.json()] == [
         ("vol-1", "missing in the cloud")]
     assert "409" in one_line_error(aos(url, "delete", "--project", "aws"))

@@ -199,6 +199,25 @@ KNOWN_KEYS = {
 }
 
 
+#: Buckets of Glance's cloud stores (glance-api.conf names them): the aws store's in the AWS
+#: region, the yandex store's for Yandex Object Storage, which this double serves as well.
+AWS_BUCKET = "aos-sandbox-aws-images"
+YANDEX_BUCKET = "aos-sandbox-yandex-images"
+BUCKETS = {AWS_BUCKET: "us-east-2", YANDEX_BUCKET: "us-east-1"}
+#: The static Object Storage key of spec 000's example (moto's S3 takes any key).
+YANDEX_STORAGE_KEY = ("gUC7Dgk2ckZJTJ-2G7fm", "m0BLkc8smdvqrQvuZzjxSEQoxLYkxxUxjAawcBfA")
+
+
+def create_buckets() -> None:
+    """Glance's buckets, in moto's default account (the one every key of the sandbox uses)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+
+    backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    for bucket, region in BUCKETS.items():
+        backend.create_bucket(bucket, region)
+
+
 def _load_extra_amis(original: Any) -> Any:
     def load(self: Any) -> None:
         original(self)
@@ -272,6 +291,7 @@ def main(argv: list[str] | None = None) -> None:
     for flag in VALIDATION_FLAGS:
         os.environ[flag] = "true"
     patch_moto()
+    create_buckets()
     from moto.server import main as moto_main
 
     moto_main(["-H", args.host, "-p", str(args.port)])
