@@ -13,12 +13,7 @@ import pytest
 from tests.functional.test_instance_ha import cm, hosts  # noqa: F401 - fixtures
 from tools.aos_sandbox.aos_services import BIN, wait_for
 
-pytestmark = [
-    pytest.mark.functional,
-    # Written against the sandbox but not yet seen passing end to end (issue 19): its last run
-    # lost the API connection during `balancing run --wait`. Run it by hand to finish it.
-    pytest.mark.skip(reason="balancing on the sandbox not yet proven (issue 19)"),
-]
+pytestmark = pytest.mark.functional
 
 API_PORT = 19363
 URL = f"http://127.0.0.1:{API_PORT}"
