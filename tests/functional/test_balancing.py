@@ -162,3 +162,64 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     assert not any(h["loaded_before"] for h in after["Hosts"]), after["Hosts"]
     assert conn.compute.get_server(a.id).compute_host != conn.compute.get_server(b.id).compute_host
     assert cm.tasks(f"aggregate:{calm}") == []
+
+
+def _requested_item(deployment, aggregate: str):
+    """The balancing run's item whose live migration was sent and is not over (None: none)."""
+    tasks = deployment.tasks(f"aggregate:{aggregate}")
+    return next((i for i in tasks[0].items if i.state == "requested"), None) if tasks else None
+
+
+@pytest.mark.cm_config(api={"port": API_PORT}, host_tasks={"poll_interval": 1},
+                       node_tracker={"max_down_hosts": 1})
+def test_a_host_failing_during_a_run_stops_it_and_ha_evacuates_the_host(
+        sandbox, hosts, cm, cloud):  # noqa: F811 - fixtures imported above
+    """HA wins: the migration in flight ends, the next one (to the failed host) is never sent,
+    the run ends aborted, and the failed host is fenced and evacuated as usual."""
+    aggregate, _, boot = cloud
+    conn = sandbox.conn("admin")
+    h0, h1, h2, h3 = hosts[:4]
+    name = f"bal-{uuid.uuid4().hex[:6]}"
+    aggregate(name, [h0, h1, h2, h3], {"balancing": "yes"})
+    for _ in range(3):
+        boot(h0, "m1.small")
+    residents = {host: boot(host, "m1.tiny") for host in (h1, h2, h3)}
+    for host in (h1, h2, h3):
+        cm.add_bmc(host, "ipmi")
+    cm.start("api")
+    cm.start("beat")
+    cm.start("worker")
+    wait_for("nodes discovered", lambda: all(cm.node_states().get(h) == "up"
+                                             for h in (h0, h1, h2, h3)), 60)
+    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+    moves = _json("balancing", "plan", name)["Migrations"]
+    assert len({m["target"] for m in moves}) >= 2, moves
+
+    sandbox.hold_live_migrations(h0, True)  # the first migration stays in flight
+    try:
+        _json("balancing", "run", name)
+        first = wait_for("the first live migration sent", lambda: _requested_item(cm, name), 60)
+        victim = next(m["target"] for m in moves if m["target"] != first.target_host)
+        sandbox.kill_host(victim)
+        wait_for(f"HA to take {victim}", lambda: cm.node_states().get(victim)
+                 in ("fenced", "evacuating", "evacuated"), 90)
+    finally:
+        sandbox.hold_live_migrations(h0, False)
+
+    run = cm.wait_task_final(f"aggregate:{name}", timeout=120)
+    assert run.state == "aborted", (run.state, run.message)
+    assert victim in run.message, run.message
+    items = {i.instance_id: i for i in run.items}
+    assert items[first.instance_id].state == "done"
+    to_victim = [i for i in run.items if i.target_host == victim]
+    assert to_victim and all(i.state == "pending" and i.message.startswith("not sent")
+                             for i in to_victim[:1]), [(i.state, i.message) for i in to_victim]
+    live = [m for m in conn.compute.migrations(migration_type="live-migration")
+            if m.instance_uuid in items]
+    assert victim not in {m.dest_compute for m in live}, [(m.dest_compute, m.status)
+                                                          for m in live]
+
+    evacuation = cm.wait_task_final(victim, timeout=180)
+    assert evacuation.state == "done", evacuation.message
+    resident = conn.compute.get_server(residents[victim].id)
+    assert (resident.status, resident.compute_host != victim) == ("ACTIVE", True)
