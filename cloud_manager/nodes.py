@@ -1,9 +1,10 @@
 """Operations on compute nodes that the API, the CLI (through the API) and periodic tasks share.
 
-Maintenance, reserve, power and evacuation/shutdown requests, each with its rules and the event
-that records who asked. ``by`` names the one who asks (e.g. "user 42"); functions that take a
-session run inside the caller's transaction, the others open their own. Errors are the DB
-layer's ``NotFound`` / ``Conflict`` (the API answers 404 / 409) and ``PowerError``.
+Maintenance, reserve, power devices, power and evacuation/shutdown requests, each with its
+rules and the event that records who asked. ``by`` names the one who asks (e.g. "user 42");
+functions that take a session run inside the caller's transaction, the others open their own.
+Errors are the DB layer's ``NotFound`` / ``Conflict`` (the API answers 404 / 409) and
+``PowerError``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aos.crypto import SecretBox
 from cloud_manager.db import api as db_api
-from cloud_manager.db.models import Node
+from cloud_manager.db.models import Node, PowerDevice
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
 from cloud_manager.model.task_state import TaskKind
@@ -75,6 +78,32 @@ def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: s
     row.reserve = on
     db_api.add_event(session, row.hostname, "action",
                      action_message(f"reserve {_switch(on)}", by, reason))
+
+
+def add_power_device(session: Session, secrets: SecretBox, by: str, *, name: str, driver: str,
+                     address: str, port: int | None = None, username: str | None = None,
+                     password: str | None = None, hostname: str | None = None,
+                     options: dict[str, Any] | None = None) -> PowerDevice:
+    """A new power device, its password stored encrypted (``SecretKeyError`` without a usable
+    key); adding it to a node is recorded there. Two devices never share a name or a node."""
+    secret = secrets.encrypt(password) if password else None
+    row = db_api.add_power_device(session, name=name, driver=driver, address=address,
+                                  port=port, username=username, secret=secret,
+                                  hostname=hostname, options=options)
+    if row.hostname:
+        db_api.add_event(session, row.hostname, "action",
+                         action_message(f"power device {row.name} ({row.driver}) added", by,
+                                        None))
+    return row
+
+
+def delete_power_device(session: Session, name: str, by: str) -> None:
+    """Remove a power device; removing it from a node is recorded there."""
+    row = db_api.power_device(session, name)
+    if row.hostname:
+        db_api.add_event(session, row.hostname, "action",
+                         action_message(f"power device {row.name} deleted", by, None))
+    db_api.delete_power_device(session, row)
 
 
 def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
