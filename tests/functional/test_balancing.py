@@ -181,8 +181,8 @@ def test_a_host_failing_during_a_run_stops_it_and_ha_evacuates_the_host(
     h0, h1, h2, h3 = hosts[:4]
     name = f"bal-{uuid.uuid4().hex[:6]}"
     aggregate(name, [h0, h1, h2, h3], {"balancing": "yes"})
-    for _ in range(3):
-        boot(h0, "m1.small")
+    for _ in range(3):  # h0 at 0.75 of its RAM, the others near 0: two moves, two targets
+        boot(h0, "m1.medium")
     residents = {host: boot(host, "m1.tiny") for host in (h1, h2, h3)}
     for host in (h1, h2, h3):
         cm.add_bmc(host, "ipmi")
