@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from aos.crypto import SecretBox
+from aos.db.retry import retry_on_deadlock
 from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Node, PowerDevice
 from cloud_manager.ha.evacuation_plan import Strategy
@@ -171,6 +172,21 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
     if by is not None:
         reason = f"{reason} (requested by {by})" if reason else f"{what} requested by {by}"
     reason = reason or what
+    summary = _create_task(runtime, hostname, kind, strategy, reason, force)
+    LOG.info("node %s: host task %s created (%s)", hostname, summary["id"], reason)
+    try:
+        (dispatch or runtime.dispatch_task)(summary["id"])
+    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
+        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
+                    summary["id"], exc)
+    return summary
+
+
+@retry_on_deadlock
+def _create_task(runtime: Runtime, hostname: str, kind: TaskKind, strategy: Strategy,
+                 reason: str, force: bool) -> dict:
+    """The rules and the insert in one transaction, the node's row locked first (a task
+    ending locks it first too); run again if the database picks it as a deadlock victim."""
     with runtime.transaction() as session:
         # Locked: the tracker cannot change the node between the rules and the insert.
         node = db_api.node(session, hostname, lock=True)
@@ -193,12 +209,5 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         db_api.add_event(session, hostname, "action",
                          f"{requested} requested ({task.kind}, {strategy}): {reason}; "
                          f"task {task.id}")
-        summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
-                   "state": task.state, "strategy": strategy, "reason": reason}
-    LOG.info("node %s: host task %s created (%s)", hostname, summary["id"], reason)
-    try:
-        (dispatch or runtime.dispatch_task)(summary["id"])
-    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
-        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
-                    summary["id"], exc)
-    return summary
+        return {"id": task.id, "kind": task.kind, "hostname": hostname,
+                "state": task.state, "strategy": strategy, "reason": reason}

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
 import sqlalchemy as sa
 
+from aos.db.retry import retry_on_deadlock
 from tests.cli import current, migrations, openstack
 
 pytestmark = pytest.mark.functional
@@ -110,3 +112,43 @@ def test_leases_on_the_servers_clock_and_one_active_task_per_node(mariadb):
         check_leases_and_one_active_task(sessions, "SELECT UTC_TIMESTAMP(6)")
     finally:
         sessions.kw["bind"].dispose()
+
+
+def test_a_real_deadlock_victim_is_run_again(mariadb):
+    """Two transactions lock two rows in opposite orders: MariaDB rolls one back (1213) and
+    ``retry_on_deadlock`` runs it again; both commit."""
+    engine, names = mariadb
+    table = f"{names['cloud_manager']}.deadlock_probe"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE TABLE {table} (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+        conn.execute(sa.text(f"INSERT INTO {table} VALUES (1, 0), (2, 0)"))
+    both_hold_one = threading.Barrier(2, timeout=30)
+    attempts = {"a": 0, "b": 0}
+    failures: list[BaseException] = []
+
+    @retry_on_deadlock
+    def update(name: str, first: int, second: int) -> None:
+        attempts[name] += 1
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"UPDATE {table} SET n = n + 1 WHERE id = {first}"))
+            if attempts[name] == 1:
+                both_hold_one.wait()  # each holds its first row: the next lock closes the cycle
+            conn.execute(sa.text(f"UPDATE {table} SET n = n + 1 WHERE id = {second}"))
+
+    def run(name: str, first: int, second: int) -> None:
+        try:
+            update(name, first, second)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=("a", 1, 2)),
+               threading.Thread(target=run, args=("b", 2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(attempts.values()) == [1, 2]  # one victim, run twice
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT n FROM {table} ORDER BY id")).scalars().all() \
+            == [2, 2]
