@@ -31,6 +31,15 @@ def _json(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
+def _start(deployment, hosts: tuple[str, ...]) -> None:
+    """API, beat and worker, once every host is a node that is up and the API answers."""
+    for service in ("api", "beat", "worker"):
+        deployment.start(service)
+    wait_for("nodes discovered", lambda: all(deployment.node_states().get(h) == "up"
+                                             for h in hosts), 60)
+    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+
+
 @pytest.fixture
 def cloud(sandbox, hosts):  # noqa: F811 - the fixture imported above
     """Aggregates, a server group and servers, all removed afterwards."""
@@ -99,12 +108,7 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     boot(h2, "m1.small")
     boot(h3, "m1.small")
 
-    cm.start("api")
-    cm.start("beat")
-    cm.start("worker")
-    wait_for("nodes discovered", lambda: all(cm.node_states().get(h) == "up"
-                                             for h in (h0, h1, h2, h3)), 60)
-    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+    _start(cm, (h0, h1, h2, h3))
 
     # The flag through the CLI; bad input is one clear line and a non-zero exit.
     assert _json("aggregate", "set-balancing", flagged, "yes")["Balancing"] is True
@@ -186,12 +190,7 @@ def test_a_host_failing_during_a_run_stops_it_and_ha_evacuates_the_host(
     residents = {host: boot(host, "m1.tiny") for host in (h1, h2, h3)}
     for host in (h1, h2, h3):
         cm.add_bmc(host, "ipmi")
-    cm.start("api")
-    cm.start("beat")
-    cm.start("worker")
-    wait_for("nodes discovered", lambda: all(cm.node_states().get(h) == "up"
-                                             for h in (h0, h1, h2, h3)), 60)
-    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+    _start(cm, (h0, h1, h2, h3))
     moves = _json("balancing", "plan", name)["Migrations"]
     assert len({m["target"] for m in moves}) >= 2, moves
 
