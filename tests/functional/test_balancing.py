@@ -31,12 +31,12 @@ def _json(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def _start(deployment, hosts: tuple[str, ...]) -> None:
-    """API, beat and worker, once every host is a node that is up and the API answers."""
+def _start(deployment, members: tuple[str, ...]) -> None:
+    """API, beat and worker, once every member is a node that is up and the API answers."""
     for service in ("api", "beat", "worker"):
         deployment.start(service)
     wait_for("nodes discovered", lambda: all(deployment.node_states().get(h) == "up"
-                                             for h in hosts), 60)
+                                             for h in members), 60)
     wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
 
 
