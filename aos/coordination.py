@@ -50,8 +50,22 @@ def _mysql_session_holds(lock: object) -> bool:
     return bool(row and row[0])
 
 
+# A MySQL server that stops answering must not hang the leader's loop: every read and write
+# of a lock's session gives up after this many seconds (GET_LOCK is asked with no wait).
+MYSQL_SESSION_TIMEOUT = 5.0
+
+
+def _bound_mysql_session(lock: object) -> None:
+    """tooz takes no timeout for MySQL from the URL and connects the lock's session lazily:
+    PyMySQL applies these to the socket when it connects (handshake included)."""
+    conn = lock._conn  # noqa: SLF001 - see _mysql_session_holds
+    conn._read_timeout = conn._write_timeout = MYSQL_SESSION_TIMEOUT  # noqa: SLF001
+
+
 # Lock classes whose hold the heartbeat alone cannot confirm, by tooz class name.
 _HOLD_CHECKS: dict[str, Callable[[object], bool]] = {"MySQLLock": _mysql_session_holds}
+# Lock classes whose session needs bounds tooz does not set.
+_SESSION_BOUNDS: dict[str, Callable[[object], None]] = {"MySQLLock": _bound_mysql_session}
 
 
 class Leadership:
@@ -63,15 +77,22 @@ class Leadership:
         self._coordinator = coordination.get_coordinator(backend_url(conf),
                                                          self.member.encode())
         self._coordinator.start(start_heart=True)
-        self._lock = self._coordinator.get_lock(name.encode())
+        self._lock = self._new_lock()
         self._leader = False
+
+    def _new_lock(self) -> object:
+        lock = self._coordinator.get_lock(self.name.encode())
+        bound = _SESSION_BOUNDS.get(type(lock).__name__)
+        if bound:
+            bound(lock)
+        return lock
 
     def is_leader(self) -> bool:
         if self._leader and not self._still_held():
             LOG.error("%s lost the lock %s: it stops acting now", self.member, self.name)
             self._leader = False
             # A fresh session for the next try; not now: the others get their chance.
-            self._lock = self._coordinator.get_lock(self.name.encode())
+            self._lock = self._new_lock()
             return False
         if not self._leader:
             try:

@@ -182,6 +182,10 @@ node_tracker_opts = [
 
 nova_database_opts = [
     cfg.StrOpt("url", default="", secret=True, help="Connection URL of Nova's database."),
+    cfg.FloatOpt("timeout", default=5.0, min=0.1,
+                 help="Seconds a heartbeat read of Nova's database may take (connect, read, "
+                 "write); a slower or failed read makes that check use the API's service "
+                 "state instead, so a hung database cannot stall the node tracker."),
 ]
 
 power_opts = [

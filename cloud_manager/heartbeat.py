@@ -28,7 +28,8 @@ class Heartbeats:
     def __init__(self, conf: cfg.ConfigOpts) -> None:
         self.timeout = conf.node_tracker.service_timeout
         url = conf.nova_database.url
-        self._engine = db.create_engine(url) if url else None
+        self._engine = (db.create_engine(url, timeout=conf.nova_database.timeout) if url
+                        else None)
 
     def last_seen(self) -> dict[str, datetime] | None:
         """``last_seen_up`` of every nova-compute, or None without (or failing) Nova's DB."""

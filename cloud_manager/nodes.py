@@ -1,9 +1,10 @@
 """Operations on compute nodes that the API, the CLI (through the API) and periodic tasks share.
 
-Maintenance, reserve, power and evacuation/shutdown requests, each with its rules and the event
-that records who asked. ``by`` names the one who asks (e.g. "user 42"); functions that take a
-session run inside the caller's transaction, the others open their own. Errors are the DB
-layer's ``NotFound`` / ``Conflict`` (the API answers 404 / 409) and ``PowerError``.
+Maintenance, reserve, power devices, power and evacuation/shutdown requests, each with its
+rules and the event that records who asked. ``by`` names the one who asks (e.g. "user 42");
+functions that take a session run inside the caller's transaction, the others open their own.
+Errors are the DB layer's ``NotFound`` / ``Conflict`` (the API answers 404 / 409) and
+``PowerError``.
 """
 
 from __future__ import annotations
@@ -12,11 +13,14 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aos.crypto import SecretBox
+from aos.db.retry import retry_on_deadlock
 from cloud_manager.db import api as db_api
-from cloud_manager.db.models import Node
+from cloud_manager.db.models import Node, PowerDevice
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
 from cloud_manager.model.task_state import TaskKind
@@ -75,6 +79,32 @@ def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: s
     row.reserve = on
     db_api.add_event(session, row.hostname, "action",
                      action_message(f"reserve {_switch(on)}", by, reason))
+
+
+def add_power_device(session: Session, secrets: SecretBox, by: str, *, name: str, driver: str,
+                     address: str, port: int | None = None, username: str | None = None,
+                     password: str | None = None, hostname: str | None = None,
+                     options: dict[str, Any] | None = None) -> PowerDevice:
+    """A new power device, its password stored encrypted (``SecretKeyError`` without a usable
+    key); adding it to a node is recorded there. Two devices never share a name or a node."""
+    secret = secrets.encrypt(password) if password else None
+    row = db_api.add_power_device(session, name=name, driver=driver, address=address,
+                                  port=port, username=username, secret=secret,
+                                  hostname=hostname, options=options)
+    if row.hostname:
+        db_api.add_event(session, row.hostname, "action",
+                         action_message(f"power device {row.name} ({row.driver}) added", by,
+                                        None))
+    return row
+
+
+def delete_power_device(session: Session, name: str, by: str) -> None:
+    """Remove a power device; removing it from a node is recorded there."""
+    row = db_api.power_device(session, name)
+    if row.hostname:
+        db_api.add_event(session, row.hostname, "action",
+                         action_message(f"power device {row.name} deleted", by, None))
+    db_api.delete_power_device(session, row)
 
 
 def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
@@ -142,6 +172,21 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
     if by is not None:
         reason = f"{reason} (requested by {by})" if reason else f"{what} requested by {by}"
     reason = reason or what
+    summary = _create_task(runtime, hostname, kind, strategy, reason, force)
+    LOG.info("node %s: host task %s created (%s)", hostname, summary["id"], reason)
+    try:
+        (dispatch or runtime.dispatch_task)(summary["id"])
+    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
+        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
+                    summary["id"], exc)
+    return summary
+
+
+@retry_on_deadlock
+def _create_task(runtime: Runtime, hostname: str, kind: TaskKind, strategy: Strategy,
+                 reason: str, force: bool) -> dict:
+    """The rules and the insert in one transaction, the node's row locked first (a task
+    ending locks it first too); run again if the database picks it as a deadlock victim."""
     with runtime.transaction() as session:
         # Locked: the tracker cannot change the node between the rules and the insert.
         node = db_api.node(session, hostname, lock=True)
@@ -164,12 +209,5 @@ def request_task(runtime: Runtime, hostname: str, kind: TaskKind, *,
         db_api.add_event(session, hostname, "action",
                          f"{requested} requested ({task.kind}, {strategy}): {reason}; "
                          f"task {task.id}")
-        summary = {"id": task.id, "kind": task.kind, "hostname": hostname,
-                   "state": task.state, "strategy": strategy, "reason": reason}
-    LOG.info("node %s: host task %s created (%s)", hostname, summary["id"], reason)
-    try:
-        (dispatch or runtime.dispatch_task)(summary["id"])
-    except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-dispatches it
-        LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
-                    summary["id"], exc)
-    return summary
+        return {"id": task.id, "kind": task.kind, "hostname": hostname,
+                "state": task.state, "strategy": strategy, "reason": reason}

@@ -20,6 +20,7 @@ from oslo_config import cfg
 
 from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.host_actions import set_service_state
 from cloud_manager.ha import (
     RECOVERABLE_STATES,
     EvacuationPolicy,
@@ -31,6 +32,7 @@ from cloud_manager.ha import (
     observe,
 )
 from cloud_manager.ha.incident import IncidentDecision, PastTask, decide_auto_task
+from cloud_manager.ha.recovery import return_to_service
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
@@ -268,22 +270,17 @@ class NodeTracker:
                              "evacuated instances", host)
                     continue
                 with self.runtime.transaction() as session:
-                    row = db_api.node(session, host)
-                    reserve = row.reserve
+                    reserve = db_api.node(session, host).reserve
+                steps = return_to_service(host, service.forced_down, reserve)
                 up = service.up
-                if service.forced_down:
-                    self.runtime.nova.set_forced_down(host, False)
+                if steps.unforce is not None:
+                    set_service_state(self.runtime.nova, steps.unforce)
                     up = self.runtime.nova.service(host).up
                 if not up:
-                    # Enabled now, Nova would skip telling the compute to drop its
-                    # COMPUTE_STATUS_DISABLED trait, and the scheduler would ignore the host.
                     LOG.info("node %s: waiting for Nova to see its nova-compute up before "
                              "enabling it", host)
                     continue
-                if reserve:
-                    self.runtime.nova.set_enabled(host, False, "aos: reserve node")
-                else:
-                    self.runtime.nova.set_enabled(host, True)
+                set_service_state(self.runtime.nova, steps.back)
             except NovaError as exc:
                 LOG.info("node %s not returned to Nova yet: %s", host, exc)
                 continue

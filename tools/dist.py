@@ -58,7 +58,8 @@ DISTRIBUTIONS: dict[str, Dist] = {
         "AOS shared core: configuration, database, API base, task queue, `openstack aos` CLI",
         ("oslo.config", "oslo.log", "oslo.policy", "keystonemiddleware", "openstacksdk",
          "osc-lib", "python-openstackclient", "SQLAlchemy", "alembic", "PyMySQL", "celery",
-         "tooz", "cryptography", "Flask", "Werkzeug", "gunicorn", "jsonschema", "keystoneauth1"),
+         "tooz", "cryptography", "Flask", "Werkzeug", "gunicorn", "jsonschema", "keystoneauth1",
+         "tenacity"),
         {"postgresql": ("psycopg2-binary",)},
     ),
     "cloud-manager": Dist(

@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from keystoneauth1 import exceptions as ks_exc
 from osc_lib import exceptions
+
+T = TypeVar("T")
+
+# Pauses before each new attempt of a read whose connection failed: about 7 s in all, enough
+# for a pooled keep-alive connection the server closed as the request went out, or an API
+# restart, and short enough that an API which is down is reported soon.
+READ_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
+
+
+class APIUnreachable(exceptions.CommandError):
+    """No connection to the module's API (refused, reset, timed out): a GET may be sent again."""
 
 
 class AOSClient:
@@ -36,7 +49,7 @@ class AOSClient:
                 "registered (openstack service create / endpoint create)?"
             ) from exc
         except ks_exc.ConnectFailure as exc:
-            raise exceptions.CommandError(f"cannot reach the {service_type} API: {exc}") from exc
+            raise APIUnreachable(f"cannot reach the {service_type} API: {exc}") from exc
         if response.status_code >= 400:
             raise exceptions.CommandError(_error_message(response))
         if response.status_code == 204 or not response.content:
@@ -51,3 +64,19 @@ def _error_message(response: Any) -> str:
     except ValueError:
         message = None
     return f"{response.status_code}: {message or response.text.strip() or response.reason}"
+
+
+def read_retrying(read: Callable[[], T], delays: Sequence[float] = READ_RETRY_DELAYS,
+                  sleep: Callable[[float], None] = time.sleep) -> T:
+    """``read`` (an idempotent request) sent again, quietly, while the API is unreachable.
+
+    A poll loop outlives connections (keep-alive closed by the server, an API restart); one
+    failed connection must not end it. Bounded: after the last delay the one-line
+    ``APIUnreachable`` stands. Only connection failures are retried, never an API answer.
+    """
+    for delay in delays:
+        try:
+            return read()
+        except APIUnreachable:
+            sleep(delay)
+    return read()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.dialects.mysql
@@ -37,7 +38,9 @@ def safe_url(url: str | URL) -> str:
         return "<unparsable URL>"
 
 
-def create_engine(url: str) -> Engine:
+def create_engine(url: str, timeout: float | None = None) -> Engine:
+    """An engine on ``url``; ``timeout``: seconds any connect, read or write of a MySQL or
+    PostgreSQL session may take (statement time on PostgreSQL) before it fails."""
     try:
         parsed = sa.make_url(url)
     except sa_exc.ArgumentError as exc:
@@ -50,9 +53,22 @@ def create_engine(url: str) -> Engine:
         # a lookup) fails with errors 1267/1366 instead of being stored or not found.
         parsed = parsed.update_query_dict({"charset": "utf8mb4"})
     try:
-        return sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600)
+        return sa.create_engine(parsed, pool_pre_ping=True, pool_recycle=3600,
+                                connect_args=_timeouts(parsed.get_backend_name(), timeout))
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"unsupported [database] url {safe_url(parsed)}: {exc}") from exc
+
+
+def _timeouts(backend: str, timeout: float | None) -> dict[str, Any]:
+    if timeout is None:
+        return {}
+    if backend in ("mysql", "mariadb"):  # PyMySQL: socket timeouts
+        return {"connect_timeout": max(1, round(timeout)), "read_timeout": timeout,
+                "write_timeout": timeout}
+    if backend == "postgresql":
+        return {"connect_timeout": max(1, round(timeout)),
+                "options": f"-c statement_timeout={round(timeout * 1000)}"}
+    return {}
 
 
 def _sqlite_engine(url: URL) -> Engine:

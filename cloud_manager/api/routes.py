@@ -95,10 +95,6 @@ def _by(context: RequestContext) -> str:
     return f"user {context.user_id or 'unknown'}"
 
 
-def _action(what: str, context: RequestContext, reason: str | None) -> str:
-    return nodes.action_message(what, _by(context), reason)
-
-
 # --- nodes ---------------------------------------------------------------------------------
 
 NODE_UPDATE_SCHEMA = {
@@ -258,32 +254,22 @@ def show_power_device(context: RequestContext, name: str) -> dict[str, Any]:
            summary="Create a power device; its password is stored encrypted.",
            schema=POWER_DEVICE_SCHEMA, status=201, response=schemas.POWER_DEVICE)
 def create_power_device(context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
-    password = body.get("password")
     try:
-        secret = _runtime().secrets.encrypt(password) if password else None
+        with _transaction() as session:
+            return views.power_device(nodes.add_power_device(
+                session, _runtime().secrets, _by(context), name=body["name"],
+                driver=body["driver"], address=body["address"], port=body.get("port"),
+                username=body.get("username"), password=body.get("password"),
+                hostname=body.get("hostname"), options=body.get("options")))
     except SecretKeyError as exc:
         raise APIError(500, str(exc)) from None
-    with _transaction() as session:
-        row = db.add_power_device(
-            session, name=body["name"], driver=body["driver"], address=body["address"],
-            port=body.get("port"), username=body.get("username"), secret=secret,
-            hostname=body.get("hostname"), options=body.get("options"),
-        )
-        if row.hostname:
-            db.add_event(session, row.hostname, "action",
-                         _action(f"power device {row.name} ({row.driver}) added", context, None))
-        return views.power_device(row)
 
 
 @API.route("/v1/power-devices/{name}", "DELETE", rule="cloud_manager:power_device:delete",
            summary="Delete a power device.")
 def delete_power_device(context: RequestContext, name: str) -> None:
     with _transaction() as session:
-        row = db.power_device(session, name)
-        if row.hostname:
-            db.add_event(session, row.hostname, "action",
-                         _action(f"power device {row.name} deleted", context, None))
-        db.delete_power_device(session, row)
+        nodes.delete_power_device(session, name, _by(context))
 
 
 @API.route("/v1/power-devices/{name}/action", "POST", rule="cloud_manager:power_device:action",

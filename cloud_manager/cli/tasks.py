@@ -12,6 +12,7 @@ from osc_lib import exceptions
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from aos.cli.client import read_retrying
 from cloud_manager.cli import common
 from cloud_manager.model.task_state import FINAL_TASK_STATES, TaskState
 
@@ -76,10 +77,15 @@ class TaskShow(common.ShowCommand):
 
 
 def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
-                  timeout: float | None) -> dict[str, Any]:
-    """Poll until the task is final, with a finished/total bar on stderr; the final task."""
+                  timeout: float | None,
+                  sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    """Poll until the task is final, with a finished/total bar on stderr; the final task.
+
+    Each poll is a GET sent again after a dropped connection (``read_retrying``): a long wait
+    survives a keep-alive race or an API restart, and an API that stays down ends it in one line.
+    """
     deadline = None if timeout is None else time.monotonic() + timeout
-    task = fetch()
+    task = read_retrying(fetch, sleep=sleep)
     console = Console(file=sys.stderr)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
@@ -93,8 +99,8 @@ def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
                 raise exceptions.CommandError(
                     f"task {task['id']} is still {task['state']} after {timeout:g} s "
                     f"({task.get('finished', 0)}/{task.get('total', 0)} instances finished)")
-            time.sleep(interval)
-            task = fetch()
+            sleep(interval)
+            task = read_retrying(fetch, sleep=sleep)
 
 
 def _describe(task: dict[str, Any]) -> str:

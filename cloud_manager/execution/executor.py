@@ -33,6 +33,7 @@ from cloud_manager.execution.records import ClaimedTask, LeaseLost, TaskRecords
 from cloud_manager.execution.settings import TaskSettings
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.evacuation_planner import plan_host_evacuation
+from cloud_manager.ha.fencing import fence_for
 from cloud_manager.ha.node_state import InvalidTransition, NodeState
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.actions import ActionKind, Plan, SetServiceState
@@ -178,7 +179,7 @@ class TaskExecutor:
         records.progress("fencing the node", state=TaskState.FENCING)
         fencer = Fencer(self.runtime, self.settings, records.progress, records.hold,
                         self.service_reporting, self.clock, self.sleep, self.monotonic)
-        how = fencer.fence(task.host, task.kind)
+        how = fencer.fence(fence_for(task.host, task.kind, self.settings.power_cycle_first))
         with ThreadPoolExecutor(max_workers=1) as pool:
             planning = pool.submit(self._plan, task)
             records.move_node(task.host, NodeState.DOWN, f"{FENCED_BECAUSE[task.kind]}: {how}",

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.settings import TaskSettings
-from cloud_manager.model.task_state import TaskKind
+from cloud_manager.model.actions import Fence
 from cloud_manager.power import PowerDriver, PowerError
 from cloud_manager.runtime import Runtime
 
@@ -43,29 +43,30 @@ class Fencer:
         self.service_reporting, self.clock, self.sleep = service_reporting, clock, sleep
         self.monotonic = monotonic
 
-    def fence(self, host: str, kind: TaskKind) -> str:
+    def fence(self, action: Fence) -> str:
         """Power the node off (or prove it dead) through its device; returns how."""
         with self.runtime.transaction() as session:
-            device = db_api.power_device_of(session, host)
+            device = db_api.power_device_of(session, action.host)
             driver = self.runtime.power_driver(device) if device else None
             device_name = device.name if device else None
         with driver or contextlib.nullcontext():
-            return self._isolate(host, kind, driver, device_name)
+            return self._isolate(action, driver, device_name)
 
-    def _isolate(self, host: str, kind: TaskKind, driver: PowerDriver | None,
+    def _isolate(self, action: Fence, driver: PowerDriver | None,
                  device_name: str | None) -> str:
-        if kind == TaskKind.SHUTDOWN:
+        host = action.host
+        if action.clean_shutdown:
             if driver is None:
                 raise TaskAborted(f"cannot shut {host} down: it has no power device")
             return self._shut_down(host, driver, device_name)
         if driver is not None:
-            if self.settings.power_cycle_first and kind == TaskKind.AUTOMATIC:
+            if action.power_cycle_first:
                 self._try_power_cycle(host, driver)
             self._power_off(host, driver)
             return f"powered off through power device {device_name}"
         if self.settings.storage_check:
             return self._prove_dead_through_storage(host)
-        if kind == TaskKind.MANUAL:
+        if action.operator_confirmed_off:
             return ("no power device; fencing skipped: the operator confirmed the node is off "
                     "(force)")
         raise TaskAborted(

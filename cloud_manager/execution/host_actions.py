@@ -8,7 +8,7 @@ from collections.abc import Callable
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.records import TaskRecords
 from cloud_manager.model.actions import HostAction, PowerOff, PowerOn, SetServiceState
-from cloud_manager.nova import NovaError
+from cloud_manager.nova import Nova, NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
 
@@ -54,17 +54,11 @@ class HostActions:
                     raise PowerError(f"{action.host} does not report off after power-off")
 
     def _set_service_state(self, action: SetServiceState) -> None:
-        nova, host = self.runtime.nova, action.host
-        if action.forced_down and action.enabled is False:
-            nova.force_down_and_disable(host, action.reason)  # one request: Nova stops waiting
-        else:
-            if action.enabled:
-                self._wait_until_usable(host)
-                self.records.hold()
-            if action.forced_down is not None:
-                nova.set_forced_down(host, action.forced_down)
-            if action.enabled is not None:
-                nova.set_enabled(host, action.enabled, action.reason or None)
+        host = action.host
+        if action.enabled:
+            self._wait_until_usable(host)
+            self.records.hold()
+        set_service_state(self.runtime.nova, action)
         if action.leave_reserve:
             self.records.leave_reserve(
                 host, "reserve node enabled in Nova to receive evacuated instances")
@@ -79,3 +73,15 @@ class HostActions:
                 raise NovaError(f"node {host} did not come up in {self.up_timeout / 60:g} "
                                 "minutes ([node_tracker] timeout_reserv_node_up)")
             self.sleep(self.poll_interval)
+
+
+def set_service_state(nova: Nova, action: SetServiceState) -> None:
+    """The Nova requests of one ``SetServiceState``; its pre-condition is the caller's (a task
+    waits for it, the tracker looks again at its next loop)."""
+    if action.forced_down and action.enabled is False:
+        nova.force_down_and_disable(action.host, action.reason)  # one request: Nova stops waiting
+        return
+    if action.forced_down is not None:
+        nova.set_forced_down(action.host, action.forced_down)
+    if action.enabled is not None:
+        nova.set_enabled(action.host, action.enabled, action.reason or None)

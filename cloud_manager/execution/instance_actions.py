@@ -95,8 +95,8 @@ class StageRunner:
         for priority, stage in groupby(pending, key=lambda i: i.priority):
             waiting = [item.instance_id for item in stage]
             stage_ids = list(waiting)
-            LOG.info("task %s: evacuating %d instance(s) of priority %d",
-                     self.records.task_id, len(stage_ids), priority)
+            LOG.info("task %s: %d instance(s) to %s, priority %d", self.records.task_id,
+                     len(stage_ids), self.handler.kind, priority)
             self._send_more(waiting, in_flight)
             deadline = self.monotonic() + self.settings.stage_timeout
             # The next stage starts once this one is finished, or after the timeout -- but

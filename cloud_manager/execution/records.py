@@ -5,6 +5,11 @@ plain snapshots (``ClaimedTask``, ``Item``) between them, never rows. Every writ
 starts with the owner's conditional UPDATE of the lease (``db_api.hold_task``): a worker whose
 task was taken over writes nothing and gets ``LeaseLost``, and since that UPDATE locks the
 task's row, no takeover can slip in between the check and the writes.
+
+A write that also changes the node locks the node's row first, as an API request for a new
+task does (node, then task): two transactions taking the same rows in opposite orders are a
+deadlock. Each write is one whole transaction and is run again when the database still picks
+it as a deadlock victim (``retry_on_deadlock``); its snapshots change only after the commit.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aos.db.retry import retry_on_deadlock
 from cloud_manager.db import api as db_api
 from cloud_manager.db.models import TaskItem
 from cloud_manager.ha.node_state import NodeState, mark
@@ -60,6 +66,7 @@ class TaskRecords:
         self.clock = clock
         self.lost = threading.Event()
 
+    @retry_on_deadlock
     def claim(self) -> ClaimedTask | None:
         """The task, now ours for a lease; None when it is final or held by another worker.
 
@@ -72,13 +79,17 @@ class TaskRecords:
                                row.strategy, row.created_at)
 
     @contextlib.contextmanager
-    def _owned(self, to_state: TaskState | None = None, **values) -> Iterator:
-        """A transaction that writes only while the task is still ours (see the module); its
-        first statement also moves the task to ``to_state`` and sets ``values``."""
+    def _owned(self, to_state: TaskState | None = None, node: str | None = None,
+               **values) -> Iterator:
+        """A transaction that writes only while the task is still ours (see the module); it
+        also moves the task to ``to_state`` and sets ``values``. With ``node``, that node's row
+        is locked first (the order of an API request)."""
         if self.lost.is_set():
             raise LeaseLost(f"task {self.task_id} is no longer held by {self.owner}")
         try:
             with self.runtime.transaction() as session:
+                if node is not None:
+                    db_api.node(session, node, lock=True)
                 db_api.hold_task(session, self.task_id, self.owner, self.lease, to_state,
                                  **values)
                 yield session
@@ -86,6 +97,7 @@ class TaskRecords:
             self.lost.set()
             raise
 
+    @retry_on_deadlock
     def hold(self) -> None:
         """Check that the task is still ours (and extend the lease): before an external call
         that follows a wait. Raises ``LeaseLost``."""
@@ -100,6 +112,7 @@ class TaskRecords:
             return False
         return True
 
+    @retry_on_deadlock
     def progress(self, message: str, state: TaskState | None = None) -> None:
         with self._owned(state, message=message):
             pass
@@ -108,6 +121,7 @@ class TaskRecords:
         with self.runtime.transaction() as session:
             return db_api.task(session, self.task_id).nova_migration_mark or 0
 
+    @retry_on_deadlock
     def store_plan(self, host: str, plan: Plan, nova_migration_mark: int | None) -> None:
         """The plan's instance actions as items, what it could not place as an alert."""
         rows = [TaskItem(instance_id=a.instance.id, instance_name=a.instance.name,
@@ -137,6 +151,7 @@ class TaskRecords:
                          ItemState(i.state), i.attempts)
                     for i in db_api.items(session, self.task_id)]
 
+    @retry_on_deadlock
     def move_items(self, moves: Iterable[tuple[Item, ItemState, dict]]) -> list[Item]:
         """Several item moves in one transaction (none without moves); each snapshot follows
         its row. Returns the items moved: one no longer in its snapshot's state is not."""
@@ -157,6 +172,7 @@ class TaskRecords:
     def move_item(self, item: Item, to_state: ItemState, **values) -> bool:
         return bool(self.move_items([(item, to_state, values)]))
 
+    @retry_on_deadlock
     def move_node(self, host: str, to_state: NodeState, reason: str,
                   only_from: tuple[NodeState, ...] | None = None,
                   task_state: TaskState | None = None, task_message: str | None = None
@@ -164,7 +180,7 @@ class TaskRecords:
         """The node's move (skipped when it is there already or not in ``only_from``), and
         the task's, in one transaction."""
         task_values = {} if task_message is None else {"message": task_message}
-        with self._owned(task_state, **task_values) as session:
+        with self._owned(task_state, node=host, **task_values) as session:
             row = db_api.node(session, host)
             record = db_api.record_of(row)
             transition = None
@@ -174,15 +190,17 @@ class TaskRecords:
         if transition is not None:
             LOG.info("node %s", transition)
 
+    @retry_on_deadlock
     def leave_reserve(self, host: str, why: str) -> None:
-        with self._owned() as session:
+        with self._owned(node=host) as session:
             db_api.node(session, host).reserve = False
             db_api.add_event(session, host, "action", why)
 
+    @retry_on_deadlock
     def end(self, state: TaskState, message: str, host: str | None = None) -> TaskState:
         """The task's final state; with ``host``, the node is marked evacuated in the same
         transaction (if it is evacuating)."""
-        with self._owned() as session:
+        with self._owned(node=host) as session:
             transition = None
             if host is not None:
                 row = db_api.node(session, host)

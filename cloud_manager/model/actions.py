@@ -40,10 +40,19 @@ class HostAction:
 
 @dataclass(frozen=True)
 class Fence(HostAction):
-    """Make sure the host runs nothing: power it off, or prove it dead through the storage."""
+    """Make sure the host runs nothing: power it off, or prove it dead through the storage.
+
+    ``clean_shutdown``: a planned shutdown (the OS stops first; a power device is required);
+    ``power_cycle_first``: try a power cycle and stop if the host comes back;
+    ``operator_confirmed_off``: without a power device or storage proof, the operator's word
+    (``node evacuate --force``) stands for the proof.
+    """
 
     kind = ActionKind.FENCE
     post = "the power device reports an explicit off, or the storage file stopped changing"
+    clean_shutdown: bool = False
+    power_cycle_first: bool = False
+    operator_confirmed_off: bool = False
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,7 @@ import pytest
 from tests.functional.test_instance_ha import cm, hosts  # noqa: F401 - fixtures
 from tools.aos_sandbox.aos_services import BIN, wait_for
 
-pytestmark = [
-    pytest.mark.functional,
-    # Written against the sandbox but not yet seen passing end to end (issue 19): its last run
-    # lost the API connection during `balancing run --wait`. Run it by hand to finish it.
-    pytest.mark.skip(reason="balancing on the sandbox not yet proven (issue 19)"),
-]
+pytestmark = pytest.mark.functional
 
 API_PORT = 19363
 URL = f"http://127.0.0.1:{API_PORT}"
@@ -34,6 +29,15 @@ def _json(*args: str) -> dict:
     done = _cli(*args, "-f", "json")
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
+
+
+def _start(deployment, members: tuple[str, ...]) -> None:
+    """API, beat and worker, once every member is a node that is up and the API answers."""
+    for service in ("api", "beat", "worker"):
+        deployment.start(service)
+    wait_for("nodes discovered", lambda: all(deployment.node_states().get(h) == "up"
+                                             for h in members), 60)
+    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
 
 
 @pytest.fixture
@@ -104,12 +108,7 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     boot(h2, "m1.small")
     boot(h3, "m1.small")
 
-    cm.start("api")
-    cm.start("beat")
-    cm.start("worker")
-    wait_for("nodes discovered", lambda: all(cm.node_states().get(h) == "up"
-                                             for h in (h0, h1, h2, h3)), 60)
-    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+    _start(cm, (h0, h1, h2, h3))
 
     # The flag through the CLI; bad input is one clear line and a non-zero exit.
     assert _json("aggregate", "set-balancing", flagged, "yes")["Balancing"] is True
@@ -167,3 +166,59 @@ def test_a_flagged_aggregate_is_balanced_live_and_an_unflagged_one_left_alone(
     assert not any(h["loaded_before"] for h in after["Hosts"]), after["Hosts"]
     assert conn.compute.get_server(a.id).compute_host != conn.compute.get_server(b.id).compute_host
     assert cm.tasks(f"aggregate:{calm}") == []
+
+
+def _requested_item(deployment, aggregate: str):
+    """The balancing run's item whose live migration was sent and is not over (None: none)."""
+    tasks = deployment.tasks(f"aggregate:{aggregate}")
+    return next((i for i in tasks[0].items if i.state == "requested"), None) if tasks else None
+
+
+@pytest.mark.cm_config(api={"port": API_PORT}, host_tasks={"poll_interval": 1},
+                       node_tracker={"max_down_hosts": 1})
+def test_a_host_failing_during_a_run_stops_it_and_ha_evacuates_the_host(
+        sandbox, hosts, cm, cloud):  # noqa: F811 - fixtures imported above
+    """HA wins: the migration in flight ends, the next one (to the failed host) is never sent,
+    the run ends aborted, and the failed host is fenced and evacuated as usual."""
+    aggregate, _, boot = cloud
+    conn = sandbox.conn("admin")
+    h0, h1, h2, h3 = hosts[:4]
+    name = f"bal-{uuid.uuid4().hex[:6]}"
+    aggregate(name, [h0, h1, h2, h3], {"balancing": "yes"})
+    for _ in range(3):  # h0 at 0.75 of its RAM, the others near 0: two moves, two targets
+        boot(h0, "m1.medium")
+    residents = {host: boot(host, "m1.tiny") for host in (h1, h2, h3)}
+    for host in (h1, h2, h3):
+        cm.add_bmc(host, "ipmi")
+    _start(cm, (h0, h1, h2, h3))
+    moves = _json("balancing", "plan", name)["Migrations"]
+    assert len({m["target"] for m in moves}) >= 2, moves
+
+    sandbox.hold_live_migrations(h0, True)  # the first migration stays in flight
+    try:
+        _json("balancing", "run", name)
+        first = wait_for("the first live migration sent", lambda: _requested_item(cm, name), 60)
+        victim = next(m["target"] for m in moves if m["target"] != first.target_host)
+        sandbox.kill_host(victim)
+        wait_for(f"HA to take {victim}", lambda: cm.node_states().get(victim)
+                 in ("fenced", "evacuating", "evacuated"), 90)
+    finally:
+        sandbox.hold_live_migrations(h0, False)
+
+    run = cm.wait_task_final(f"aggregate:{name}", timeout=120)
+    assert run.state == "aborted", (run.state, run.message)
+    assert victim in run.message, run.message
+    items = {i.instance_id: i for i in run.items}
+    assert items[first.instance_id].state == "done"
+    to_victim = [i for i in run.items if i.target_host == victim]
+    assert to_victim and all(i.state == "pending" and i.message.startswith("not sent")
+                             for i in to_victim[:1]), [(i.state, i.message) for i in to_victim]
+    live = [m for m in conn.compute.migrations(migration_type="live-migration")
+            if m.instance_uuid in items]
+    assert victim not in {m.dest_compute for m in live}, [(m.dest_compute, m.status)
+                                                          for m in live]
+
+    evacuation = cm.wait_task_final(victim, timeout=180)
+    assert evacuation.state == "done", evacuation.message
+    resident = conn.compute.get_server(residents[victim].id)
+    assert (resident.status, resident.compute_host != victim) == ("ACTIVE", True)

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 import uuid
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
+from aos import conf as aos_conf
+from aos import modules
+from aos.db.retry import is_deadlock, retry_on_deadlock
+from cloud_manager import runtime as cm_runtime
+from cloud_manager.db import api as db_api
+from cloud_manager.execution.records import TaskRecords
+from cloud_manager.model.task_state import TaskKind, TaskState
+from cloud_manager.nodes import request_task
 from tests.cli import current, migrations, openstack
 
 pytestmark = pytest.mark.functional
@@ -110,3 +121,93 @@ def test_leases_on_the_servers_clock_and_one_active_task_per_node(mariadb):
         check_leases_and_one_active_task(sessions, "SELECT UTC_TIMESTAMP(6)")
     finally:
         sessions.kw["bind"].dispose()
+
+
+def test_a_real_deadlock_victim_is_run_again(mariadb):
+    """Two transactions lock two rows in opposite orders: MariaDB rolls one back (1213) and
+    ``retry_on_deadlock`` runs it again; both commit."""
+    engine, names = mariadb
+    table = f"{names['cloud_manager']}.deadlock_probe"
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE TABLE {table} (id INT PRIMARY KEY, n INT) ENGINE=InnoDB"))
+        conn.execute(sa.text(f"INSERT INTO {table} VALUES (1, 0), (2, 0)"))
+    both_hold_one = threading.Barrier(2, timeout=30)
+    attempts = {"a": 0, "b": 0}
+    failures: list[BaseException] = []
+
+    @retry_on_deadlock
+    def update(name: str, first: int, second: int) -> None:
+        attempts[name] += 1
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"UPDATE {table} SET n = n + 1 WHERE id = {first}"))
+            if attempts[name] == 1:
+                both_hold_one.wait()  # each holds its first row: the next lock closes the cycle
+            conn.execute(sa.text(f"UPDATE {table} SET n = n + 1 WHERE id = {second}"))
+
+    def run(name: str, first: int, second: int) -> None:
+        try:
+            update(name, first, second)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=("a", 1, 2)),
+               threading.Thread(target=run, args=("b", 2, 1))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert failures == []
+    assert sorted(attempts.values()) == [1, 2]  # one victim, run twice
+    with engine.connect() as conn:
+        assert conn.execute(sa.text(f"SELECT n FROM {table} ORDER BY id")).scalars().all() \
+            == [2, 2]
+
+
+def test_a_request_racing_a_task_end_waits_for_it_instead_of_failing(mariadb):
+    """A worker ends an evacuation while an operator asks for a new task on that node. Both
+    take the node's row first, so the request waits for the end, then creates its task. (When
+    the end locked the task before the node, the two met in opposite orders: the request was
+    refused as if the old task were still active, or one of them was a deadlock victim.)"""
+    engine, _ = mariadb
+    assert openstack("aos", "db", "migrate", "-n", "cloud_manager").code == 0
+    runtime = cm_runtime.build(aos_conf.load(modules.get("cloud_manager")))
+    cm_engine = runtime.sessions.kw["bind"]
+    with runtime.transaction() as session:
+        db_api.ensure_nodes(session, ["c1"])
+    first = request_task(runtime, "c1", TaskKind.MANUAL, force=True, dispatch=lambda _id: None)
+    records = TaskRecords(runtime, first["id"], "w1", timedelta(seconds=60), time.time)
+    assert records.claim() is not None
+    records.progress("fencing", state=TaskState.FENCING)
+    records.progress("evacuating", state=TaskState.EVACUATING)
+    with runtime.transaction() as session:
+        db_api.node(session, "c1").state = "evacuating"
+
+    ending_holds_its_task = threading.Event()
+    deadlocks: list[str] = []
+
+    @sa.event.listens_for(cm_engine, "after_cursor_execute")
+    def pause_the_end(conn, cursor, statement, parameters, context, executemany):
+        if (threading.current_thread().name == "ending" and statement.startswith("UPDATE tasks")
+                and not ending_holds_its_task.is_set()):
+            ending_holds_its_task.set()
+            time.sleep(1.5)  # the request comes now, in the middle of the end's transaction
+
+    @sa.event.listens_for(cm_engine, "handle_error")
+    def count_deadlocks(context):
+        if is_deadlock(context.sqlalchemy_exception):
+            deadlocks.append(str(context.original_exception))
+
+    outcome: dict[str, object] = {}
+    ending = threading.Thread(name="ending", target=lambda: outcome.update(
+        ended=records.end(TaskState.DONE, "1 done", host="c1")))
+    ending.start()
+    assert ending_holds_its_task.wait(30)
+    second = request_task(runtime, "c1", TaskKind.MANUAL, force=True, reason="again",
+                          dispatch=lambda _id: None)
+    ending.join(timeout=60)
+    assert outcome == {"ended": TaskState.DONE}
+    assert deadlocks == []
+    with runtime.transaction() as session:
+        assert db_api.task(session, first["id"]).state == "done"
+        assert db_api.node(session, "c1").state == "evacuated"
+        assert db_api.active_task(session, "c1").id == second["id"]

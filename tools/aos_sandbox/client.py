@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import SANDBOX_CMD, load_settings
+from .contract import HOLD_LIVE_MIGRATIONS
 
 
 def state_dir() -> Path:
@@ -78,6 +79,15 @@ class Sandbox:
         from . import bmc
 
         bmc.set_report(state_dir(), name, report)
+
+    def hold_live_migrations(self, name: str, held: bool) -> None:
+        """Keep live migrations out of host ``name`` running (memory still copying) until
+        called with False; they complete normally then."""
+        gate = Path(self.info["hosts"][name]["state_path"]) / HOLD_LIVE_MIGRATIONS
+        if held:
+            gate.touch()
+        else:
+            gate.unlink(missing_ok=True)
 
     def compute_service(self, name: str) -> Any:
         services = list(self.conn().compute.services(binary="nova-compute", host=name))

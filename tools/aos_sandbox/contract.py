@@ -8,6 +8,10 @@ from typing import Any
 
 from .config import HOST, REGION, Settings
 
+# In a host's state_path: while this file exists, live migrations out of the host keep
+# running (the fake hypervisor's long memory copy; see fakevirt.py).
+HOLD_LIVE_MIGRATIONS = "hold-live-migrations"
+
 
 def credentials(s: Settings, who: str) -> dict[str, str]:
     """Keystone credentials of `admin`, `demo` or the `aos` service user."""

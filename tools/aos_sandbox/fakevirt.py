@@ -5,14 +5,27 @@ process (so a restarted compute looks like a new node) and keeps a live-migrated
 the source host's memory (so migrating back fails with InstanceExists). This driver fixes
 both: node name = CONF.host, node UUID persisted in CONF.state_path, the guest forgotten on
 the source after live migration. Sizes come from AOS_SANDBOX_COMPUTE_* variables.
+
+A test can hold live migrations out of a host as a long copy of memory would: while the file
+``contract.HOLD_LIVE_MIGRATIONS`` exists in the source's state_path, its migrations stay running
+(``Sandbox.hold_live_migrations``), so a fault can be produced in the middle of one.
 """
 
 from __future__ import annotations
 
 import os
+import time
+from pathlib import Path
 
+import nova.conf
 from nova.virt import fake
 from nova.virt import node as virt_node
+
+from .contract import HOLD_LIVE_MIGRATIONS
+
+CONF = nova.conf.CONF
+# The longest a held migration waits: a test that forgets its hold cannot hang a compute.
+HOLD_LIMIT_SECONDS = 300
 
 
 def _size(name: str, default: int) -> int:
@@ -45,3 +58,10 @@ class SandboxFakeDriver(fake.FakeDriver):
     def post_live_migration(self, context, instance, block_device_info, migrate_data=None):
         # Runs on the source host: the guest now lives on the destination.
         self.destroy(context, instance, network_info=None, block_device_info=block_device_info)
+
+    def live_migration(self, context, instance, dest, *args, **kwargs):
+        gate = Path(CONF.state_path) / HOLD_LIVE_MIGRATIONS
+        deadline = time.monotonic() + HOLD_LIMIT_SECONDS
+        while gate.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return super().live_migration(context, instance, dest, *args, **kwargs)

@@ -34,8 +34,8 @@ _ROOMS = {
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
     f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "nova", "power", "heartbeat",
                         "agent_report"),
-    f"{CM}.tracker": ("nodes", "runtime", "db", "ha", "model", "nova", "power", "heartbeat",
-                      "agent_report"),
+    f"{CM}.tracker": ("nodes", "execution", "runtime", "db", "ha", "model", "nova", "power",
+                      "heartbeat", "agent_report"),
     f"{CM}.listener": ("runtime", "db"),
     f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),
     # entry points

@@ -21,15 +21,31 @@ from tests.cli import openstack
 from tests.unit.cloud_manager.test_api import PASSWORD, add_node, add_task, make_conf
 
 
+class _Serving:
+    """The API served in a thread on ``port`` (0: any free one), until ``stop``."""
+
+    def __init__(self, app, port: int = 0) -> None:
+        self.httpd = make_server("127.0.0.1", port, app, threaded=True)
+        self.port = self.httpd.server_port
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=10)
+
+
 @pytest.fixture
-def server(aos_env):
-    app = cloud_manager_api.create_app(make_conf(aos_env))
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", app.extensions["runtime"]
-    httpd.shutdown()
-    thread.join(timeout=10)
+def app(aos_env):
+    return cloud_manager_api.create_app(make_conf(aos_env))
+
+
+@pytest.fixture
+def server(app):
+    serving = _Serving(app)
+    yield f"http://127.0.0.1:{serving.port}", app.extensions["runtime"]
+    serving.stop()
 
 
 def aos(url: str, *args: str, env: dict[str, str] | None = None):
@@ -193,6 +209,37 @@ def test_task_show_waits_until_the_task_is_final(server):
 
     listed = aos(url, "task", "list", "--hostname", "compute-1", "-f", "json")
     assert [t["Id"] for t in listed.json()] == [task_id]
+
+
+def test_task_wait_outlives_an_api_restart_quietly(app):
+    """The poll loop's GETs are sent again after a dropped connection: no error, no noise."""
+    runtime = app.extensions["runtime"]
+    task_id = add_task(runtime, "compute-1", "evacuating", ["requested"])
+    first = _Serving(app)
+    url = f"http://127.0.0.1:{first.port}"
+    waited = {}
+    waiter = threading.Thread(target=lambda: waited.update(result=aos(
+        url, "task", "show", task_id, "--wait", "--poll-interval", "0.2", "-f", "json")))
+    waiter.start()
+    time.sleep(2.5)  # the CLI is polling
+    first.stop()
+    time.sleep(1.0)  # polls find nobody listening
+    with runtime.transaction() as session:
+        task = session.get(Task, task_id)
+        task.state = "done"
+        task.items[0].state = "done"
+    second = _Serving(app, first.port)
+    waiter.join(timeout=60)
+    second.stop()
+    result = waited["result"]
+    assert result.code == 0, result.err
+    assert result.json()["State"] == "done"
+    assert "cannot reach" not in result.err and "Retrying" not in result.err, result.err
+
+
+def test_task_wait_on_an_api_that_stays_down_is_one_line(aos_env):
+    line = one_line_error(aos("http://127.0.0.1:9", "task", "show", "x", "--wait"))
+    assert line.startswith("cannot reach the cloud-manager API")
 
 
 def test_task_wait_timeout(server):

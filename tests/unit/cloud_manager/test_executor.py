@@ -5,7 +5,10 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
+import pymysql
 import pytest
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
 
 from cloud_manager.db import api as db_api
 from cloud_manager.db.models import TaskItem
@@ -232,3 +235,27 @@ def test_the_ownership_check_rides_on_the_tasks_own_update(make_runtime):
     with pytest.raises(db_api.LeaseLost):
         records.progress("late", TaskState.EVACUATING)
     assert _task_row(runtime, task_id)[:3] == ("evacuating", "fenced", "w2")
+
+
+def test_a_task_write_picked_as_a_deadlock_victim_is_written_again(make_runtime):
+    """MySQL rolls one of two deadlocked transactions back (error 1213): the write is redone."""
+    runtime = make_runtime()
+    task_id = _task(runtime)
+    records = TaskRecords(runtime, task_id, "w1", timedelta(seconds=60), time.time)
+    assert records.claim() is not None
+    victims: list[str] = []
+
+    def deadlock_once(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE tasks") and not victims:
+            victims.append(statement)
+            raise sa_exc.OperationalError(statement, parameters, pymysql.err.OperationalError(
+                1213, "Deadlock found when trying to get lock; try restarting transaction"))
+
+    engine = runtime.sessions.kw["bind"]
+    sa.event.listen(engine, "before_cursor_execute", deadlock_once)
+    try:
+        records.progress("fencing the node", state=TaskState.FENCING)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", deadlock_once)
+    assert len(victims) == 1
+    assert _task_row(runtime, task_id)[:3] == ("fencing", "fencing the node", "w1")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta
 
+import pytest
 from oslo_config import cfg
 
 from cloud_manager.heartbeat import Heartbeats
@@ -12,10 +14,11 @@ from cloud_manager.nova import ComputeService
 NOW = datetime(2026, 11, 22, 12, 0, 0)
 
 
-def _heartbeats(timeout: int = 10) -> Heartbeats:
+def _heartbeats(timeout: int = 10, nova_db: str = "", db_timeout: float = 5) -> Heartbeats:
     conf = cfg.ConfigOpts()
     conf.register_opts([cfg.IntOpt("service_timeout", default=timeout)], "node_tracker")
-    conf.register_opts([cfg.StrOpt("url", default="")], "nova_database")
+    conf.register_opts([cfg.StrOpt("url", default=nova_db),
+                        cfg.FloatOpt("timeout", default=db_timeout)], "nova_database")
     conf([])
     return Heartbeats(conf)
 
@@ -70,3 +73,14 @@ def test_reporting_until_lists_only_hosts_reporting_now():
     seen = {"c1": NOW - timedelta(seconds=4), "c2": NOW - timedelta(seconds=11)}
     assert hb.reporting_until(seen, NOW) == {"c1": NOW + timedelta(seconds=6)}
     assert hb.reporting_until(None, NOW) == {}
+
+
+@pytest.mark.timeout(30)
+def test_a_nova_database_that_stops_answering_falls_back_instead_of_hanging():
+    """The tracker's loop reads heartbeats every check: a hung read must end, and the check
+    then uses the API's service state (None)."""
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts, never answers
+        port = silent.getsockname()[1]
+        hb = _heartbeats(nova_db=f"mysql+pymysql://nova:secret@127.0.0.1:{port}/nova",
+                         db_timeout=0.5)
+        assert hb.last_seen() is None

@@ -161,3 +161,21 @@ def test_power_on_or_cycle_is_refused_while_a_task_evacuates_the_node(runtime):
     assert nodes.power(runtime, "bmc-c1", "off", "user 7") == "off"
     assert nodes.power(runtime, "bmc-c1", "status", "user 7") == "off"
     assert calls == ["off"]
+
+
+def test_power_devices_are_added_and_removed_without_the_api(runtime):
+    with runtime.transaction() as session:
+        row = nodes.add_power_device(session, runtime.secrets, "user 7", name="c1-bmc",
+                                     driver="ipmi", address="10.0.0.1", username="admin",
+                                     password="s3cret", hostname="c1")
+        assert row.secret and "s3cret" not in row.secret
+        assert runtime.secrets.decrypt(row.secret) == "s3cret"
+    with pytest.raises(db_api.Conflict, match="already has a power device"), \
+            runtime.transaction() as session:
+        nodes.add_power_device(session, runtime.secrets, "user 7", name="other",
+                               driver="ipmi", address="10.0.0.2", hostname="c1")
+    with runtime.transaction() as session:
+        nodes.delete_power_device(session, "c1-bmc", "user 8")
+        assert db_api.power_device_of(session, "c1") is None
+    assert _events(runtime, "c1") == ["power device c1-bmc deleted by user 8",
+                                      "power device c1-bmc (ipmi) added by user 7"]
