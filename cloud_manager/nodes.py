@@ -19,6 +19,8 @@ from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Node
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
+from cloud_manager.ha.priority import resolve_priority
+from cloud_manager.model.inventory import InstanceRecord
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.runtime import Runtime
 
@@ -75,6 +77,12 @@ def set_reserve(session: Session, row: Node, on: bool, reason: str | None, by: s
     row.reserve = on
     db_api.add_event(session, row.hostname, "action",
                      action_message(f"reserve {_switch(on)}", by, reason))
+
+
+def recovery_priorities(instances: list[InstanceRecord], default: int) -> dict[str, int]:
+    """Each instance's recovery priority, as an evacuation would order it."""
+    return {i.id: resolve_priority(i.metadata, i.flavor_extra_specs, default).value
+            for i in instances}
 
 
 def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:
