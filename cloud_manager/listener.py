@@ -35,6 +35,9 @@ from cloud_manager.runtime import Runtime, build
 
 LOG = logging.getLogger(__name__)
 TOPIC = "versioned_notifications"
+# Nova sends on its own exchange (nova.config sets control_exchange = "nova"), not on
+# oslo.messaging's default "openstack": a listener bound there hears nothing of Nova.
+NOVA_EXCHANGE = "nova"
 # Messages handed over at once, and the longest wait to fill a batch (seconds).
 BATCH_SIZE = 500
 BATCH_TIMEOUT = 0.2
@@ -106,12 +109,12 @@ def run(conf: cfg.ConfigOpts) -> None:
     # AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
     transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(),
                                                           url=nova_transport_url(conf))
-    targets = [oslo_messaging.Target(topic=TOPIC)]
+    targets = [oslo_messaging.Target(topic=TOPIC, exchange=NOVA_EXCHANGE)]
     listener = oslo_messaging.get_batch_notification_listener(
         transport, targets, [NovaNotifications(build(conf))], executor="threading",
         pool="aos-cloud-manager", batch_size=BATCH_SIZE, batch_timeout=BATCH_TIMEOUT)
     listener.start()
-    LOG.info("listening to Nova notifications on topic %s", TOPIC)
+    LOG.info("listening to Nova notifications on exchange %s, topic %s", NOVA_EXCHANGE, TOPIC)
     try:
         listener.wait()
     finally:

@@ -65,10 +65,12 @@ def message(event_type: str, payload: dict[str, Any], timestamp: str) -> dict[st
 
 
 def notifier(url: str, publisher_id: str = "nova-compute:bench") -> Any:
-    """An oslo.messaging notifier sending as Nova does (messagingv2, versioned topic)."""
+    """An oslo.messaging notifier sending as Nova does (messagingv2, versioned topic, on
+    Nova's exchange: this process's default control_exchange becomes "nova", as in Nova)."""
     import oslo_messaging
     from oslo_config import cfg
 
+    oslo_messaging.set_transport_defaults(control_exchange="nova")
     transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url=url)
     return oslo_messaging.Notifier(transport, publisher_id=publisher_id, driver="messagingv2",
                                    topics=[TOPIC])
