@@ -104,15 +104,20 @@ class NovaNotifications:
         return oslo_messaging.NotificationResult.HANDLED
 
 
+def notification_listener(transport: Any, runtime: Runtime) -> Any:
+    """The batch listener on Nova's versioned notifications, feeding the inventory."""
+    targets = [oslo_messaging.Target(topic=TOPIC, exchange=NOVA_EXCHANGE)]
+    return oslo_messaging.get_batch_notification_listener(
+        transport, targets, [NovaNotifications(runtime)], executor="threading",
+        pool="aos-cloud-manager", batch_size=BATCH_SIZE, batch_timeout=BATCH_TIMEOUT)
+
+
 def run(conf: cfg.ConfigOpts) -> None:
     # oslo.messaging registers its own transport_url on the conf it gets, which collides with
     # AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
     transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(),
                                                           url=nova_transport_url(conf))
-    targets = [oslo_messaging.Target(topic=TOPIC, exchange=NOVA_EXCHANGE)]
-    listener = oslo_messaging.get_batch_notification_listener(
-        transport, targets, [NovaNotifications(build(conf))], executor="threading",
-        pool="aos-cloud-manager", batch_size=BATCH_SIZE, batch_timeout=BATCH_TIMEOUT)
+    listener = notification_listener(transport, build(conf))
     listener.start()
     LOG.info("listening to Nova notifications on exchange %s, topic %s", NOVA_EXCHANGE, TOPIC)
     try:
