@@ -27,7 +27,6 @@ from cloud_manager.inventory.notifications import (
     instance_of,
     instance_updates,
     newest,
-    newest_services,
     parse_timestamp,
     service_of,
 )
@@ -78,7 +77,8 @@ def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> int:
     with runtime.transaction() as session:
         stored = db_api.inventory_instances(session, ids=incoming)
         written = db_api.write_instances(session, instance_updates(stored, incoming))
-        db_api.write_service_states(session, newest_services(services).values())
+        db_api.write_service_states(session,
+                                    newest(services, lambda s: s.host).values())
         for host, message in events:
             db_api.add_event(session, host, "nova", message)
     for host, message in events:

@@ -11,10 +11,10 @@ then; the newest word per instance wins (``newest``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from cloud_manager.model.inventory import InstanceRecord, ServiceRecord
 
@@ -23,6 +23,7 @@ DELETED_EVENTS = frozenset({"instance.delete.end", "instance.soft_delete.end"})
 # States an instance leaves the hypervisor in (vm_state).
 GONE_STATES = frozenset({"deleted", "soft-delete", "shelved_offloaded"})
 COMPUTE_BINARY = "nova-compute"
+Record = TypeVar("Record", InstanceRecord, ServiceRecord)
 
 
 @dataclass(frozen=True)
@@ -84,22 +85,14 @@ def service_of(note: Notification) -> ServiceRecord | None:
                          changed_at=note.timestamp)
 
 
-def newest(records: Iterable[InstanceRecord]) -> dict[str, InstanceRecord]:
-    """The newest record of each instance (a batch may hold several of one instance)."""
-    out: dict[str, InstanceRecord] = {}
+def newest(records: Iterable[Record], key: Callable[[Record], str] = lambda r: r.id
+           ) -> dict[str, Record]:
+    """The newest record of each instance (or of each ``key``): a batch may hold several."""
+    out: dict[str, Record] = {}
     for record in records:
-        known = out.get(record.id)
+        known = out.get(key(record))
         if known is None or record.changed_at >= known.changed_at:
-            out[record.id] = record
-    return out
-
-
-def newest_services(records: Iterable[ServiceRecord]) -> dict[str, ServiceRecord]:
-    out: dict[str, ServiceRecord] = {}
-    for record in records:
-        known = out.get(record.host)
-        if known is None or record.changed_at >= known.changed_at:
-            out[record.host] = record
+            out[key(record)] = record
     return out
 
 

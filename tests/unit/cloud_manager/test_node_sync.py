@@ -151,22 +151,31 @@ def test_a_stale_or_empty_inventory_is_not_planned_from(runtime):
         read_evacuation_inputs(runtime, task_id, Heartbeats(runtime.conf), 5, time.time)
 
 
-def _reserve_runtime(make_runtime, opted_in: bool):
+class _Clock:
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _synced_once(make_runtime, opted_in: bool):
+    """c1 and c2 run an instance each, c3 and c4 none; one sync done (free since now)."""
     runtime = make_runtime(node_sync={"auto_reserve": str(opted_in).lower(),
                                       "reserve_interval": 60})
     with runtime.transaction() as session:
         db_api.ensure_nodes(session, HOSTS)
     for host in ("c1", "c2"):
         runtime.nova.add_server(f"on-{host}", host)
-    return runtime
+    clock = _Clock()
+    sync = node_sync.NodeSync(runtime, clock=clock)
+    assert sync.sync().reserved == ()  # free since now: not long enough
+    return runtime, sync, clock
 
 
 def test_a_host_free_for_reserve_interval_joins_the_reserve_pool_when_opted_in(make_runtime):
-    runtime = _reserve_runtime(make_runtime, opted_in=True)
-    now = [time.time()]
-    sync = node_sync.NodeSync(runtime, clock=lambda: now[0])
-    assert sync.sync().reserved == ()  # c3 and c4 free since now: not long enough
-    now[0] += 61
+    runtime, sync, clock = _synced_once(make_runtime, opted_in=True)
+    clock.now += 61
     assert sync.sync().reserved == ("c3", "c4")
     with runtime.transaction() as session:
         assert db_api.node(session, "c3").reserve
@@ -177,22 +186,16 @@ def test_a_host_free_for_reserve_interval_joins_the_reserve_pool_when_opted_in(m
 
 
 def test_the_reserve_pool_is_left_alone_unless_the_operator_opted_in(make_runtime):
-    runtime = _reserve_runtime(make_runtime, opted_in=False)
-    now = [time.time()]
-    sync = node_sync.NodeSync(runtime, clock=lambda: now[0])
-    sync.sync()
-    now[0] += 3600
+    runtime, sync, clock = _synced_once(make_runtime, opted_in=False)
+    clock.now += 3600
     assert sync.sync().reserved == ()
     with runtime.transaction() as session:
         assert not any(n.reserve for n in db_api.nodes(session))
 
 
 def test_a_host_nova_shows_busy_again_stays_in_service(make_runtime):
-    runtime = _reserve_runtime(make_runtime, opted_in=True)
-    now = [time.time()]
-    sync = node_sync.NodeSync(runtime, clock=lambda: now[0])
-    sync.sync()
-    now[0] += 61
+    runtime, sync, clock = _synced_once(make_runtime, opted_in=True)
+    clock.now += 61
     runtime.nova.add_server("late", "c3")  # booted since; the listener missed it
     assert sync.fill_reserve_pool() == ["c4"]
 
