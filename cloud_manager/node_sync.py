@@ -32,8 +32,10 @@ LOG = logging.getLogger(__name__)
 
 # Repairs recorded one event each; past that one event sums the rest up.
 REPAIR_EVENTS = 50
-# The name node_sync acts under in events.
+# The name node_sync acts under in events, and the reason a reserve node is disabled in Nova
+# for (the tracker keeps returned reserve nodes disabled with the same words).
 BY = "node_sync"
+RESERVE_REASON = "aos: reserve node"
 
 
 @dataclass(frozen=True)
@@ -166,12 +168,21 @@ class NodeSync:
             if self.runtime.nova.servers_on_host(host):
                 LOG.info("node_sync: %s has instances again (Nova); it stays in service", host)
                 continue
+            # Disabled in Nova first: if that fails nothing changed; if the node changed
+            # meanwhile (the row below refuses), it is enabled again unless it is a reserve
+            # node by now.
+            self.runtime.nova.set_enabled(host, False, RESERVE_REASON)
             with self.runtime.transaction() as session:
                 row = db_api.node(session, host, lock=True)
-                if row.reserve or row.state != NodeState.UP or row.maintenance:
-                    continue
-                nodes.set_reserve(session, row, True, why, BY)
-            self.runtime.nova.set_enabled(host, False, "aos: reserve node")
+                already = row.reserve  # the operator's own move: it stays disabled
+                taken = not (already or row.state != NodeState.UP or row.maintenance
+                             or db_api.active_task(session, host))
+                if taken:
+                    nodes.set_reserve(session, row, True, why, BY)
+            if not taken:
+                if not already:
+                    self.runtime.nova.set_enabled(host, True)
+                continue
             LOG.info("node %s: %s", host, why)
             moved.append(host)
         return moved
