@@ -24,7 +24,7 @@ from cloud_manager.ha.node_state import NodeState
 from cloud_manager.inventory.capacity import instance_sums
 from cloud_manager.inventory.reserve import HostView, free_since, to_reserve
 from cloud_manager.inventory.sync import Repair, sync_changes
-from cloud_manager.model.inventory import HostRecord, InstanceRecord, Resource
+from cloud_manager.model.inventory import HostRecord, InstanceRecord, Resource, ServiceRecord
 from cloud_manager.nova import ComputeService, HostCapacity, Server
 from cloud_manager.runtime import Runtime
 
@@ -179,6 +179,9 @@ class NodeSync:
                              or db_api.active_task(session, host))
                 if taken:
                     nodes.set_reserve(session, row, True, why, BY)
+                    db_api.write_service_states(session, [ServiceRecord(
+                        host, enabled=False, forced_down=False, disabled_reason=RESERVE_REASON,
+                        changed_at=db_api.from_timestamp(self.clock()))])
             if not taken:
                 if not already:
                     self.runtime.nova.set_enabled(host, True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import urllib.request
+import uuid
+from itertools import pairwise
 
 import pytest
 
@@ -81,3 +83,45 @@ def test_node_show_follows_nova_through_the_listener_and_a_sync_repairs_its_gaps
     assert ("added", missed.id) in {(r.kind, r.what) for r in result.repairs}
     assert missed.id in _instances_on(source)
     assert any(missed.id in e.message for e in cm.events(source, kind="sync"))
+
+
+def _sync_times(cm: CloudManager) -> list:
+    with cm.runtime.transaction() as session:
+        return sorted(r.finished_at for r in session.query(db_api.InventorySync))
+
+
+def test_two_controllers_sync_and_fill_the_reserve_pool_once(sandbox, hosts, tmp_path):  # noqa: F811
+    """Two beats on one MariaDB database and tooz's MySQL driver: only the lock holder syncs
+    and moves free hosts to the reserve pool (one of the sandbox's empty hosts stays in
+    service); when it dies, the other goes on."""
+    mysql = sandbox.info["mysql"]
+    auth = f"{mysql['user']}:{mysql['password']}@{mysql['host']}:{mysql['port']}"
+    database = f"cm_{uuid.uuid4().hex[:12]}"
+    cm = CloudManager(sandbox, tmp_path, database=database,
+                      coordination={"backend_url": f"mysql://{auth}/{database}"},
+                      node_tracker={"max_down_hosts": 0},
+                      node_sync={"sync_interval": 2, "auto_reserve": "true",
+                                 "reserve_interval": 2})
+    try:
+        cm.start("beat", "beat-a")
+        cm.start("beat", "beat-b")
+        wait_for("syncs", lambda: len(_sync_times(cm)) >= 6, 60)
+        leaders = [n for n in ("beat-a", "beat-b") if "node_sync:" in cm.output(n)]
+        assert len(leaders) == 1, leaders
+        times = _sync_times(cm)
+        assert min((b - a).total_seconds() for a, b in pairwise(times)) > 1.5, times
+        moved = [e.hostname for e in cm.events(kind="action")
+                 if e.message.startswith("reserve on by node_sync")]
+        assert sorted(moved) == sorted(set(moved)) and len(moved) == len(hosts) - 1
+        in_service = [n.hostname for n in cm.nodes() if not n.reserve]
+        assert len(in_service) == 1
+        assert sandbox.compute_service(moved[0]).status == "disabled"
+
+        old = leaders[0]
+        new = "beat-b" if old == "beat-a" else "beat-a"
+        cm.kill(old)
+        before = len(_sync_times(cm))
+        wait_for("the other controller to sync", lambda: "node_sync:" in cm.output(new), 60)
+        wait_for("syncs going on", lambda: len(_sync_times(cm)) >= before + 2, 30)
+    finally:
+        cm.drop()

@@ -183,6 +183,8 @@ def test_a_host_free_for_reserve_interval_joins_the_reserve_pool_when_opted_in(m
     assert runtime.nova.services["c3"].enabled is False
     assert runtime.nova.services["c3"].disabled_reason == "aos: reserve node"
     assert events and events[0].startswith("reserve on by node_sync: free of instances for 61s")
+    clock.now += 1
+    assert sync.sync().repairs == ()  # the inventory knew it disabled them
 
 
 def test_the_reserve_pool_is_left_alone_unless_the_operator_opted_in(make_runtime):
