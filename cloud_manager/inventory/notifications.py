@@ -6,7 +6,8 @@ carry ``uuid``, ``host``, ``node``, ``state`` (vm_state), ``task_state``, ``meta
 ``root_gb``, ``extra_specs``); ``ServiceStatusPayload`` carries ``host``, ``binary``,
 ``disabled``, ``disabled_reason`` and ``forced_down``. Every ``instance.*`` notification
 states where the instance is at that moment, so each one is taken as the instance's state
-then; the newest word per instance wins (``newest``).
+then (but a live migration's source, see ``STALE_EVENTS``); the newest word per instance wins
+(``newest``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from typing import Any, TypeVar
 
 from cloud_manager.model.inventory import InstanceRecord, ServiceRecord
 
+# Sent by a live migration's source after the destination took the instance over, from the
+# source's copy (still on the source, task_state migrating) and later than the destination's
+# ``live_migration_post_dest`` (nova.compute.manager._post_live_migration): they say nothing
+# of where the instance is.
+STALE_EVENTS = frozenset({"instance.live_migration_post.start",
+                          "instance.live_migration_post.end"})
 # Notifications whose payload says the instance is gone.
 DELETED_EVENTS = frozenset({"instance.delete.end", "instance.soft_delete.end"})
 # States an instance leaves the hypervisor in (vm_state).
@@ -53,7 +60,7 @@ def _data(payload: Mapping[str, Any]) -> Mapping[str, Any]:
 
 def instance_of(note: Notification) -> InstanceRecord | None:
     """The instance as the notification describes it; None when it is not about one."""
-    if not note.event_type.startswith("instance."):
+    if not note.event_type.startswith("instance.") or note.event_type in STALE_EVENTS:
         return None
     data = _data(note.payload)
     if not data.get("uuid"):

@@ -59,6 +59,16 @@ def test_the_newest_word_of_a_batch_wins_whatever_the_order():
     assert latest["u1"].host == "c2"
 
 
+def test_a_live_migrations_source_does_not_pull_the_instance_back():
+    """Nova's source sends live_migration_post.end after the destination's post_dest.end,
+    from its own stale copy (host = source)."""
+    arrived = note("instance.live_migration_post_dest.end", instance_payload("u1", "c2"), 5)
+    stale = note("instance.live_migration_post.end",
+                 instance_payload("u1", "c1", task_state="migrating"), 6)
+    assert instance_of(stale) is None
+    assert newest(filter(None, map(instance_of, [arrived, stale])))["u1"].host == "c2"
+
+
 def test_an_older_notification_does_not_undo_a_newer_stored_state():
     stored = {"u1": instance_of(note("instance.delete.end",
                                      instance_payload("u1", "c1", state="deleted"), 10))}
