@@ -37,7 +37,8 @@ HOSTS = [f"bench-{n:03d}" for n in range(100)]
 
 
 def payloads(count: int, tag: str) -> list[dict]:
-    return [instance_payload(f"{tag}{n:08d}-0000-4000-8000-{uuid.uuid4().hex[:12]}",
+    """``count`` new instances; ids are UUIDs starting with ``tag`` (one hex digit)."""
+    return [instance_payload(f"{tag}{n:07d}-0000-4000-8000-{uuid.uuid4().hex[:12]}",
                              HOSTS[n % len(HOSTS)], ram_mb=512 + 512 * (n % 4))
             for n in range(count)]
 

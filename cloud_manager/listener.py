@@ -96,11 +96,18 @@ class NovaNotifications:
         self.runtime = runtime
 
     def info(self, messages: list[dict]) -> Any:
+        notes = [notification(m) for m in messages]
         try:
-            apply_notifications(self.runtime, (notification(m) for m in messages))
-        except Exception:  # noqa: BLE001 - requeued, a bad batch would come back forever
-            LOG.exception("cannot store %d notifications; dropped, the next node_sync "
-                          "repairs what they said", len(messages))
+            apply_notifications(self.runtime, notes)
+        except Exception:  # noqa: BLE001 - one bad message must not lose the whole batch
+            LOG.warning("cannot store a batch of %d notifications; storing them one by one",
+                        len(notes), exc_info=True)
+            for note in notes:
+                try:
+                    apply_notifications(self.runtime, [note])
+                except Exception:  # noqa: BLE001 - requeued, it would come back forever
+                    LOG.exception("cannot store %s; dropped, the next node_sync repairs "
+                                  "what it said", note.event_type)
         return oslo_messaging.NotificationResult.HANDLED
 
 

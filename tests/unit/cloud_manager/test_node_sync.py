@@ -239,3 +239,13 @@ def _once():
         return len(calls) > 1
 
     return stopped
+
+
+def test_one_bad_notification_does_not_lose_its_batch(runtime):
+    bad = instance_payload("bad", "c2")
+    bad["nova_object.data"]["flavor"]["nova_object.data"]["memory_mb"] = "lots"
+    _deliver(runtime,
+             message("instance.create.end", instance_payload("good-1", "c2"), _stamp()),
+             message("instance.create.end", bad, _stamp()),
+             message("instance.create.end", instance_payload("good-2", "c2"), _stamp()))
+    assert sorted(_instances(runtime, "c2")) == ["good-1", "good-2"]
