@@ -86,8 +86,9 @@ def test_node_show_follows_nova_through_the_listener_and_a_sync_repairs_its_gaps
 
 
 def _sync_times(cm: CloudManager) -> list:
+    """When each sync read Nova (one leader starts one every sync_interval)."""
     with cm.runtime.transaction() as session:
-        return sorted(r.finished_at for r in session.query(db_api.InventorySync))
+        return sorted(r.started_at for r in session.query(db_api.InventorySync))
 
 
 def test_two_controllers_sync_and_fill_the_reserve_pool_once(sandbox, hosts, tmp_path):  # noqa: F811
