@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from oslo_config import cfg
 from oslo_log import log
 
@@ -25,3 +27,15 @@ def setup(conf: cfg.ConfigOpts, module: Module, service: str, logfile: str = "")
                 conf.set_override("log_file", str(directory / f"{service}.log"))
     log.set_defaults(default_log_levels=log.get_default_log_levels() + QUIET_LIBRARIES)
     log.setup(conf, f"{module.service_prefix}-{service}")
+
+
+def add_logfile(logger: logging.Logger, path: str) -> None:
+    """Also write ``logger``'s records to ``path`` (a part of a service with a log file of its
+    own, e.g. node_sync inside the beat); they still reach the service's log."""
+    if not path:
+        return
+    handler = logging.FileHandler(path)
+    root = logging.getLogger().handlers
+    handler.setFormatter(root[0].formatter if root and root[0].formatter
+                         else logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    logger.addHandler(handler)

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
+# The lock whose holder runs the periodic side (tracker, node_sync, balancing).
+LEADER_LOCK = "aos-cloud-manager-node-tracker"
 
 
 def api() -> None:
@@ -64,26 +66,40 @@ def _stay_authenticated(rt: Runtime, interval: float = 60) -> None:
 
 
 def beat() -> None:
-    """The periodic side: the node tracker loop and, with ``[balancing] enabled``, the
-    periodic balancing, on the leader controller only."""
+    """The periodic side, on the leader controller only: the node tracker loop, with
+    ``[node_sync] enabled`` the inventory's sync (and the reserve pool), with ``[balancing]
+    enabled`` the periodic balancing. All hold one lock: one controller acts."""
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.coordination import Leadership
-        from cloud_manager import balancer, power, runtime, tracker
+        from aos.log import add_logfile
+        from cloud_manager import balancer, node_sync, power, runtime, tracker
 
-        if not conf.node_tracker.enabled:
-            LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
+        if not conf.node_tracker.enabled and not conf.node_sync.enabled:
+            LOG.warning("[node_tracker] and [node_sync] enabled = false: compute nodes are "
+                        "neither checked nor synchronized")
             _wait_for_signal()
             return
         power.preload_drivers()
         rt = runtime.build(conf)
         rt.connect_task_queue()
-        leadership = Leadership(conf, "aos-cloud-manager-node-tracker")
+        leadership = Leadership(conf, LEADER_LOCK)
         stop = _stop_event()
+        if conf.node_sync.enabled:
+            add_logfile(node_sync.LOG, conf.node_sync.logfile)
+            sync = node_sync.NodeSync(rt, still_leader=leadership.is_leader)
+            threading.Thread(target=node_sync.run_forever,
+                             args=(sync, leadership.is_leader, stop.is_set),
+                             name="node-sync", daemon=True).start()
         if conf.balancing.enabled:
             threading.Thread(target=balancer.run_forever,
                              args=(rt, leadership.is_leader, stop.is_set),
                              name="balancing", daemon=True).start()
+        if not conf.node_tracker.enabled:
+            LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
+            stop.wait()
+            leadership.stop()
+            return
         try:
             node_tracker = tracker.NodeTracker(rt, rt.dispatch_task,
                                                still_leader=leadership.is_leader)

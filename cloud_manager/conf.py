@@ -138,14 +138,21 @@ listener_opts = [
 
 node_sync_opts = [
     cfg.BoolOpt("enabled", default=True,
-                help=NOT_YET + "Synchronize compute nodes with Nova."),
+                help="Keep CloudManager's inventory of compute nodes and instances (read by "
+                "evacuation planning, balancing and `node list/show`) in step with Nova and "
+                "Placement: a full sync every sync_interval on the leader controller, the "
+                "listener's notifications in between."),
     cfg.StrOpt("logfile", default="",
-               help=NOT_YET + "Log file of compute node synchronization."),
+               help="Log file of compute node synchronization (also in the beat's log)."),
     cfg.IntOpt("reserve_interval", default=60, min=0,
-               help=NOT_YET + "Seconds a free hypervisor waits before it is moved to the "
-               "reserve."),
+               help="Seconds a hypervisor must stay free of instances before node_sync moves "
+               "it to the reserve pool (with auto_reserve)."),
     cfg.IntOpt("sync_interval", default=60, min=1,
-               help=NOT_YET + "Seconds between two compute node synchronizations."),
+               help="Seconds between two compute node synchronizations. The inventory counts "
+               "as stale (readers go to Nova) after 3 intervals without a finished sync."),
+    cfg.BoolOpt("auto_reserve", default=False,
+                help="Move hypervisors free of instances for reserve_interval to the reserve "
+                "pool (disabled in Nova, left powered). Off unless the operator opts in."),
 ]
 
 node_tracker_opts = [

@@ -1,23 +1,45 @@
 """Nova notification listener (aos-cloud-manager-listener).
 
-Listens to Nova's versioned notifications and records what matters for compute nodes —
-service state changes and evacuations — as node events, so the node history shows Nova's side
-next to CloudManager's decisions.
+Keeps CloudManager's inventory current between two syncs from Nova's versioned notifications
+(every ``instance.*`` one says where an instance is and what it holds; ``service.update`` a
+compute service's state), and records service changes and evacuations as node events, so the
+node history shows Nova's side next to CloudManager's decisions.
+
+Messages are taken in batches (oslo.messaging's batch listener): one transaction per batch,
+the newest word per instance, so a burst of notifications costs a few writes, not one each.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import oslo_messaging
 from oslo_config import cfg
 
 from cloud_manager.db import api as db_api
+from cloud_manager.db.models import utcnow
+from cloud_manager.inventory.notifications import (
+    Notification,
+    event_message,
+    instance_of,
+    instance_updates,
+    newest,
+    parse_timestamp,
+    service_of,
+)
 from cloud_manager.runtime import Runtime, build
 
 LOG = logging.getLogger(__name__)
 TOPIC = "versioned_notifications"
+# Nova sends on its own exchange (nova.config sets control_exchange = "nova"), not on
+# oslo.messaging's default "openstack": a listener bound there hears nothing of Nova.
+NOVA_EXCHANGE = "nova"
+# Messages handed over at once, and the longest wait to fill a batch (seconds).
+BATCH_SIZE = 500
+BATCH_TIMEOUT = 0.2
 
 
 def nova_transport_url(conf: cfg.ConfigOpts) -> str:
@@ -31,32 +53,70 @@ def nova_transport_url(conf: cfg.ConfigOpts) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "/" + vhost, "", ""))
 
 
-class NovaEvents:
-    """oslo.messaging endpoint: turns notifications into node events."""
+def notification(message: Mapping[str, Any]) -> Notification:
+    metadata = message.get("metadata") or {}
+    return Notification(event_type=message.get("event_type") or "",
+                        payload=message.get("payload") or {},
+                        timestamp=parse_timestamp(metadata.get("timestamp"), utcnow()))
+
+
+def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> int:
+    """Write what the notifications say into the inventory (a newer stored word wins) and
+    the node events they are worth; how many instances were written."""
+    instances, services, events = [], [], []
+    for note in notes:
+        instance, service = instance_of(note), service_of(note)
+        if instance is not None:
+            instances.append(instance)
+        if service is not None:
+            services.append(service)
+        message = event_message(note, instance, service)
+        if message is not None:
+            events.append(message)
+    incoming = newest(instances)
+    with runtime.transaction() as session:
+        stored = db_api.inventory_instances(session, ids=incoming)
+        written = db_api.write_instances(session, instance_updates(stored, incoming))
+        db_api.write_service_states(session,
+                                    newest(services, lambda s: s.host).values())
+        for host, message in events:
+            db_api.add_event(session, host, "nova", message)
+    for host, message in events:
+        LOG.info("%s: %s", host, message)
+    return written
+
+
+class NovaNotifications:
+    """oslo.messaging batch endpoint: every batch into the inventory in one transaction."""
 
     filter_rule = oslo_messaging.NotificationFilter(
-        event_type=r"^(service\.update|instance\.evacuate)$")
+        event_type=r"^(service\.update|instance\..+)$")
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
 
-    def info(self, ctxt, publisher_id, event_type, payload, metadata):  # noqa: ANN001
-        data = payload.get("nova_object.data", {})
-        if event_type == "service.update":
-            if data.get("binary") != "nova-compute":
-                return None
-            host = data.get("host")
-            status = "disabled" if data.get("disabled") else "enabled"
-            forced = ", forced down" if data.get("forced_down") else ""
-            reason = f" ({data['disabled_reason']})" if data.get("disabled_reason") else ""
-            message = f"nova: nova-compute {status}{forced}{reason}"
-        else:
-            host = data.get("host")
-            message = f"nova: instance {data.get('uuid')} evacuated (now on {host})"
-        with self.runtime.transaction() as session:
-            db_api.add_event(session, host, "nova", message)
-        LOG.info("%s: %s", host, message)
+    def info(self, messages: list[dict]) -> Any:
+        notes = [notification(m) for m in messages]
+        try:
+            apply_notifications(self.runtime, notes)
+        except Exception:  # noqa: BLE001 - one bad message must not lose the whole batch
+            LOG.warning("cannot store a batch of %d notifications; storing them one by one",
+                        len(notes), exc_info=True)
+            for note in notes:
+                try:
+                    apply_notifications(self.runtime, [note])
+                except Exception:  # noqa: BLE001 - requeued, it would come back forever
+                    LOG.exception("cannot store %s; dropped, the next node_sync repairs "
+                                  "what it said", note.event_type)
         return oslo_messaging.NotificationResult.HANDLED
+
+
+def notification_listener(transport: Any, runtime: Runtime) -> Any:
+    """The batch listener on Nova's versioned notifications, feeding the inventory."""
+    targets = [oslo_messaging.Target(topic=TOPIC, exchange=NOVA_EXCHANGE)]
+    return oslo_messaging.get_batch_notification_listener(
+        transport, targets, [NovaNotifications(runtime)], executor="threading",
+        pool="aos-cloud-manager", batch_size=BATCH_SIZE, batch_timeout=BATCH_TIMEOUT)
 
 
 def run(conf: cfg.ConfigOpts) -> None:
@@ -64,12 +124,9 @@ def run(conf: cfg.ConfigOpts) -> None:
     # AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
     transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(),
                                                           url=nova_transport_url(conf))
-    targets = [oslo_messaging.Target(topic=TOPIC)]
-    listener = oslo_messaging.get_notification_listener(
-        transport, targets, [NovaEvents(build(conf))], executor="threading",
-        pool="aos-cloud-manager")
+    listener = notification_listener(transport, build(conf))
     listener.start()
-    LOG.info("listening to Nova notifications on topic %s", TOPIC)
+    LOG.info("listening to Nova notifications on exchange %s, topic %s", NOVA_EXCHANGE, TOPIC)
     try:
         listener.wait()
     finally:

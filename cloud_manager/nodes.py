@@ -23,6 +23,8 @@ from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Node, PowerDevice
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
+from cloud_manager.ha.priority import resolve_priority
+from cloud_manager.model.inventory import InstanceRecord
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.runtime import Runtime
 
@@ -105,6 +107,12 @@ def delete_power_device(session: Session, name: str, by: str) -> None:
         db_api.add_event(session, row.hostname, "action",
                          action_message(f"power device {row.name} deleted", by, None))
     db_api.delete_power_device(session, row)
+
+
+def recovery_priorities(instances: list[InstanceRecord], default: int) -> dict[str, int]:
+    """Each instance's recovery priority, as an evacuation would order it."""
+    return {i.id: resolve_priority(i.metadata, i.flavor_extra_specs, default).value
+            for i in instances}
 
 
 def power(runtime: Runtime, device_name: str, action: str, by: str) -> str:

@@ -32,6 +32,10 @@ TRAITS_MICROVERSION = "1.39"
 #: host's instances live in a public cloud: CloudManager neither watches, fences nor
 #: evacuates it, and never places instances there (evacuation or balancing).
 CLOUD_TRAITS = ("CUSTOM_CLOUD_AWS", "CUSTOM_CLOUD_YANDEX")
+# Hypervisors with their service's host embedded (and UUID ids, paged with marker).
+HYPERVISORS_MICROVERSION = "2.53"
+# Largest page Nova returns by default ([api] max_limit); lists are read page by page.
+PAGE_SIZE = 1000
 # Requests one call sends at once (reading many hosts' capacities).
 PARALLEL_REQUESTS = 8
 
@@ -70,6 +74,8 @@ class Server:
     vcpus: int
     disk_gb: int
     az: str | None
+    node: str | None = None
+    vm_state: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +96,9 @@ class HostCapacity:
     free_disk_gb: int
     totals: dict[str, int] = field(default_factory=dict)
     used: dict[str, int] = field(default_factory=dict)
+    # Placement's inventory records per resource class (total, reserved, allocation_ratio…).
+    inventories: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hypervisor_hostname: str | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +216,32 @@ class Nova:
                           SERVERS_MICROVERSION)
         return [_server(s) for s in body["servers"]]
 
+    def all_servers(self) -> list[Server]:
+        """Every server of every project, page by page (Nova cuts a list at max_limit)."""
+        return [_server(s) for s in self._pages("/servers/detail?all_tenants=1", "servers",
+                                                SERVERS_MICROVERSION)]
+
+    def _pages(self, path: str, key: str, microversion: str) -> list[dict]:
+        found: list[dict] = []
+        marker = None
+        while True:
+            sep = "&" if "?" in path else "?"
+            query = f"{path}{sep}limit={PAGE_SIZE}" + (f"&marker={marker}" if marker else "")
+            page = self._call("GET", query, microversion)[key]
+            found += page
+            if len(page) < PAGE_SIZE:
+                return found
+            marker = page[-1]["id"]
+
+    def hypervisor_hosts(self) -> dict[str, str]:
+        """Service host of each hypervisor hostname (Placement names a compute node's provider
+        by its hypervisor hostname, Nova's services and servers by the service host; they
+        differ in most libvirt clouds: an FQDN against a short name)."""
+        hypervisors = self._pages("/os-hypervisors/detail", "hypervisors",
+                                  HYPERVISORS_MICROVERSION)
+        return {h["hypervisor_hostname"]: h["service"]["host"] for h in hypervisors
+                if h.get("service") and h["service"].get("host")}
+
     def server(self, server_id: str) -> Server | None:
         """One server, or None when Nova no longer has it."""
         try:
@@ -302,27 +337,35 @@ class Nova:
                 if "nova-compute" in services}
 
     def capacities(self) -> dict[str, HostCapacity]:
-        """Free RAM, vCPU and disk of every resource provider, from Placement; cloud-backed
-        hosts (CLOUD_TRAITS) are no place for CloudManager's instances and are left out.
+        """Free RAM, vCPU and disk of every compute host, from Placement, by service host;
+        cloud-backed hosts (CLOUD_TRAITS) are no place for CloudManager's instances and are
+        left out.
 
         Placement has no call for all providers' inventories and usages: two requests per
         provider, sent a few at a time (one after another, 1,000 hosts would take 20 s).
+        Providers are matched to service hosts through the hypervisors API; a provider of no
+        compute node (a sharing or nested provider) is left out.
         """
         def get(path: str) -> Any:
             return self._request("placement", "GET", path, microversion=TRAITS_MICROVERSION)
 
         not_cloud = ",".join(f"!{trait}" for trait in CLOUD_TRAITS)
-        providers = get(f"/resource_providers?required={not_cloud}")["resource_providers"]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            listing = pool.submit(get, f"/resource_providers?required={not_cloud}")
+            service_host = self.hypervisor_hosts()
+            providers = [rp for rp in listing.result()["resource_providers"]
+                         if rp["name"] in service_host]
 
         def capacity(rp: dict) -> HostCapacity:
             inventories = get(f"/resource_providers/{rp['uuid']}/inventories")["inventories"]
             usages = get(f"/resource_providers/{rp['uuid']}/usages")["usages"]
             free = {rc: _free(inv, usages.get(rc, 0)) for rc, inv in inventories.items()}
             return HostCapacity(
-                host=rp["name"], free_ram_mb=free.get("MEMORY_MB", 0),
+                host=service_host[rp["name"]], free_ram_mb=free.get("MEMORY_MB", 0),
                 free_vcpus=free.get("VCPU", 0), free_disk_gb=free.get("DISK_GB", 0),
                 totals={rc: inv["total"] for rc, inv in inventories.items()},
-                used=dict(usages),
+                used=dict(usages), inventories=dict(inventories),
+                hypervisor_hostname=rp["name"],
             )
 
         with ThreadPoolExecutor(max_workers=PARALLEL_REQUESTS) as pool:
@@ -343,4 +386,6 @@ def _server(body: dict) -> Server:
         metadata=body.get("metadata") or {}, flavor_extra_specs=flavor.get("extra_specs") or {},
         ram_mb=flavor.get("ram", 0), vcpus=flavor.get("vcpus", 0), disk_gb=flavor.get("disk", 0),
         az=body.get("OS-EXT-AZ:availability_zone"),
+        node=body.get("OS-EXT-SRV-ATTR:hypervisor_hostname"),
+        vm_state=body.get("OS-EXT-STS:vm_state"),
     )

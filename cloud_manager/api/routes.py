@@ -126,7 +126,11 @@ EVACUATE_SCHEMA = {
 def list_nodes(context: RequestContext) -> list[dict[str, Any]]:
     state, reserve = _query_text("state"), _query_flag("reserve")
     with _transaction() as session:
-        return [views.node(row) for row in db.nodes(session)
+        hosts, counts = db.inventory_hosts(session), db.instance_counts(session)
+        held = db.instance_totals(session)
+        return [views.node(row, hosts.get(row.hostname), counts.get(row.hostname, 0),
+                           held.get(row.hostname))
+                for row in db.nodes(session)
                 if (state is None or row.state == state)
                 and (reserve is None or row.reserve == reserve)]
 
@@ -140,11 +144,17 @@ def show_node(context: RequestContext, hostname: str) -> dict[str, Any]:
 
 
 def _node_detail(session: Session, row: Node) -> dict[str, Any]:
+    instances = list(db.inventory_instances(session, host=row.hostname).values())
+    last = db.last_sync(session)
     return views.node_detail(
         row,
         db.events(session, hostname=row.hostname, limit=EVENTS_OF_NODE_SHOWN),
         db.power_device_of(session, row.hostname),
         db.active_task(session, row.hostname),
+        db.inventory_host(session, row.hostname), instances,
+        nodes.recovery_priorities(instances,
+                                  _runtime().conf.host_tasks.recovery_priority),
+        last.finished_at if last else None,
     )
 
 

@@ -31,8 +31,26 @@ _NODE_FIELDS = {
     "maintenance": {"type": "boolean"}, "failed_checks": _COUNT, "ok_checks": _COUNT,
     "created_at": _TIME, "updated_at": _TIME,
 }
-NODE = _object(**_NODE_FIELDS)
-NODE_DETAIL = _object(**_NODE_FIELDS, power_device=_TEXT_OR_NULL, active_task=_TEXT_OR_NULL,
+_COUNT_OR_NULL = {"type": ["integer", "null"], "minimum": 0}
+# From the inventory (null: the host is not in it yet).
+_NODE_INVENTORY_FIELDS = {"hypervisor_hostname": _TEXT_OR_NULL, "instances": _COUNT_OR_NULL,
+                          "free_ram_mb": _COUNT_OR_NULL}
+NODE = _object(**_NODE_FIELDS, **_NODE_INVENTORY_FIELDS)
+RESOURCE = _object(total=_COUNT, reserved=_COUNT, allocation_ratio={"type": "number"},
+                   used=_COUNT, free=_COUNT)
+INVENTORY_INSTANCE = _object(id=_TEXT, name=_TEXT, state=_TEXT, task_state=_TEXT_OR_NULL,
+                             ram_mb=_COUNT, vcpus=_COUNT, disk_gb=_COUNT,
+                             recovery_priority={"type": "integer", "minimum": 0, "maximum": 10},
+                             changed_at=_TIME)
+NODE_INVENTORY = {"type": ["object", "null"], "properties": {
+    "hypervisor_hostname": _TEXT_OR_NULL, "enabled": {"type": "boolean"},
+    "forced_down": {"type": "boolean"}, "disabled_reason": _TEXT_OR_NULL,
+    "availability_zone": _TEXT_OR_NULL, "aggregates": array_of(_TEXT),
+    "resources": {"type": "object", "additionalProperties": RESOURCE},
+    "free_since": _TIME_OR_NULL, "changed_at": _TIME, "last_sync": _TIME_OR_NULL,
+    "instances": array_of(INVENTORY_INSTANCE)}}
+NODE_DETAIL = _object(**_NODE_FIELDS, **_NODE_INVENTORY_FIELDS, power_device=_TEXT_OR_NULL,
+                      active_task=_TEXT_OR_NULL, inventory=NODE_INVENTORY,
                       events=array_of(EVENT))
 
 POWER_DEVICE = _object(

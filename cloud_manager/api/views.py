@@ -8,6 +8,8 @@ from typing import Any
 
 from aos.crypto import REDACTED
 from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem
+from cloud_manager.inventory.capacity import free, used
+from cloud_manager.model.inventory import HostRecord, InstanceRecord
 from cloud_manager.model.task_state import FINAL_ITEM_STATES, FINAL_TASK_STATES
 
 
@@ -20,7 +22,11 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds") + "Z"
 
 
-def node(row: Node) -> dict[str, Any]:
+def node(row: Node, host: HostRecord | None = None, instances: int | None = None,
+         held: dict[str, int] | None = None) -> dict[str, Any]:
+    """The node's row; with the inventory's host (``held``: what its instances hold), also
+    its hypervisor hostname, instance count and free RAM."""
+    room = free(host, held) if host is not None else {}
     return {
         "hostname": row.hostname,
         "state": row.state,
@@ -32,16 +38,55 @@ def node(row: Node) -> dict[str, Any]:
         "ok_checks": row.ok_checks,
         "created_at": timestamp(row.created_at),
         "updated_at": timestamp(row.updated_at),
+        "hypervisor_hostname": host.hypervisor_hostname if host else None,
+        "instances": instances if host is not None else None,
+        "free_ram_mb": room.get("MEMORY_MB"),
     }
 
 
 def node_detail(row: Node, events: list[NodeEvent], device: PowerDevice | None,
-                active: Task | None) -> dict[str, Any]:
+                active: Task | None, host: HostRecord | None = None,
+                instances: list[InstanceRecord] | None = None,
+                priorities: dict[str, int] | None = None,
+                last_sync: datetime | None = None) -> dict[str, Any]:
+    instances = instances or []
+    held = {"MEMORY_MB": sum(i.ram_mb for i in instances),
+            "VCPU": sum(i.vcpus for i in instances),
+            "DISK_GB": sum(i.disk_gb for i in instances)}
     return {
-        **node(row),
+        **node(row, host, len(instances), held),
         "power_device": device.name if device else None,
         "active_task": active.id if active else None,
+        "inventory": None if host is None else inventory(host, instances, held,
+                                                         priorities or {}, last_sync),
         "events": [event(e) for e in events],
+    }
+
+
+def inventory(host: HostRecord, instances: list[InstanceRecord], held: dict[str, int],
+              priorities: dict[str, int], last_sync: datetime | None) -> dict[str, Any]:
+    """What the inventory holds of a host: Nova's service state, Placement's capacity
+    (``used``: the larger of Placement's usage at the last sync and the instances now) and
+    the instances the listener and node_sync know on it."""
+    use, room = used(host, held), free(host, held)
+    return {
+        "hypervisor_hostname": host.hypervisor_hostname,
+        "enabled": host.enabled,
+        "forced_down": host.forced_down,
+        "disabled_reason": host.disabled_reason,
+        "availability_zone": host.az,
+        "aggregates": list(host.aggregates),
+        "resources": {rc: {"total": r.total, "reserved": r.reserved,
+                           "allocation_ratio": r.allocation_ratio, "used": use.get(rc, 0),
+                           "free": room.get(rc, 0)} for rc, r in host.resources.items()},
+        "free_since": timestamp(host.free_since),
+        "changed_at": timestamp(host.changed_at),
+        "last_sync": timestamp(last_sync),
+        "instances": [{"id": i.id, "name": i.name, "state": i.state,
+                       "task_state": i.task_state, "ram_mb": i.ram_mb, "vcpus": i.vcpus,
+                       "disk_gb": i.disk_gb, "recovery_priority": priorities.get(i.id, 0),
+                       "changed_at": timestamp(i.changed_at)}
+                      for i in sorted(instances, key=lambda i: (i.name, i.id))],
     }
 
 

@@ -8,7 +8,8 @@ from typing import Any
 from cloud_manager.cli import common
 from cloud_manager.conf import STRATEGIES
 
-NODE_FIELDS = ("hostname", "state", "reserve", "maintenance", "state_since", "state_reason")
+NODE_FIELDS = ("hostname", "state", "reserve", "maintenance", "instances", "free_ram_mb",
+               "state_since", "state_reason")
 
 
 def _add_hostname(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +39,9 @@ class NodeList(common.ListCommand):
 
 
 class NodeShow(common.ShowCommand):
-    """Show a compute node: state and why, power device, active task and its last 50 events."""
+    """Show a compute node: state and why, power device, active task, what the inventory
+    holds of it (Nova's service state, Placement's capacity, its instances) and its last 50
+    events."""
 
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,6 +13,9 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
 from cloud_manager.db.models import (
+    InventoryHost,
+    InventoryInstance,
+    InventorySync,
     Node,
     NodeEvent,
     PowerDevice,
@@ -21,6 +25,12 @@ from cloud_manager.db.models import (
     utcnow,
 )
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition
+from cloud_manager.model.inventory import (
+    HostRecord,
+    InstanceRecord,
+    Resource,
+    ServiceRecord,
+)
 from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
     FINAL_TASK_STATES,
@@ -326,3 +336,168 @@ def add_items(session: Session, task_id: str, items: list[TaskItem]) -> None:
         item.task_id = task_id
         session.add(item)
     session.flush()
+
+
+# --- inventory -----------------------------------------------------------------------------
+
+# Rows per IN (...) list: well under every backend's limit on bound parameters.
+_CHUNK = 500
+
+
+def _chunks(keys: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(keys), _CHUNK):
+        yield keys[start:start + _CHUNK]
+
+
+def _instance_record(row: InventoryInstance) -> InstanceRecord:
+    details = json.loads(row.details)
+    return InstanceRecord(
+        id=row.id, name=row.name, host=row.host, node=row.node, state=row.state,
+        task_state=row.task_state, ram_mb=row.ram_mb, vcpus=row.vcpus, disk_gb=row.disk_gb,
+        az=row.az, metadata=details.get("metadata", {}),
+        flavor_extra_specs=details.get("flavor_extra_specs", {}), deleted=row.deleted,
+        changed_at=row.changed_at)
+
+
+def _fill_instance(row: InventoryInstance, record: InstanceRecord) -> None:
+    row.name, row.host, row.node = record.name[:255], record.host, record.node
+    row.state, row.task_state = record.state, record.task_state
+    row.ram_mb, row.vcpus, row.disk_gb = record.ram_mb, record.vcpus, record.disk_gb
+    row.az, row.deleted, row.changed_at = record.az, record.deleted, record.changed_at
+    row.details = json.dumps({"metadata": dict(record.metadata),
+                              "flavor_extra_specs": dict(record.flavor_extra_specs)},
+                             sort_keys=True)
+
+
+def inventory_instances(session: Session, ids: Iterable[str] | None = None,
+                        host: str | None = None) -> dict[str, InstanceRecord]:
+    """Stored instances by id: all, those of ``ids``, or those on ``host`` (not deleted)."""
+    query = sa.select(InventoryInstance)
+    if host is not None:
+        query = query.where(InventoryInstance.host == host,
+                            InventoryInstance.deleted.is_(False))
+    if ids is None:
+        return {row.id: _instance_record(row) for row in session.scalars(query)}
+    found: dict[str, InstanceRecord] = {}
+    for chunk in _chunks(sorted(set(ids))):
+        for row in session.scalars(query.where(InventoryInstance.id.in_(chunk))):
+            found[row.id] = _instance_record(row)
+    return found
+
+
+def write_instances(session: Session, records: Iterable[InstanceRecord]) -> int:
+    """Insert or replace each record; how many were written."""
+    by_id = {record.id: record for record in records}
+    rows: dict[str, InventoryInstance] = {}
+    for chunk in _chunks(sorted(by_id)):
+        rows.update((row.id, row) for row in session.scalars(
+            sa.select(InventoryInstance).where(InventoryInstance.id.in_(chunk))))
+    for key, record in by_id.items():
+        row = rows.get(key)
+        if row is None:
+            row = InventoryInstance(id=key)
+            session.add(row)
+        _fill_instance(row, record)
+    session.flush()
+    return len(by_id)
+
+
+def remove_instances(session: Session, ids: Iterable[str]) -> None:
+    for chunk in _chunks(sorted(set(ids))):
+        session.execute(sa.delete(InventoryInstance).where(InventoryInstance.id.in_(chunk))
+                        .execution_options(synchronize_session=False))
+
+
+def instance_counts(session: Session) -> dict[str, int]:
+    """Instances per host (deleted ones not counted)."""
+    return dict(session.execute(
+        sa.select(InventoryInstance.host, sa.func.count())
+        .where(InventoryInstance.deleted.is_(False), InventoryInstance.host.is_not(None))
+        .group_by(InventoryInstance.host)).all())
+
+
+def instance_totals(session: Session) -> dict[str, dict[str, int]]:
+    """Per host, the RAM, vCPUs and disk its instances hold (one aggregate query)."""
+    rows = session.execute(
+        sa.select(InventoryInstance.host, sa.func.sum(InventoryInstance.ram_mb),
+                  sa.func.sum(InventoryInstance.vcpus), sa.func.sum(InventoryInstance.disk_gb))
+        .where(InventoryInstance.deleted.is_(False), InventoryInstance.host.is_not(None))
+        .group_by(InventoryInstance.host)).all()
+    return {host: {"MEMORY_MB": int(ram or 0), "VCPU": int(vcpus or 0),
+                   "DISK_GB": int(disk or 0)} for host, ram, vcpus, disk in rows}
+
+
+def _host_record(row: InventoryHost) -> HostRecord:
+    return HostRecord(
+        hostname=row.hostname, hypervisor_hostname=row.hypervisor_hostname,
+        enabled=row.enabled, forced_down=row.forced_down,
+        disabled_reason=row.disabled_reason, az=row.az,
+        aggregates=tuple(json.loads(row.aggregates)),
+        resources={rc: Resource(**values) for rc, values in json.loads(row.resources).items()},
+        free_since=row.free_since, changed_at=row.changed_at)
+
+
+def inventory_hosts(session: Session) -> dict[str, HostRecord]:
+    return {row.hostname: _host_record(row) for row in session.scalars(
+        sa.select(InventoryHost).order_by(InventoryHost.hostname))}
+
+
+def inventory_host(session: Session, hostname: str) -> HostRecord | None:
+    row = session.get(InventoryHost, hostname)
+    return None if row is None else _host_record(row)
+
+
+def write_hosts(session: Session, records: Iterable[HostRecord]) -> None:
+    for record in records:
+        row = session.get(InventoryHost, record.hostname)
+        if row is None:
+            row = InventoryHost(hostname=record.hostname)
+            session.add(row)
+        row.hypervisor_hostname = record.hypervisor_hostname
+        row.enabled, row.forced_down = record.enabled, record.forced_down
+        row.disabled_reason, row.az = record.disabled_reason, record.az
+        row.aggregates = json.dumps(list(record.aggregates))
+        row.resources = json.dumps(
+            {rc: {"total": r.total, "reserved": r.reserved,
+                  "allocation_ratio": r.allocation_ratio, "used": r.used}
+             for rc, r in sorted(record.resources.items())})
+        row.free_since, row.changed_at = record.free_since, record.changed_at
+    session.flush()
+
+
+def remove_hosts(session: Session, hostnames: Iterable[str]) -> None:
+    names = sorted(set(hostnames))
+    if names:
+        session.execute(sa.delete(InventoryHost).where(InventoryHost.hostname.in_(names))
+                        .execution_options(synchronize_session=False))
+
+
+def write_service_states(session: Session, services: Iterable[ServiceRecord]) -> list[str]:
+    """A service update on hosts the inventory has, unless it holds a newer word; the hosts
+    changed. (A host the inventory does not have yet comes with the next sync.)"""
+    changed = []
+    for service in services:
+        row = session.get(InventoryHost, service.host)
+        if row is None or row.changed_at > service.changed_at:
+            continue
+        row.enabled, row.forced_down = service.enabled, service.forced_down
+        row.disabled_reason, row.changed_at = service.disabled_reason, service.changed_at
+        changed.append(service.host)
+    return changed
+
+
+def add_sync(session: Session, *, started_at: datetime, hosts: int, instances: int,
+             repairs: int, summary: str) -> InventorySync:
+    row = InventorySync(started_at=started_at, finished_at=utcnow(), hosts=hosts,
+                        instances=instances, repairs=repairs, summary=summary)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def last_sync(session: Session) -> InventorySync | None:
+    return session.scalar(sa.select(InventorySync).order_by(InventorySync.id.desc()).limit(1))
+
+
+def sync_count(session: Session) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(InventorySync)) or 0

@@ -153,3 +153,56 @@ class TaskItem(Base):
     message: Mapped[str | None] = mapped_column(sa.Text)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     task: Mapped[Task] = relationship(back_populates="items")
+
+
+class InventoryHost(Base):
+    """A compute host as node_sync and the listener last saw it (``model.inventory``).
+
+    ``resources``: JSON of Placement's inventory per resource class (total, reserved,
+    allocation_ratio) and its usage at the last sync; ``aggregates``: JSON list of names.
+    """
+
+    __tablename__ = "inventory_hosts"
+    hostname: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    hypervisor_hostname: Mapped[str | None] = mapped_column(sa.String(255))
+    enabled: Mapped[bool]
+    forced_down: Mapped[bool]
+    disabled_reason: Mapped[str | None] = mapped_column(sa.Text)
+    az: Mapped[str | None] = mapped_column(sa.String(255))
+    aggregates: Mapped[str] = mapped_column(sa.Text)
+    resources: Mapped[str] = mapped_column(sa.Text)
+    free_since: Mapped[datetime | None]
+    changed_at: Mapped[datetime]
+
+
+class InventoryInstance(Base):
+    """An instance as Nova last described it; ``deleted`` rows wait for the next sync."""
+
+    __tablename__ = "inventory_instances"
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    host: Mapped[str | None] = mapped_column(sa.String(255), index=True)
+    node: Mapped[str | None] = mapped_column(sa.String(255))
+    state: Mapped[str] = mapped_column(sa.String(32))
+    task_state: Mapped[str | None] = mapped_column(sa.String(64))
+    ram_mb: Mapped[int]
+    vcpus: Mapped[int]
+    disk_gb: Mapped[int]
+    az: Mapped[str | None] = mapped_column(sa.String(255))
+    # JSON: the server's metadata and its flavor's extra specs (recovery priority, PCI).
+    details: Mapped[str] = mapped_column(sa.Text)
+    deleted: Mapped[bool]
+    changed_at: Mapped[datetime]
+
+
+class InventorySync(Base):
+    """One run of node_sync: when, how much it read, and what it repaired."""
+
+    __tablename__ = "inventory_syncs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime] = mapped_column(index=True)
+    hosts: Mapped[int]
+    instances: Mapped[int]
+    repairs: Mapped[int]
+    summary: Mapped[str] = mapped_column(sa.Text)

@@ -2,6 +2,11 @@
 free capacity (Placement), their instances and the server groups (Nova), and what our
 database says of each node (maintenance, an HA incident).
 
+Capacities, zones and instances come from CloudManager's inventory when it is fresh (else
+from Placement and one server listing per host); aggregates, server groups and services are
+read from Nova each time. Each live migration is checked against Nova before it is sent
+(``cloud_manager.execution.live_migrations``).
+
 HA always wins: a node that is not ``up`` in the node state machine, is in maintenance or has
 an active host task is left out with the reason, so it is never a source or a target.
 """
@@ -13,9 +18,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.stored_inventory import stored_instances, stored_view
 from cloud_manager.ha.node_state import NodeState
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.cloud import Aggregate, CloudModel, Instance, ServerGroup, TargetHost
+from cloud_manager.model.inventory import InstanceRecord
 from cloud_manager.nova import HostAggregate, Server
 from cloud_manager.runtime import Runtime
 
@@ -47,13 +54,27 @@ def node_exclusions(runtime: Runtime) -> dict[str, str]:
 
 def why_not_movable(server: Server) -> str:
     """Why Nova would not live-migrate the server (empty: it would)."""
-    if server.status != "ACTIVE":
-        return f"status {server.status}: only ACTIVE instances are live-migrated"
-    if server.task_state:
-        return f"busy: task_state {server.task_state}"
-    if server.flavor_extra_specs.get(PCI_ALIAS_SPEC):
+    return _why_not(server.status, server.task_state, server.flavor_extra_specs)
+
+
+def _why_not(status: str, task_state: str | None, extra_specs: dict[str, str]) -> str:
+    if status != "ACTIVE":
+        return f"status {status}: only ACTIVE instances are live-migrated"
+    if task_state:
+        return f"busy: task_state {task_state}"
+    if extra_specs.get(PCI_ALIAS_SPEC):
         return f"PCI device passed through (flavor {PCI_ALIAS_SPEC})"
     return ""
+
+
+def _stored_instance(record: InstanceRecord) -> Instance:
+    # vm_state "active" is the API's status ACTIVE; other states only need to say "not".
+    status = "ACTIVE" if record.state == "active" else record.state.upper()
+    return Instance(id=record.id, name=record.name, host=record.host or "", priority=0,
+                    ram_mb=record.ram_mb, vcpus=record.vcpus, disk_gb=record.disk_gb,
+                    az=record.az or None,
+                    not_movable=_why_not(status, record.task_state,
+                                         dict(record.flavor_extra_specs)))
 
 
 def read_balancing_model(runtime: Runtime, heartbeats: Heartbeats,
@@ -64,18 +85,29 @@ def read_balancing_model(runtime: Runtime, heartbeats: Heartbeats,
     excluded = node_exclusions(runtime)
     with ThreadPoolExecutor(max_workers=6) as pool:  # independent reads, at once
         aggregates = pool.submit(nova.aggregates)
-        capacities = pool.submit(nova.capacities)
         services = pool.submit(nova.compute_services)
         groups = pool.submit(nova.server_groups)
         mark = pool.submit(nova.newest_live_migration_id)
-        zones = pool.submit(nova.host_zones)
+        stored = stored_view(runtime, clock)
+        if stored is None:
+            capacities, zones = pool.submit(nova.capacities), pool.submit(nova.host_zones)
         last_seen = heartbeats.last_seen()
         found: list[HostAggregate] = aggregates.result()
         wanted = {h for a in found if aggregate is None or a.name == aggregate for h in a.hosts}
-        servers = dict(zip(sorted(wanted), pool.map(nova.servers_on_host, sorted(wanted)),
-                           strict=True))
+        if stored is None:
+            listed = dict(zip(sorted(wanted), pool.map(nova.servers_on_host, sorted(wanted)),
+                              strict=True))
+            capacity_of, zone_of = capacities.result(), zones.result()
+            instances = tuple(
+                Instance(id=s.id, name=s.name, host=host, priority=0, ram_mb=s.ram_mb,
+                         vcpus=s.vcpus, disk_gb=s.disk_gb, az=s.az or None,
+                         not_movable=why_not_movable(s))
+                for host, servers in listed.items() for s in servers)
+        else:
+            capacity_of, zone_of = stored.capacities, stored.zones
+            instances = tuple(_stored_instance(record) for records in
+                              stored_instances(runtime, wanted).values() for record in records)
     now = db_api.from_timestamp(clock())
-    capacity_of, zone_of = capacities.result(), zones.result()
     hosts = []
     for service in services.result():
         capacity = capacity_of.get(service.host)
@@ -88,10 +120,6 @@ def read_balancing_model(runtime: Runtime, heartbeats: Heartbeats,
             ram_mb=capacity.totals.get("MEMORY_MB", 0),
             used_ram_mb=capacity.used.get("MEMORY_MB", 0), az=zone_of.get(service.host),
             excluded=excluded.get(service.host, "")))
-    instances = tuple(
-        Instance(id=s.id, name=s.name, host=host, priority=0, ram_mb=s.ram_mb, vcpus=s.vcpus,
-                 disk_gb=s.disk_gb, az=s.az or None, not_movable=why_not_movable(s))
-        for host, listed in servers.items() for s in listed)
     model = CloudModel(
         hosts=tuple(hosts), instances=instances,
         aggregates=tuple(Aggregate(a.name, a.hosts, a.metadata) for a in found),

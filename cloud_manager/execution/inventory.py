@@ -2,6 +2,11 @@
 
 The reads are independent, so they are sent at once: when a node has just been fenced, the
 plan is ready about when Nova has been told, and the first evacuation follows at once.
+
+Targets' capacities and zones come from CloudManager's inventory when it is fresh (else from
+Placement: two requests per provider). The failed host's instances, the services' state and
+the migration mark are always read from Nova: a stale view may misjudge a target's room (Nova's
+scheduler checks the target), never which instances must leave the host.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.stored_inventory import stored_view
 from cloud_manager.ha.priority import resolve_priority
 from cloud_manager.heartbeat import Heartbeats
 from cloud_manager.model.cloud import CloudModel, Instance, TargetHost
@@ -40,13 +46,17 @@ def read_evacuation_inputs(runtime: Runtime, task_id: str, heartbeats: Heartbeat
         devices = {d.hostname for d in db_api.power_devices(session) if d.hostname}
     nova = runtime.nova
     with ThreadPoolExecutor(max_workers=5) as pool:  # independent reads, at once
-        zones = pool.submit(nova.host_zones)
         servers = pool.submit(nova.servers_on_host, host)
-        capacities = pool.submit(nova.capacities)
         services = pool.submit(nova.compute_services)
         migration_mark = pool.submit(nova.newest_evacuation_id, host)
+        stored = stored_view(runtime, clock)
+        if stored is None:
+            zones, capacities = pool.submit(nova.host_zones), pool.submit(nova.capacities)
         last_seen = heartbeats.last_seen()
-    zones, capacities = zones.result(), capacities.result()
+        if stored is None:
+            zones, capacities = zones.result(), capacities.result()
+        else:
+            zones, capacities = stored.zones, stored.capacities
     instances, warnings = [], []
     for server in servers.result():
         priority = resolve_priority(server.metadata, server.flavor_extra_specs,

@@ -34,6 +34,9 @@ class FakeNova:
         self.evacuation_status = "done"
         # How far Nova's clock (its records' timestamps) is off CloudManager's.
         self.clock_skew = timedelta(0)
+        # Hypervisor hostname (Placement's provider name) of each service host.
+        self.node_names = {h: h for h in hosts}
+        self.aggregate_list: list = []
 
     # test controls
     def add_server(self, server_id: str, host: str, priority: int | None = None,
@@ -42,7 +45,11 @@ class FakeNova:
         self.servers[server_id] = Server(
             id=server_id, name=server_id, status="ACTIVE", host=host, task_state=None,
             metadata=metadata, flavor_extra_specs={}, ram_mb=ram_mb, vcpus=1, disk_gb=1,
-            az="nova")
+            az="nova", node=self.node_names.get(host, host), vm_state="active")
+
+    def move_server(self, server_id: str, host: str) -> None:
+        self.servers[server_id] = replace(self.servers[server_id], host=host,
+                                          node=self.node_names.get(host, host))
 
     def delete_server(self, server_id: str) -> None:
         """Deleted while being evacuated: the rebuild on the new host fails, as in Nova."""
@@ -116,11 +123,21 @@ class FakeNova:
             migration["status"] = "pre-migrating"
             self.delete_server(server_id)
         else:
-            self.servers[server_id] = replace(self.servers[server_id], host=target_host)
+            self.servers[server_id] = replace(self.servers[server_id], host=target_host,
+                                              node=target_host)
 
     def unfinished_evacuations_from(self, host: str) -> list[dict]:
         return [m for m in self.migrations if m["source_compute"] == host
                 and m["status"] == "done"]
+
+    def all_servers(self) -> list[Server]:
+        return [s for s in self.servers.values() if s.status != "DELETED"]
+
+    def hypervisor_hosts(self) -> dict[str, str]:
+        return {node: host for host, node in self.node_names.items() if host in self.services}
+
+    def aggregates(self) -> list:
+        return list(self.aggregate_list)
 
     def host_zones(self) -> dict[str, str]:
         return dict.fromkeys(self.services, "nova")
@@ -128,5 +145,14 @@ class FakeNova:
     def capacities(self) -> dict[str, HostCapacity]:
         used: dict[str, int] = {}
         for server in self.servers.values():
-            used[server.host] = used.get(server.host, 0) + server.ram_mb
-        return {h: HostCapacity(h, self.ram_mb - used.get(h, 0), 8, 100) for h in self.services}
+            if server.status != "DELETED":
+                used[server.host] = used.get(server.host, 0) + server.ram_mb
+        inventories = {"MEMORY_MB": {"total": self.ram_mb, "reserved": 0,
+                                     "allocation_ratio": 1.0},
+                       "VCPU": {"total": 8, "reserved": 0, "allocation_ratio": 1.0},
+                       "DISK_GB": {"total": 100, "reserved": 0, "allocation_ratio": 1.0}}
+        return {h: HostCapacity(h, self.ram_mb - used.get(h, 0), 8, 100,
+                                totals={"MEMORY_MB": self.ram_mb, "VCPU": 8, "DISK_GB": 100},
+                                used={"MEMORY_MB": used.get(h, 0)}, inventories=inventories,
+                                hypervisor_hostname=self.node_names[h])
+                for h in self.services}

@@ -485,3 +485,42 @@ def test_duplicate_device_name_created_concurrently_is_a_409(client, runtime):
     assert raced
     assert "conflicts with a record created at the same time" in error_of(response, 409)
     assert [d["address"] for d in client.get("/v1/power-devices").get_json()] == ["10.0.0.9"]
+
+
+def test_node_list_and_show_read_the_inventory(client, runtime):
+    from datetime import datetime
+
+    from cloud_manager.db import api as db_api
+    from cloud_manager.model.inventory import HostRecord, InstanceRecord, Resource
+
+    add_node(runtime, "compute-1")
+    add_node(runtime, "compute-2")
+    at = datetime(2026, 12, 1, 12, 0)
+    with runtime.transaction() as session:
+        db_api.write_hosts(session, [HostRecord(
+            hostname="compute-1", hypervisor_hostname="compute-1.example.org", enabled=True,
+            forced_down=False, disabled_reason=None, changed_at=at, az="nova",
+            aggregates=("rack-1",), resources={
+                "MEMORY_MB": Resource(total=8192, reserved=0, allocation_ratio=1.0, used=1024)})])
+        db_api.write_instances(session, [
+            InstanceRecord(id="i1", name="web", host="compute-1", state="active", ram_mb=2048,
+                           vcpus=2, disk_gb=10, changed_at=at,
+                           metadata={"aos:recovery_priority": "9"}),
+            InstanceRecord(id="i2", name="gone", host=None, state="deleted", changed_at=at,
+                           deleted=True)])
+        db_api.add_sync(session, started_at=at, hosts=1, instances=1, repairs=0, summary="")
+
+    listed = {n["hostname"]: n for n in client.get("/v1/nodes").get_json()}
+    assert listed["compute-1"]["instances"] == 1
+    assert listed["compute-1"]["free_ram_mb"] == 8192 - 2048
+    assert listed["compute-1"]["hypervisor_hostname"] == "compute-1.example.org"
+    assert listed["compute-2"]["instances"] is None  # not in the inventory yet
+
+    shown = client.get("/v1/nodes/compute-1").get_json()["inventory"]
+    assert shown["aggregates"] == ["rack-1"]
+    assert shown["resources"]["MEMORY_MB"] == {"total": 8192, "reserved": 0,
+                                               "allocation_ratio": 1.0, "used": 2048,
+                                               "free": 6144}
+    assert [(i["name"], i["recovery_priority"]) for i in shown["instances"]] == [("web", 9)]
+    assert shown["last_sync"].endswith("Z")
+    assert client.get("/v1/nodes/compute-2").get_json()["inventory"] is None

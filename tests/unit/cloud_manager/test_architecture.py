@@ -21,6 +21,7 @@ _ROOMS = {
     f"{CM}.model": (),
     f"{CM}.ha": ("model",),
     f"{CM}.balancing": ("model",),
+    f"{CM}.inventory": ("model",),
     # storage and adapters (the edge)
     f"{CM}.db": ("model", "ha"),
     f"{CM}.nova": (),
@@ -32,18 +33,19 @@ _ROOMS = {
     f"{CM}.runtime": ("module", "nova", "power", "task_queue"),
     # services: the node service layer, the executor, periodic jobs
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
-    f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "nova", "power", "heartbeat",
-                        "agent_report"),
+    f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "inventory", "nova", "power",
+                        "heartbeat", "agent_report"),
     f"{CM}.tracker": ("nodes", "execution", "runtime", "db", "ha", "model", "nova", "power",
                       "heartbeat", "agent_report"),
-    f"{CM}.listener": ("runtime", "db"),
+    f"{CM}.listener": ("runtime", "db", "inventory"),
+    f"{CM}.node_sync": ("nodes", "runtime", "db", "ha", "model", "inventory", "nova"),
     f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),
     # entry points
-    f"{CM}.api": ("nodes", "balancer", "balancing", "nova", "runtime", "db", "model", "conf",
-                  "module", "power"),
+    f"{CM}.api": ("nodes", "balancer", "balancing", "inventory", "nova", "runtime", "db", "model",
+                  "conf", "module", "power"),
     f"{CM}.tasks": ("execution", "runtime", "task_queue"),
     f"{CM}.cmd": ("module", "runtime", "nova", "power", "tasks", "tracker", "agent", "listener",
-                  "api", "balancer"),
+                  "api", "balancer", "node_sync"),
     # the CLI talks to the API only: no database, no runtime
     f"{CM}.cli": ("model", "conf", "power", "balancing"),
 }

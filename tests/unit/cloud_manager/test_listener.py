@@ -27,3 +27,44 @@ def test_listener_keeps_running_with_aos_transport_url_set(aos_env, tmp_path):
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+
+
+def test_notifications_sent_on_novas_exchange_reach_the_inventory(make_runtime):
+    """oslo.messaging's in-memory driver, a notifier configured as Nova configures its own
+    (control_exchange "nova", messagingv2): the batch listener stores what it sends."""
+    import oslo_messaging
+    from oslo_config import cfg
+
+    from cloud_manager import listener
+    from cloud_manager.db import api as db_api
+    from tools.nova_notifications import TOPIC, instance_payload, service_payload
+
+    runtime = make_runtime()
+    transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(), url="fake://")
+    nova_conf = cfg.ConfigOpts()
+    oslo_messaging.get_notification_transport(nova_conf, url="fake://")  # registers options
+    nova_conf.set_override("control_exchange", "nova")
+    nova = oslo_messaging.Notifier(
+        oslo_messaging.get_notification_transport(nova_conf, url="fake://"),
+        publisher_id="nova-compute:c1", driver="messagingv2", topics=[TOPIC])
+    # Same topic on oslo.messaging's default exchange: not Nova's, not heard.
+    other = oslo_messaging.Notifier(transport, publisher_id="x", driver="messagingv2",
+                                    topics=[TOPIC])
+    consumer = listener.notification_listener(transport, runtime)
+    consumer.start()
+    try:
+        for n in range(5):
+            nova.info({}, "instance.create.end", instance_payload(f"i{n}", "c1"))
+        nova.info({}, "service.update", service_payload("c1", disabled=True))
+        other.info({}, "instance.create.end", instance_payload("elsewhere", "c1"))
+        deadline = time.monotonic() + 20
+        while True:
+            with runtime.transaction() as session:
+                found = db_api.inventory_instances(session, host="c1")
+            if len(found) == 5 or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+    finally:
+        consumer.stop()
+        consumer.wait()
+    assert sorted(found) == [f"i{n}" for n in range(5)]
