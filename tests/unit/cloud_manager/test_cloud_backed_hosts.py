@@ -52,6 +52,10 @@ def _matches(traits: set[str], required: str) -> bool:
 
 class Compute:
     def request(self, path: str, method: str, raise_exc: bool = False, **kwargs) -> Answer:
+        if path.startswith("/os-hypervisors"):
+            return Answer({"hypervisors": [
+                {"hypervisor_hostname": s["host"], "service": {"host": s["host"]}}
+                for s in SERVICES]})
         assert path.startswith("/os-services")
         return Answer({"services": SERVICES})
 
