@@ -44,7 +44,7 @@ PROVIDERS = {"compute1.example.org": "rp1", "compute2": "rp2", "shared-storage":
 
 
 def _placement(path: str) -> dict:
-    if path == "/resource_providers":
+    if path.split("?")[0] == "/resource_providers":
         return {"resource_providers": [{"uuid": u, "name": n} for n, u in PROVIDERS.items()]}
     if path.endswith("/inventories"):
         return {"inventories": {
