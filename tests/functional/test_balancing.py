@@ -214,7 +214,7 @@ def test_a_host_failing_during_a_run_stops_it_and_ha_evacuates_the_host(
     assert to_victim and all(i.state == "pending" and i.message.startswith("not sent")
                              for i in to_victim[:1]), [(i.state, i.message) for i in to_victim]
     live = [m for m in conn.compute.migrations(migration_type="live-migration")
-            if m.instance_uuid in items]
+            if m.server_id in items]
     assert victim not in {m.dest_compute for m in live}, [(m.dest_compute, m.status)
                                                           for m in live]
 
