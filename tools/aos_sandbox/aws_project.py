@@ -105,7 +105,8 @@ def clean(admin: Any, project_id: str, wait: float = 60) -> None:
     """Servers, floating IPs, routers, networks and images of the project (best effort)."""
     servers = list(admin.compute.servers(all_projects=True, project_id=project_id))
     for server in servers:
-        admin.compute.delete_server(server, force=True)
+        with contextlib.suppress(Exception):  # gone meanwhile: nothing to do
+            admin.compute.delete_server(server, force=True)
     for server in servers:
         with contextlib.suppress(Exception):
             admin.compute.wait_for_delete(server, wait=wait)

@@ -194,7 +194,7 @@ class CloudDriver(driver.ComputeDriver):
               block_device_info: Any = None, power_on: bool = True,
               accel_info: Any = None) -> None:
         if hasattr(network_info, "wait"):  # Nova allocates ports while the build goes on
-            network_info = network_info.wait(do_raise=True)
+            network_info.wait(do_raise=True)
         started = time.monotonic()
         try:
             project = self._project(instance.project_id)
