@@ -34,6 +34,7 @@ LOG = logging.getLogger(__name__)
 GIB = 1024**3
 #: S3 parts of a multipart upload (S3's minimum is 5 MiB; 10,000 parts at most).
 PART_SIZE = 64 * 1024**2
+CHUNK = 1024**2
 #: S3 error codes meaning the object or bucket is not there.
 MISSING = {"404", "NoSuchKey", "NoSuchBucket", "NotFound"}
 
@@ -69,8 +70,14 @@ class _Reader:
         self.multihash = utils.get_hasher(hashing_algo, False)
         self.size = 0
 
-    def read(self, size: int = -1) -> bytes:
-        chunk = self.stream.read(size) if size and size > 0 else self.stream.read()
+    def read(self, size: int | None = -1) -> bytes:
+        """Glance's readers need a size (LimitingReader.read(i)): "all" is read in chunks."""
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self._read(CHUNK), b""))
+        return self._read(size)
+
+    def _read(self, size: int) -> bytes:
+        chunk = self.stream.read(size)
         self.size += len(chunk)
         if self.limit and self.size > self.limit:
             raise exceptions.Invalid(message=f"the image data exceeds the announced size of "

@@ -16,6 +16,7 @@ import boto3
 import pytest
 
 from tests.functional.clouds_harness import Clouds, ok, registered_clouds_api, spec_project
+from tools.aos_sandbox.client import connect
 
 pytestmark = pytest.mark.functional
 
@@ -46,9 +47,12 @@ def aws_project(clouds: Clouds) -> Iterator[str]:
 
 
 def _glance(sandbox, project: str | None = None) -> Any:
-    """Glance as the admin, scoped to ``project`` (the project whose cloud the store uses)."""
-    admin = sandbox.conn("admin")
-    return admin.connect_as_project(project).image if project else admin.image
+    """Glance as the admin, scoped to ``project`` (a name: the project whose cloud the store
+    uses; the admin holds a role there), else to the admin project."""
+    if project is None:
+        return sandbox.conn("admin").image
+    creds = {**sandbox.info["admin"], "project_name": project}
+    return connect(sandbox.info["auth_url"], creds, sandbox.info["region"]).image
 
 
 @pytest.fixture
@@ -91,7 +95,7 @@ def test_registered_image_shows_its_cloud_location(clouds: Clouds, sandbox,
 
 
 def test_upload_to_aws_store_lands_in_the_bucket(sandbox, aws_project: str, s3) -> None:
-    glance = _glance(sandbox, aws_project)
+    glance = _glance(sandbox, PROJECT)
     data = b"AOS image for AWS " + uuid.uuid4().bytes * 64
     image = glance.post("/images", json={"name": "to-aws", "disk_format": "raw",
                                          "container_format": "bare"}).json()
@@ -129,7 +133,7 @@ def test_project_without_aws_account_cannot_upload_there(sandbox, clouds: Clouds
 
 def test_upload_to_aws_makes_an_ami_registered_back(clouds: Clouds, sandbox, aws_project: str,
                                                     s3) -> None:
-    glance = _glance(sandbox, aws_project)
+    glance = _glance(sandbox, PROJECT)
     data = b"AOS image to import " + uuid.uuid4().bytes * 256
     image = glance.post("/images", json={"name": "for-import", "disk_format": "raw",
                                          "container_format": "bare"}).json()

@@ -100,6 +100,24 @@ def test_upload_lands_in_the_bucket_and_reads_back(aws_store):
         aws_store.delete(loc)
 
 
+class SizedReader:
+    """Like Glance's LimitingReader: read() needs a size."""
+
+    def __init__(self, data: bytes) -> None:
+        self.stream = io.BytesIO(data)
+
+    def read(self, size: int) -> bytes:
+        return self.stream.read(size)
+
+
+def test_glance_readers_that_need_a_size(aws_store):
+    data = b"x" * (3 * 1024**2 + 5)
+    uri, size, *_ = aws_store.add("img-sized", SizedReader(data), len(data), "sha512",
+                                  context=Context(AWS_PROJECT))
+    assert size == len(data)
+    assert aws_store.s3.get_object(Bucket="images", Key="img-sized")["Body"].read() == data
+
+
 def test_size_mismatch_leaves_nothing(aws_store):
     with pytest.raises(exceptions.Invalid, match="announced"):
         aws_store.add("img-2", io.BytesIO(b"abc"), 5, "sha512", context=Context(AWS_PROJECT))
