@@ -135,8 +135,7 @@ class YandexProvider(Provider):
     def sdk_for(self, account: Account) -> yandexcloud.SDK:
         """An SDK acting with the account's short-lived IAM token (a driver's), or with one
         exchanged for its service-account key (the Clouds service's)."""
-        token = account.secrets.get("iam_token")
-        return self._sdk(iam_token=token) if token else self._iam_token(account)[0]
+        return self._iam_token(account)[0]
 
     def validate(self, account: Account) -> Identity:
         sdk, _ = self._iam_token(account)
