@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -79,6 +80,10 @@ class Leadership:
         self._coordinator.start(start_heart=True)
         self._lock = self._new_lock()
         self._leader = False
+        # The beat's threads (tracker, node_sync, balancing) ask at once; a lock held
+        # through one database session (tooz's MySQL driver: one pymysql connection) must
+        # not be used by two threads at a time ("Packet sequence number wrong").
+        self._guard = threading.Lock()
 
     def _new_lock(self) -> object:
         lock = self._coordinator.get_lock(self.name.encode())
@@ -88,6 +93,10 @@ class Leadership:
         return lock
 
     def is_leader(self) -> bool:
+        with self._guard:
+            return self._is_leader()
+
+    def _is_leader(self) -> bool:
         if self._leader and not self._still_held():
             LOG.error("%s lost the lock %s: it stops acting now", self.member, self.name)
             self._leader = False
@@ -114,6 +123,10 @@ class Leadership:
         return check(self._lock) if check else True
 
     def stop(self) -> None:
+        with self._guard:
+            self._stop()
+
+    def _stop(self) -> None:
         if self._leader:
             try:
                 self._lock.release()

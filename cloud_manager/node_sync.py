@@ -106,6 +106,9 @@ class NodeSync:
             LOG.error("node_sync: no longer the leader; this sync writes nothing")
             return None
         with self.runtime.transaction() as session:
+            # Node rows too (the tracker adds them as well): `node show` and the reserve
+            # pool know every host the sync found, even before the tracker's first loop.
+            db_api.ensure_nodes(session, sorted(s.host for s in compute))
             stored_hosts = db_api.inventory_hosts(session)
             stored_instances = db_api.inventory_instances(session)
             live_hosts = {}
