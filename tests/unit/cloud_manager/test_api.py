@@ -40,16 +40,6 @@ def app(aos_env):
     return cloud_manager_api.create_app(make_conf(aos_env))
 
 
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app):
-    return app.extensions["runtime"]
-
-
 def add_node(runtime, hostname: str, state: str = "up", reserve: bool = False) -> None:
     with runtime.transaction() as session:
         session.add(Node(hostname=hostname, state=state, reserve=reserve,

@@ -48,16 +48,6 @@ def app(aos_env, yc):
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture
-def runtime(app):
-    return app.extensions["runtime"]
-
-
-@pytest.fixture
 def server(app):
     """The API served on a loopback port (for the real ``openstack`` command)."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
