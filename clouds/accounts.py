@@ -21,10 +21,6 @@ from aos.crypto import REDACTED
 from clouds.db import api as db
 from clouds.db.models import Cloud
 from clouds.openstack_adapter import (
-    CLOUD_IMAGE_PROPERTY,
-    CLOUD_PROPERTY,
-    CLOUD_SPEC,
-    CLOUD_TYPE_SPEC,
     AmbiguousProject,
     FlavorSpec,
     OpenStackError,
@@ -34,6 +30,12 @@ from clouds.runtime import Runtime
 from clouds_drivers.glance import uris
 from clouds_drivers.glance.uris import YANDEX_REGION
 from clouds_drivers.providers.base import Account, CloudImage, InstanceType
+from clouds_drivers.tags import (
+    FLAVOR_CLOUD_SPEC,
+    FLAVOR_TYPE_SPEC,
+    IMAGE_CLOUD_PROPERTY,
+    IMAGE_ID_PROPERTY,
+)
 
 LOG = logging.getLogger(__name__)
 #: Secret fields per provider (stored encrypted) and the plain ones kept in ``options``.
@@ -80,7 +82,7 @@ def flavor_plan(types: Iterable[InstanceType], *, provider: str, project: Projec
         if only is not None and item.name not in only:
             continue
         flavor_id = str(uuid.uuid5(FLAVOR_NAMESPACE, f"{project.id}/{provider}/{item.name}"))
-        specs = {CLOUD_SPEC: provider, CLOUD_TYPE_SPEC: item.name}
+        specs = {FLAVOR_CLOUD_SPEC: provider, FLAVOR_TYPE_SPEC: item.name}
         chosen.append(FlavorSpec(id=flavor_id, name=f"{project.name}.{item.name}",
                                  vcpus=item.vcpus, ram_mb=item.ram_mb, disk_gb=0,
                                  extra_specs=specs))
@@ -100,8 +102,8 @@ def drift(mapped: Iterable[tuple[str, str, str]], existing: dict[str, set[str] |
 def image_attrs(provider: str, image: CloudImage, name: str | None) -> dict[str, Any]:
     """Glance attributes of the image standing for ``image`` (no data: the cloud has it)."""
     return {"name": name or image.name, "min_disk": image.min_disk_gb,
-            "architecture": image.architecture, CLOUD_PROPERTY: provider,
-            CLOUD_IMAGE_PROPERTY: image.id}
+            "architecture": image.architecture, IMAGE_CLOUD_PROPERTY: provider,
+            IMAGE_ID_PROPERTY: image.id}
 
 
 def cloud_image_location(account: Account, project_id: str, cloud_image_id: str) -> str:
@@ -385,7 +387,7 @@ class Accounts:
                 created.append(spec)
             with self.runtime.transaction() as session:
                 db.record(session, cloud_id, "flavor", spec.id,
-                          spec.extra_specs[CLOUD_TYPE_SPEC], {"name": spec.name})
+                          spec.extra_specs[FLAVOR_TYPE_SPEC], {"name": spec.name})
         return {"project_id": target.id, "dry_run": dry_run, "offered": len(offered),
                 "matched": len(plan),
                 "flavors": [_flavor_view(s, "would create" if dry_run else "created")
@@ -455,4 +457,4 @@ def _credentials_view(row: Cloud, secrets: dict[str, str], expires: datetime,
 
 def _flavor_view(spec: FlavorSpec, status: str) -> dict[str, Any]:
     return {"id": spec.id, "name": spec.name, "vcpus": spec.vcpus, "ram_mb": spec.ram_mb,
-            "cloud_type": spec.extra_specs[CLOUD_TYPE_SPEC], "status": status}
+            "cloud_type": spec.extra_specs[FLAVOR_TYPE_SPEC], "status": status}

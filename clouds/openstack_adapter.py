@@ -14,15 +14,12 @@ from typing import Any
 from keystoneauth1 import exceptions as ksa_exc
 from openstack import exceptions as os_exc
 
+from clouds_drivers.tags import IMAGE_CLOUD_PROPERTY, IMAGE_ID_PROPERTY
+
 #: What a failed OpenStack call raises: the SDK's errors and keystoneauth's (connection
 #: refused, timeouts, authentication) which the SDK lets through.
 FAILURES = (os_exc.SDKException, ksa_exc.ClientException)
 
-#: Glance properties and Nova extra specs that name the cloud object a registration stands for.
-CLOUD_PROPERTY = "aos_cloud"
-CLOUD_IMAGE_PROPERTY = "aos_cloud_image_id"
-CLOUD_SPEC = "aos:cloud"
-CLOUD_TYPE_SPEC = "aos:cloud_instance_type"
 
 
 class OpenStackError(Exception):
@@ -87,7 +84,7 @@ class OpenStack:
 
     def find_images(self, project_id: str, cloud: str, cloud_image_id: str) -> list[dict]:
         answer = self._glance("GET", "/images", "listing Glance images", params={
-            "owner": project_id, CLOUD_PROPERTY: cloud, CLOUD_IMAGE_PROPERTY: cloud_image_id})
+            "owner": project_id, IMAGE_CLOUD_PROPERTY: cloud, IMAGE_ID_PROPERTY: cloud_image_id})
         return answer["images"] if answer else []
 
     def image(self, image_id: str) -> dict | None:

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clouds_drivers.tags import openstack_tags
+from clouds_drivers.tags import IMAGE_CLOUD_PROPERTY, IMAGE_ID_PROPERTY, openstack_tags
 
 #: The capability naming a backend's cloud, reported by the cloud drivers' stats.
 CLOUD_CAPABILITY = "aos_cloud"
-#: Glance properties set by ``openstack aos clouds images register``.
-IMAGE_CLOUD_PROPERTY = "aos_cloud"
-IMAGE_ID_PROPERTY = "aos_cloud_image_id"
 #: Volume and snapshot metadata holding the cloud's message when an operation failed.
 ERROR_METADATA = "aos_cloud_error"
 DRIVER_VERSION = "1.0.0"

@@ -33,7 +33,7 @@ from nova.virt import node as virt_node
 from oslo_serialization import jsonutils
 from oslo_utils import versionutils
 
-from clouds_drivers import service_conf
+from clouds_drivers import service_conf, tags
 from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.nova.virt import decide
 from clouds_drivers.project_clouds import ProjectClouds
@@ -371,8 +371,8 @@ class CloudDriver(driver.ComputeDriver):
             self._image_api.update(
                 context, image_id,
                 {"disk_format": "raw", "container_format": "bare",
-                 "properties": {decide.IMAGE_CLOUD_PROPERTY: self.cloud,
-                                decide.IMAGE_ID_PROPERTY: cloud_image}},
+                 "properties": {tags.IMAGE_CLOUD_PROPERTY: self.cloud,
+                                tags.IMAGE_ID_PROPERTY: cloud_image}},
                 data=io.BytesIO(f"{self.cloud} image {cloud_image}\n".encode()),
                 purge_props=False)
             self.projects.client.record(instance.project_id, IMAGE_KIND, image_id,

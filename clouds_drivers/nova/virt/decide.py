@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from clouds_drivers.neutron.decide import tags as object_tags
+from clouds_drivers.tags import (
+    FLAVOR_CLOUD_SPEC,
+    FLAVOR_TYPE_SPEC,
+    IMAGE_CLOUD_PROPERTY,
+    IMAGE_ID_PROPERTY,
+)
 
-#: Written by ``openstack aos clouds images register`` / ``flavors register`` (clouds module).
-IMAGE_CLOUD_PROPERTY = "aos_cloud"
-IMAGE_ID_PROPERTY = "aos_cloud_image_id"
-FLAVOR_CLOUD_SPEC = "aos:cloud"
-FLAVOR_TYPE_SPEC = "aos:cloud_instance_type"
 #: Nova keeps the boot image's properties in system metadata under this prefix.
 IMAGE_META_PREFIX = "image_"
 TAG_HOST = "openstack:host"

@@ -12,13 +12,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from clouds.openstack_adapter import (
-    CLOUD_IMAGE_PROPERTY,
-    CLOUD_PROPERTY,
     AmbiguousProject,
     FlavorSpec,
     OpenStackError,
     Project,
 )
+from clouds_drivers.tags import IMAGE_CLOUD_PROPERTY, IMAGE_ID_PROPERTY
 
 
 class FakeOpenStack:
@@ -41,7 +40,7 @@ class FakeOpenStack:
 
     def find_images(self, project_id: str, cloud: str, cloud_image_id: str) -> list[dict]:
         return [i for i in self.images.values() if i["owner"] == project_id
-                and i.get(CLOUD_PROPERTY) == cloud and i.get(CLOUD_IMAGE_PROPERTY) ==
+                and i.get(IMAGE_CLOUD_PROPERTY) == cloud and i.get(IMAGE_ID_PROPERTY) ==
                 cloud_image_id]
 
     def image(self, image_id: str) -> dict | None:
