@@ -63,15 +63,12 @@ def bind(run: Run, admin: Any, project: Any, admin_user: str) -> dict[str, str]:
 
 
 def activate_image(admin: Any, image_id: str) -> None:
-    """A registered image is a Glance record without data ("queued") and Nova boots only
-    active images; a location in the cloud is the Glance store's part, not the sandbox's:
-    a one-line placeholder makes it active."""
-    if admin.image.get_image(image_id).status == "active":
-        return
-    answer = admin.image.put(f"/images/{image_id}/file", data=b"aws image placeholder\n",
-                             headers={"Content-Type": "application/octet-stream"})
-    if answer.status_code != 204:
-        raise RuntimeError(f"uploading the placeholder of image {image_id}: {answer.text}")
+    """Nova boots only active images; registering gives the image its location in the
+    cloud's Glance store, which makes it active. Anything else is a broken store setup."""
+    image = admin.image.get_image(image_id)
+    if image.status != "active":
+        raise RuntimeError(f"registered image {image_id} is {image.status}, not active: is "
+                           "the cloud's Glance store (enabled_backends) configured?")
 
 
 def public_key() -> str:
