@@ -319,7 +319,7 @@ def test_attach_and_detach_through_nova(clouds: Clouds, sandbox, project,
         image = clouds.openstack("aos", "clouds", "images", "register", "--project",
                                  project.name, "--cloud-image-id", ami, "-f", "json")
         flavors = clouds.openstack("aos", "clouds", "flavors", "register", "--project",
-                                   project.name, "-f", "json")
+                                   project.name, "--filter", "t3.micro", "-f", "json")
         assert image.code == 0 and flavors.code == 0, image.err + flavors.err
         flavor = next(f["Id"] for f in flavors.json() if f["Name"].endswith("t3.micro"))
         server = compute.create_server(name="vm", image_id=image.json()["Image id"],
