@@ -67,9 +67,14 @@ def _why_not(status: str, task_state: str | None, extra_specs: dict[str, str]) -
     return ""
 
 
+#: Nova's API status of a vm_state where the two differ (nova.api.openstack.common), so that
+#: a reason reads the same whichever source the instance came from.
+_API_STATUS = {"stopped": "SHUTOFF", "building": "BUILD", "rescued": "RESCUE",
+               "resized": "VERIFY_RESIZE"}
+
+
 def _stored_instance(record: InstanceRecord) -> Instance:
-    # vm_state "active" is the API's status ACTIVE; other states only need to say "not".
-    status = "ACTIVE" if record.state == "active" else record.state.upper()
+    status = _API_STATUS.get(record.state, record.state.upper())
     return Instance(id=record.id, name=record.name, host=record.host or "", priority=0,
                     ram_mb=record.ram_mb, vcpus=record.vcpus, disk_gb=record.disk_gb,
                     az=record.az or None,
