@@ -17,3 +17,9 @@ FLAVOR_TYPE_SPEC = "aos:cloud_instance_type"
 
 def openstack_tags(kind: str, openstack_id: str, project_id: str) -> dict[str, str]:
     return {TAG_ID: openstack_id, TAG_KIND: kind, TAG_PROJECT: project_id}
+
+
+def named_tags(kind: str, openstack_id: str, project_id: str) -> dict[str, str]:
+    """openstack_tags plus a ``Name`` (what the AWS console shows)."""
+    return {**openstack_tags(kind, openstack_id, project_id),
+            "Name": f"openstack-{kind}-{openstack_id}"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from clouds_drivers.tags import IMAGE_CLOUD_PROPERTY, IMAGE_ID_PROPERTY, openstack_tags
+from clouds_drivers.tags import IMAGE_CLOUD_PROPERTY, IMAGE_ID_PROPERTY
 
 #: The capability naming a backend's cloud, reported by the cloud drivers' stats.
 CLOUD_CAPABILITY = "aos_cloud"
@@ -69,10 +69,6 @@ def stats(backend_name: str, cloud: str) -> dict[str, Any]:
 def connection_info(cloud: str, cloud_volume_id: str) -> dict[str, Any]:
     volume_type, key = CONNECTIONS[cloud]
     return {"driver_volume_type": volume_type, "data": {key: cloud_volume_id}}
-
-
-def tags(kind: str, openstack_id: str, project_id: str) -> dict[str, str]:
-    return openstack_tags(kind, openstack_id, project_id)
 
 
 def cloud_name(kind: str, openstack_id: str) -> str:

@@ -11,7 +11,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from clouds_drivers.tags import TAG_ID, TAG_KIND, TAG_PROJECT, openstack_tags
+from clouds_drivers.tags import TAG_ID, TAG_KIND, TAG_PROJECT
 
 __all__ = ["TAG_ID", "TAG_KIND", "TAG_PROJECT"]
 
@@ -88,12 +88,6 @@ def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str) -> bool:
                        f"an AWS internet gateway serves one VPC, so an interface in "
                        f"{interface_vpc} needs another router")
     return False
-
-
-def tags(kind: str, openstack_id: str, project_id: str) -> dict[str, str]:
-    """Tags naming the OpenStack object behind a cloud object."""
-    return {**openstack_tags(kind, openstack_id, project_id),
-            "Name": f"openstack-{kind}-{openstack_id}"}
 
 
 #: AWS error codes that mean "this contradicts what exists" (409) or "try later" (503);

@@ -25,6 +25,7 @@ from oslo_utils import excutils
 from clouds_drivers.clouds_api import ProjectCloud
 from clouds_drivers.neutron import decide
 from clouds_drivers.neutron.cloud import NeutronCloud, neutron_errors
+from clouds_drivers.tags import named_tags
 
 LOG = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class AwsRouterPlugin(L3RouterPlugin):
             with neutron_errors():
                 nets = self.cloud.networks(project)
                 igw = nets.create_internet_gateway(
-                    decide.tags("router", created["id"], project.project_id))
+                    named_tags("router", created["id"], project.project_id))
                 try:
                     self.cloud.clouds.record(project.project_id, "router", created["id"], igw)
                 except Exception:
@@ -110,7 +111,7 @@ class AwsRouterPlugin(L3RouterPlugin):
             project, instance_id, private_ip = target
             allocation = self.cloud.addresses(project).associate(
                 fip["floating_ip_address"], instance_id, private_ip,
-                decide.tags("floating_ip", fip["id"], project.project_id))
+                named_tags("floating_ip", fip["id"], project.project_id))
             try:
                 self.cloud.clouds.record(project.project_id, "floating_ip", fip["id"],
                                          allocation, {"instance": instance_id})

@@ -21,6 +21,7 @@ from oslo_config import cfg
 from clouds_drivers.neutron import decide
 from clouds_drivers.neutron.cloud import CloudRefused, NeutronCloud, neutron_errors
 from clouds_drivers.neutron.extensions.subnet_az import AZ
+from clouds_drivers.tags import named_tags
 
 LOG = logging.getLogger(__name__)
 
@@ -74,7 +75,7 @@ class AwsMechanismDriver(api.MechanismDriver):
             try:
                 network = clouds.lookup(project_id, "network", network_id)
                 if network is None:
-                    vpc_id = nets.create_vpc(vpc_cidr, decide.tags("network", network_id,
+                    vpc_id = nets.create_vpc(vpc_cidr, named_tags("network", network_id,
                                                                     project_id))
                     made.append(("network", vpc_id))
                     clouds.record(project_id, "network", network_id, vpc_id,
@@ -82,7 +83,7 @@ class AwsMechanismDriver(api.MechanismDriver):
                 else:
                     vpc_id = network["cloud_resource_id"]
                 cloud_subnet = nets.create_subnet(vpc_id, subnet["cidr"], zone,
-                                                  decide.tags("subnet", subnet["id"],
+                                                  named_tags("subnet", subnet["id"],
                                                               project_id))
                 made.append(("subnet", cloud_subnet))
                 clouds.record(project_id, "subnet", subnet["id"], cloud_subnet,

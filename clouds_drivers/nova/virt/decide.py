@@ -15,12 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from clouds_drivers.neutron.decide import tags as object_tags
 from clouds_drivers.tags import (
     FLAVOR_CLOUD_SPEC,
     FLAVOR_TYPE_SPEC,
     IMAGE_CLOUD_PROPERTY,
     IMAGE_ID_PROPERTY,
+    named_tags,
 )
 
 #: Nova keeps the boot image's properties in system metadata under this prefix.
@@ -109,7 +109,7 @@ def user_data(encoded: str | None) -> bytes | None:
 
 def tags(instance_id: str, project_id: str, host: str) -> dict[str, str]:
     """The Neutron drivers' tags naming the OpenStack server, plus its nova-compute host."""
-    return {**object_tags("instance", instance_id, project_id), TAG_HOST: host}
+    return {**named_tags("instance", instance_id, project_id), TAG_HOST: host}
 
 
 _DEVICE = re.compile(r"^/dev/(?:sd|xvd|vd|hd)([a-z])(\d*)$")

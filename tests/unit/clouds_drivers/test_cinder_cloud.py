@@ -15,6 +15,7 @@ from clouds_drivers.cinder.cloud import NotBound, VolumeCloud
 from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.providers import yandex
 from clouds_drivers.providers.base import Account, CloudError
+from clouds_drivers.tags import openstack_tags
 from tests.unit.clouds.doubles import aws_keys, yandex_double
 
 
@@ -68,7 +69,7 @@ def test_volume_in_the_projects_zone_tagged_and_mapped(aws_edge):
     project = edge.project("p-aws")
     volumes = edge.volumes(project)
     cloud_id = volumes.create(decide.cloud_name("volume", "v1"), 3,
-                              decide.tags("volume", "v1", "p-aws"))
+                              openstack_tags("volume", "v1", "p-aws"))
     edge.record(project, "volume", "v1", cloud_id, undo=lambda: volumes.delete(cloud_id))
     found = ec2.describe_volumes(VolumeIds=[cloud_id])["Volumes"][0]
     assert (found["AvailabilityZone"], found["Size"]) == ("us-east-2c", 3)
@@ -111,7 +112,7 @@ def test_yandex_volumes_use_the_folder_and_the_short_lived_token(tmp_path):
                                          "root_certificates_file": str(double["ca_file"])}),
                            "yandex", clouds)
         volumes = edge.volumes(edge.project("p-yc"))
-        disk_id = volumes.create("volume-v1", 2, decide.tags("volume", "v1", "p-yc"))
+        disk_id = volumes.create("volume-v1", 2, openstack_tags("volume", "v1", "p-yc"))
         disk = volumes.describe(disk_id)
         assert (disk.zone, disk.size_gb) == (double["zone"], 2)
         assert disk.tags["openstack:project"] == "p-yc"

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from clouds_drivers.cinder import decide
+from clouds_drivers.tags import openstack_tags
 
 
 @pytest.mark.parametrize(("project", "backend", "allowed"), [
@@ -56,7 +57,7 @@ def test_cloud_image_reads_the_registered_properties():
 
 def test_names_tags_and_messages():
     assert decide.cloud_name("volume", "0B9E-1") == "volume-0b9e-1"
-    assert decide.tags("snapshot", "s1", "p1") == {
+    assert openstack_tags("snapshot", "s1", "p1") == {
         "openstack:id": "s1", "openstack:kind": "snapshot", "openstack:project": "p1"}
     assert "has no cloud account" in decide.not_bound("p1", "aws", None)
     assert "is bound to Yandex.Cloud" in decide.not_bound("p1", "aws", "yandex")

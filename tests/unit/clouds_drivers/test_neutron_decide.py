@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from clouds_drivers.neutron import decide
+from clouds_drivers.tags import named_tags
 
 
 @pytest.mark.parametrize(("cidr", "vpc"), [
@@ -77,7 +78,7 @@ def test_status_of_cloud_errors(code, status):
 
 
 def test_tags_name_the_openstack_object():
-    tags = decide.tags("subnet", "s-1", "p-1")
+    tags = named_tags("subnet", "s-1", "p-1")
     assert tags[decide.TAG_ID] == "s-1" and tags[decide.TAG_PROJECT] == "p-1"
     assert tags[decide.TAG_KIND] == "subnet"
 

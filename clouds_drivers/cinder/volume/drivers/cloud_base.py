@@ -25,6 +25,7 @@ from clouds_drivers.cinder.cloud import VolumeCloud
 from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.providers.base import CloudError
 from clouds_drivers.providers.volumes import CloudVolumes, VolumeSource
+from clouds_drivers.tags import openstack_tags
 
 LOG = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class CloudVolumeDriver(driver.VolumeDriver):
         with self._in_cloud(doing, volume):
             project, volumes = self._project(volume.project_id)
             cloud_id = volumes.create(decide.cloud_name("volume", volume.id), volume.size,
-                                      decide.tags("volume", volume.id, volume.project_id),
+                                      openstack_tags("volume", volume.id, volume.project_id),
                                       source)
             self.edge.record(project, "volume", volume.id, cloud_id,
                              undo=lambda: volumes.delete(cloud_id),
@@ -156,7 +157,7 @@ class CloudVolumeDriver(driver.VolumeDriver):
                 raise decide.Refused(f"volume {snapshot.volume_id} has no {self.cloud} volume")
             cloud_id = volumes.snapshot(
                 source, decide.cloud_name("snapshot", snapshot.id),
-                decide.tags("snapshot", snapshot.id, snapshot.project_id))
+                openstack_tags("snapshot", snapshot.id, snapshot.project_id))
             self.edge.record(project, "snapshot", snapshot.id, cloud_id,
                              undo=lambda: volumes.delete_snapshot(cloud_id),
                              data={"volume_id": snapshot.volume_id})
