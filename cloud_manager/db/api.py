@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -400,6 +400,21 @@ def write_instances(session: Session, records: Iterable[InstanceRecord]) -> int:
         _fill_instance(row, record)
     session.flush()
     return len(by_id)
+
+
+def place_instances(session: Session, hosts: Mapping[str, str], changed_at: datetime) -> None:
+    """Record where known instances now run (a finished evacuation or live migration); the
+    hypervisor node is left unknown until Nova's next word on the instance."""
+    rows: dict[str, InventoryInstance] = {}
+    for chunk in _chunks(sorted(hosts)):
+        rows.update((row.id, row) for row in session.scalars(
+            sa.select(InventoryInstance).where(InventoryInstance.id.in_(chunk),
+                                               InventoryInstance.deleted.is_(False))))
+    for key, row in sorted(rows.items()):
+        if row.changed_at is None or row.changed_at <= changed_at:
+            row.host, row.node, row.task_state = hosts[key], None, None
+            row.changed_at = changed_at
+    session.flush()
 
 
 def remove_instances(session: Session, ids: Iterable[str]) -> None:

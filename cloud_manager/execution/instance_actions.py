@@ -163,19 +163,21 @@ class StageRunner:
         if retry:
             self._request(retry)
         sent = self.handler.sent()
-        moves = []
+        moves, placed = [], {}
         for instance_id in in_flight:
             item = self.items[instance_id]
             if item.state != ItemState.REQUESTED:
                 continue
             in_flight[instance_id] += 1
-            decision = after_poll(self.handler.judge(item, sent), item.attempts,
-                                  in_flight[instance_id], self.settings.retries,
-                                  self.settings.max_polls)
+            judgement = self.handler.judge(item, sent)
+            decision = after_poll(judgement, item.attempts, in_flight[instance_id],
+                                  self.settings.retries, self.settings.max_polls)
             if decision.state is None:
                 continue
             moves.append((item, decision.state, {"message": decision.message}))
             if decision.state != ItemState.DONE:
                 in_flight[instance_id] = 0
-        self.records.move_items(moves)
+            elif judgement.host:
+                placed[instance_id] = judgement.host
+        self.records.move_items(moves, placed)
         return bool(in_flight)

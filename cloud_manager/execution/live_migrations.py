@@ -35,13 +35,14 @@ def judge_live_migration(record: LiveMigration | None, server_status: str | None
                          server_host: str | None, target: str | None) -> Judgement:
     """From the migration record (None: not created yet) and, once it failed, the server."""
     if record is not None and record.status in FINISHED:
-        return Judgement(Outcome.DONE, f"live-migrated to {record.dest_host or target}")
+        host = record.dest_host or target
+        return Judgement(Outcome.DONE, f"live-migrated to {host}", host)
     if record is None or record.status not in FAILED:
         return Judgement(Outcome.MOVING)
     if server_status is None or server_status == "DELETED":
         return Judgement(Outcome.GONE)
     if server_host == target and server_status == "ACTIVE":
-        return Judgement(Outcome.DONE, f"ACTIVE on {target}")
+        return Judgement(Outcome.DONE, f"ACTIVE on {target}", target)
     return Judgement(Outcome.ERROR, f"live migration {record.status}; server {server_status} "
                                     f"on {server_host}")
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -152,9 +152,14 @@ class TaskRecords:
                     for i in db_api.items(session, self.task_id)]
 
     @retry_on_deadlock
-    def move_items(self, moves: Iterable[tuple[Item, ItemState, dict]]) -> list[Item]:
+    def move_items(self, moves: Iterable[tuple[Item, ItemState, dict]],
+                   placed: Mapping[str, str] | None = None) -> list[Item]:
         """Several item moves in one transaction (none without moves); each snapshot follows
-        its row. Returns the items moved: one no longer in its snapshot's state is not."""
+        its row. Returns the items moved: one no longer in its snapshot's state is not.
+
+        ``placed`` (instance id -> host, as Nova reported it) is written into the inventory
+        in the same transaction, so a plan made before the listener hears of the move
+        already sees the instance where it is."""
         moves = list(moves)
         if not moves:
             return []
@@ -164,6 +169,8 @@ class TaskRecords:
                 if db_api.move_item(session, self.task_id, item.instance_id, item.state,
                                     to_state, **values):
                     moved.append((item, to_state, values))
+            if placed:
+                db_api.place_instances(session, placed, db_api.from_timestamp(self.clock()))
         for item, to_state, values in moved:
             item.state = to_state
             item.attempts = values.get("attempts", item.attempts)

@@ -27,8 +27,11 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Judgement:
+    """``host``: where the instance now runs, once it is DONE and Nova said so."""
+
     outcome: Outcome
     message: str | None = None
+    host: str | None = None
 
 
 def judge_record(status: str | None, dest_host: str | None) -> Judgement | None:
@@ -38,7 +41,7 @@ def judge_record(status: str | None, dest_host: str | None) -> Judgement | None:
     if status not in RECORD_FINISHED:
         return Judgement(Outcome.MOVING)
     if status == "done":
-        return Judgement(Outcome.DONE, f"evacuated to {dest_host}")
+        return Judgement(Outcome.DONE, f"evacuated to {dest_host}", dest_host)
     return None
 
 
@@ -48,7 +51,7 @@ def judge_server(record_status: str, server_status: str | None, server_host: str
     if server_status is None or server_status == "DELETED":
         return Judgement(Outcome.GONE)
     if server_host != failed_host and server_status in SETTLED_STATUSES:
-        return Judgement(Outcome.DONE, f"{server_status} on {server_host}")
+        return Judgement(Outcome.DONE, f"{server_status} on {server_host}", server_host)
     return Judgement(Outcome.ERROR, f"evacuation {record_status}; server {server_status}")
 
 

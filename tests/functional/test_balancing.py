@@ -3,7 +3,6 @@ worker, driven through the ``openstack aos`` CLI; servers move by real live migr
 
 from __future__ import annotations
 
-import contextlib
 import json
 import subprocess
 import uuid
@@ -12,6 +11,7 @@ import pytest
 
 from tests.functional.test_instance_ha import cm, hosts  # noqa: F401 - fixtures
 from tools.aos_sandbox.aos_services import BIN, wait_for
+from tools.aos_sandbox.client import force_delete_servers
 
 pytestmark = pytest.mark.functional
 
@@ -73,11 +73,7 @@ def cloud(sandbox, hosts):  # noqa: F811 - the fixture imported above
         return sandbox.wait_active(server)
 
     yield aggregate, group, boot
-    for server in made["servers"]:
-        conn.compute.delete_server(server, force=True, ignore_missing=True)
-    for server in made["servers"]:
-        with contextlib.suppress(Exception):
-            conn.compute.wait_for_delete(server, wait=60)
+    force_delete_servers(conn, made["servers"])
     for found in made["groups"]:
         conn.compute.delete_server_group(found, ignore_missing=True)
     for agg in made["aggregates"]:

@@ -171,6 +171,22 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
             wait_idle(conn, server)
             assert one_instance(ec2, server.id)["State"]["Name"] == "running"
 
+            # a volume (an EBS volume of the project's cloud) attached and detached by Nova
+            storage = conn.block_storage
+            volume = storage.wait_for_status(storage.create_volume(size=1), "available",
+                                             failures=["error"], wait=120, interval=1)
+            ebs_id = resource_map(clouds, pid)[("volume", volume.id)]
+            conn.compute.create_volume_attachment(server, volume_id=volume.id)
+            storage.wait_for_status(volume, "in-use", failures=["error"], wait=120, interval=1)
+            (ebs,) = ec2.describe_volumes(VolumeIds=[ebs_id])["Volumes"]
+            assert [a["InstanceId"] for a in ebs["Attachments"]] == [item["InstanceId"]]
+            conn.compute.delete_volume_attachment(volume.id, server)
+            storage.wait_for_status(volume, "available", failures=["error"], wait=120,
+                                    interval=1)
+            assert ec2.describe_volumes(VolumeIds=[ebs_id])["Volumes"][0]["Attachments"] == []
+            storage.delete_volume(volume)
+            storage.wait_for_delete(volume, wait=120, interval=1)
+
             # console log: EC2's console output
             console = conn.compute.get_server_console_output(server)["output"]
             assert console.strip()

@@ -3,7 +3,6 @@ services. A killed nova-compute process is a failed hypervisor."""
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import time
 import uuid
@@ -12,6 +11,7 @@ import pytest
 
 from cloud_manager.power import driver_for
 from tools.aos_sandbox.aos_services import BIN, CloudManager, reporting, restore_host, wait_for
+from tools.aos_sandbox.client import force_delete_servers
 
 pytestmark = pytest.mark.functional
 
@@ -61,11 +61,7 @@ def servers(sandbox, hosts, cm):
         return [sandbox.wait_active(s) for s in batch]
 
     yield boot
-    for server in booted:
-        conn.compute.delete_server(server, force=True, ignore_missing=True)
-    for server in booted:
-        with contextlib.suppress(Exception):
-            conn.compute.wait_for_delete(server, wait=60)
+    force_delete_servers(conn, booted)
 
 
 def _host_of(sandbox, server_id: str) -> tuple[str, str]:

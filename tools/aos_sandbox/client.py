@@ -129,3 +129,18 @@ class Sandbox:
                     f"nova-compute on {name} is {current}, not {state}, after {timeout}s"
                 )
             time.sleep(1)
+
+
+def force_delete_servers(conn: Any, servers: list, wait: float = 60) -> None:
+    """Force-delete ``servers`` and wait until they are gone; ones already gone are skipped
+    (forceDelete is a server action: openstacksdk's ignore_missing does not cover its 404)."""
+    import contextlib
+
+    from openstack.exceptions import NotFoundException
+
+    for server in servers:
+        with contextlib.suppress(NotFoundException):
+            conn.compute.delete_server(server, force=True, ignore_missing=True)
+    for server in servers:
+        with contextlib.suppress(Exception):  # a teardown goes on with the rest
+            conn.compute.wait_for_delete(server, wait=wait)

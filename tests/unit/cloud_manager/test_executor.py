@@ -259,3 +259,26 @@ def test_a_task_write_picked_as_a_deadlock_victim_is_written_again(make_runtime)
         sa.event.remove(engine, "before_cursor_execute", deadlock_once)
     assert len(victims) == 1
     assert _task_row(runtime, task_id)[:3] == ("fencing", "fencing the node", "w1")
+
+
+def test_a_finished_move_is_written_into_the_inventory_at_once(make_runtime):
+    """A plan made before the listener hears of the move must not see the instance where it
+    was (balancing planned the same moves again right after a run)."""
+    from datetime import datetime
+
+    from cloud_manager.model.inventory import InstanceRecord
+
+    runtime = make_runtime()
+    task_id = _task(runtime, "vm1")
+    long_ago = datetime(2026, 1, 1)
+    with runtime.transaction() as session:
+        db_api.write_instances(session, [InstanceRecord(
+            id="vm1", name="vm1", host="c1", node="c1.example.org", state="active",
+            task_state="rebuilding", ram_mb=512, changed_at=long_ago)])
+    assert TaskExecutor(runtime, "w1").run(task_id) == "done"
+    target = runtime.nova.servers["vm1"].host
+    assert target != "c1"
+    with runtime.transaction() as session:
+        stored = db_api.inventory_instances(session)["vm1"]
+    assert (stored.host, stored.node, stored.task_state) == (target, None, None)
+    assert stored.changed_at > long_ago

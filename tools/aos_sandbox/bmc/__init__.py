@@ -157,16 +157,24 @@ def _terminate(pid: int) -> None:
 
 def _alive(pid: int) -> bool:
     """True while `pid` exists and is not a zombie (reaping it if it is our child)."""
-    try:
-        if os.waitpid(pid, os.WNOHANG)[0] == pid:
-            return False
-    except ChildProcessError:
-        pass
+    if _reaped(pid):
+        return False
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+    if stat.rsplit(")", 1)[1].split()[0] != "Z":
+        return True
+    _reaped(pid)  # it became a zombie after the first look: reap it now, else it lingers
+    return False
+
+
+def _reaped(pid: int) -> bool:
+    """Reap `pid` if it is our child and has exited."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return False
 
 
 def _is_our_server(pid: int, state_dir: Path) -> bool:

@@ -18,11 +18,11 @@ from cloud_manager.ha.outcome import (
 def test_the_record_tells_when_an_instance_is_back_and_a_failed_one_asks_the_server():
     assert judge_record(None, None) == Judgement(Outcome.MOVING)
     assert judge_record("migrating", "c2") == Judgement(Outcome.MOVING)
-    assert judge_record("done", "c2") == Judgement(Outcome.DONE, "evacuated to c2")
+    assert judge_record("done", "c2") == Judgement(Outcome.DONE, "evacuated to c2", "c2")
     assert judge_record("failed", None) is None
     assert judge_server("failed", None, None, "c1").outcome is Outcome.GONE
     assert judge_server("error", "ACTIVE", "c3", "c1") == Judgement(Outcome.DONE,
-                                                                    "ACTIVE on c3")
+                                                                    "ACTIVE on c3", "c3")
     assert judge_server("error", "ACTIVE", "c1", "c1") == Judgement(
         Outcome.ERROR, "evacuation error; server ACTIVE")
 
