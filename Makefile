@@ -23,13 +23,17 @@ dist: venv
 demo: venv
 	$(BIN)/python -m tools.demo
 
-## Everything: lint, unit tests, then functional tests on the sandbox.
+## Everything: lint, unit tests, then functional tests on the sandbox. The sandbox comes up
+## while the unit tests run (they never touch it); its output is shown once it is up.
+SANDBOX_UP_LOG := $(VENV)/sandbox-up.log
 test: venv
 	$(BIN)/ruff check .
 	tools/install-test-packages
-	$(BIN)/python -m pytest -p no:cacheprovider tests/unit
-	$(SANDBOX) up --computes 4
-	$(BIN)/python -m pytest -p no:cacheprovider -m functional tests/functional
+	$(SANDBOX) up --computes 4 >$(SANDBOX_UP_LOG) 2>&1 & up=$$!; \
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests/unit; unit=$$?; \
+	wait $$up; sandbox=$$?; cat $(SANDBOX_UP_LOG); \
+	test $$unit = 0 && test $$sandbox = 0
+	$(BIN)/python -m pytest -p no:cacheprovider --durations=25 -m functional tests/functional
 
 unit: venv
 	tools/install-test-packages

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from cloud_manager.db import api as db_api
-from cloud_manager.inventory.capacity import free, used
+from cloud_manager.inventory.capacity import free, load
 from cloud_manager.inventory.freshness import freshness
 from cloud_manager.model.inventory import InstanceRecord
 from cloud_manager.nova import HostCapacity
@@ -55,7 +55,7 @@ def stored_view(runtime: Runtime, clock: Callable[[], float]) -> StoredView | No
             host=name, free_ram_mb=room.get("MEMORY_MB", 0), free_vcpus=room.get("VCPU", 0),
             free_disk_gb=room.get("DISK_GB", 0),
             totals={rc: r.total for rc, r in host.resources.items()},
-            used=used(host, held.get(name)), hypervisor_hostname=host.hypervisor_hostname)
+            used=load(host, held.get(name)), hypervisor_hostname=host.hypervisor_hostname)
     return StoredView(capacities, zones, names)
 
 

@@ -28,7 +28,7 @@ def instance_sums(instances: Iterable[InstanceRecord]) -> dict[str, dict[str, in
 
 
 def used(host: HostRecord, held: dict[str, int] | None) -> dict[str, int]:
-    """Used per resource class (see the module's docstring)."""
+    """Used per resource class on the safe side for room (see the module's docstring)."""
     held = held or {}
     classes = set(host.resources) | set(held)
     return {rc: max(host.resources[rc].used if rc in host.resources else 0, held.get(rc, 0))
@@ -40,3 +40,11 @@ def free(host: HostRecord, held: dict[str, int] | None) -> dict[str, int]:
     use = used(host, held)
     return {rc: max(0, resource.capacity - use.get(rc, 0))
             for rc, resource in host.resources.items()}
+
+
+def load(host: HostRecord, held: dict[str, int] | None) -> dict[str, int]:
+    """Used per resource class as the inventory's instances hold it: the load a balancing plan
+    moves those instances out of. Placement's figure at the sync would still count instances
+    that left since (a finished live migration), and a plan would move more of them again."""
+    held = held or {}
+    return {rc: held.get(rc, 0) for rc in set(host.resources) | set(held)}

@@ -58,7 +58,10 @@ def test_node_show_follows_nova_through_the_listener_and_a_sync_repairs_its_gaps
     wait_for("the API", lambda: answers(f"{API}/"), 60)
     wait_for("the listener on the bus",
              lambda: "listening to Nova notifications" in cm.output("listener"), 60)
-    wait_for("the start-up sync", lambda: _syncs(cm) >= 1, 90)
+    try:
+        wait_for("the start-up sync", lambda: _syncs(cm) >= 1, 120)
+    except TimeoutError as exc:
+        raise AssertionError(f"{exc}; the beat said:\n{cm.output('beat')[-4000:]}") from None
     assert _node(source)["inventory"]["hypervisor_hostname"]
 
     # Through the listener only (the next sync is 600 s away): boot, live migration, delete.

@@ -249,3 +249,26 @@ def test_one_bad_notification_does_not_lose_its_batch(runtime):
              message("instance.create.end", bad, _stamp()),
              message("instance.create.end", instance_payload("good-2", "c2"), _stamp()))
     assert sorted(_instances(runtime, "c2")) == ["good-1", "good-2"]
+
+
+class _FlakySync:
+    """A sync that fails ``failures`` times, then succeeds; what the loop waits is recorded."""
+
+    def __init__(self, failures: int, interval: float) -> None:
+        self.failures, self.calls = failures, 0
+        self.conf = type("Conf", (), {"sync_interval": interval})()
+
+    def sync(self) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise RuntimeError("Nova answered 503")
+
+
+def test_a_failed_sync_is_tried_again_soon_and_a_follower_syncs_once_it_leads():
+    sync, waits = _FlakySync(failures=3, interval=600), []
+    leading = iter([False, True, True, True, True])
+    node_sync.run_forever(sync, lambda: next(leading), stopped=lambda: len(waits) >= 5,
+                          sleep=waits.append, monotonic=lambda: 0.0)
+    assert waits == [node_sync.LEADER_POLL_S, 10.0, 20.0, 40.0, 600]
+    assert sync.calls == 4
+    assert node_sync.retry_after_failure(30, 600) == 600

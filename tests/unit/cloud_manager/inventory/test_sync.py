@@ -2,7 +2,7 @@
 
 from datetime import datetime, timedelta
 
-from cloud_manager.inventory.capacity import free, instance_sums
+from cloud_manager.inventory.capacity import free, instance_sums, load
 from cloud_manager.inventory.freshness import freshness
 from cloud_manager.inventory.reserve import HostView, free_since, to_reserve
 from cloud_manager.inventory.sync import sync_changes
@@ -72,6 +72,16 @@ def test_free_capacity_is_the_safe_side_of_placement_and_the_instances():
     assert room["VCPU"] == 64 - 2
     # One deleted since the sync is freed only by the next sync.
     assert free(record, {"MEMORY_MB": 0})["MEMORY_MB"] == int((8192 - 512) * 1.5) - 1024
+
+
+def test_a_hosts_load_is_what_its_instances_hold_now_not_placements_figure_at_the_sync():
+    record = host("c1", resources={"MEMORY_MB": Resource(total=8192, used=6144),
+                                   "VCPU": Resource(total=4, used=3)})
+    # Two instances live-migrated away since the sync: Placement's 6144 would still count them.
+    held = instance_sums([inst("a", "c1", ram=2048)])["c1"]
+    assert load(record, held)["MEMORY_MB"] == 2048
+    assert load(record, None) == {"MEMORY_MB": 0, "VCPU": 0}
+    assert free(record, held)["MEMORY_MB"] == 8192 - 6144  # room stays on the safe side
 
 
 def test_the_inventory_is_stale_after_three_sync_intervals_or_when_empty():
