@@ -13,7 +13,7 @@ import logging
 import re
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -44,6 +44,10 @@ SECRET_FIELDS = {"aws": ("access_key", "secret_key"),
 OPTION_FIELDS = {"aws": (), "yandex": ("folder_id",)}
 #: Namespace of the deterministic flavor ids (same project + type → same id).
 FLAVOR_NAMESPACE = uuid.UUID("5d0c2f6e-5a35-4d8e-9b1e-6a0c3f1c7a11")
+# Root disk of registered flavors unless asked otherwise: most Linux images need 8 GB or less.
+DEFAULT_ROOT_DISK_GB = 10
+# EBS and Yandex boot disks both end at 16 TiB.
+MAX_ROOT_DISK_GB = 16384
 
 
 class BadRequest(Exception):
@@ -69,11 +73,14 @@ def is_fresh(expires_at: datetime | None, now: datetime, margin: timedelta) -> b
 
 
 def flavor_plan(types: Iterable[InstanceType], *, provider: str, project: Project,
-                patterns: list[str], only: list[str] | None = None) -> list[FlavorSpec]:
+                patterns: list[str], only: list[str] | None = None,
+                root_disk_gb: int = DEFAULT_ROOT_DISK_GB) -> list[FlavorSpec]:
     """Private flavors for ``project``: one per offered type matching any glob of ``patterns``.
 
     Names are ``<project name>.<type>`` (Nova flavor names are global); ids derive from
-    project and type, so registering twice finds the same flavors.
+    project and type, so registering twice finds the same flavors. The root disk is the boot
+    volume the compute driver creates; it is never 0, since Nova lets only admins boot an
+    image on a zero-disk flavor.
     """
     chosen = []
     for item in types:
@@ -84,7 +91,7 @@ def flavor_plan(types: Iterable[InstanceType], *, provider: str, project: Projec
         flavor_id = str(uuid.uuid5(FLAVOR_NAMESPACE, f"{project.id}/{provider}/{item.name}"))
         specs = {FLAVOR_CLOUD_SPEC: provider, FLAVOR_TYPE_SPEC: item.name}
         chosen.append(FlavorSpec(id=flavor_id, name=f"{project.name}.{item.name}",
-                                 vcpus=item.vcpus, ram_mb=item.ram_mb, disk_gb=0,
+                                 vcpus=item.vcpus, ram_mb=item.ram_mb, disk_gb=root_disk_gb,
                                  extra_specs=specs))
     return chosen
 
@@ -363,8 +370,10 @@ class Accounts:
     # --- flavors ----------------------------------------------------------------------------
 
     def register_flavors(self, project: str, patterns: list[str], dry_run: bool,
-                         only: list[str] | None = None) -> dict[str, Any]:
-        """Private flavors for what the cloud offers in the zone; existing ones are kept."""
+                         only: list[str] | None = None,
+                         root_disk_gb: int = DEFAULT_ROOT_DISK_GB) -> dict[str, Any]:
+        """Private flavors for what the cloud offers in the zone; existing ones are kept (with
+        the root disk they were made with: Nova flavors cannot change)."""
         with self.runtime.transaction() as session:
             row, _ = self.row_of(session, project)
             account = self.account(row)
@@ -372,9 +381,9 @@ class Accounts:
         target = self.project(row.project_id)
         offered = self.runtime.provider(account.provider).instance_types(account)
         plan = flavor_plan(offered, provider=account.provider, project=target,
-                           patterns=patterns, only=only)
+                           patterns=patterns, only=only, root_disk_gb=root_disk_gb)
         nova = self.runtime.openstack
-        known = nova.flavor_ids() if plan else set()
+        known = nova.flavor_disks() if plan else {}
         created, existing = [], []
         for spec in plan:
             if dry_run:
@@ -392,7 +401,7 @@ class Accounts:
                 "matched": len(plan),
                 "flavors": [_flavor_view(s, "would create" if dry_run else "created")
                             for s in created]
-                + [_flavor_view(s, "exists") for s in existing]}
+                + [_flavor_view(replace(s, disk_gb=known[s.id]), "exists") for s in existing]}
 
     # --- resource map -----------------------------------------------------------------------
 
@@ -457,4 +466,5 @@ def _credentials_view(row: Cloud, secrets: dict[str, str], expires: datetime,
 
 def _flavor_view(spec: FlavorSpec, status: str) -> dict[str, Any]:
     return {"id": spec.id, "name": spec.name, "vcpus": spec.vcpus, "ram_mb": spec.ram_mb,
-            "cloud_type": spec.extra_specs[FLAVOR_TYPE_SPEC], "status": status}
+            "root_disk_gb": spec.disk_gb, "cloud_type": spec.extra_specs[FLAVOR_TYPE_SPEC],
+            "status": status}

@@ -126,11 +126,12 @@ class OpenStack:
 
     # --- Nova ------------------------------------------------------------------------------
 
-    def flavor_ids(self) -> set[str]:
-        """Ids of every flavor, private ones included (one paginated listing)."""
+    def flavor_disks(self) -> dict[str, int]:
+        """Root disk (GB) of every flavor by id, private ones included (one listing)."""
         try:
             # The string "None" is Nova's "public and private" (a None value is not sent).
-            return {f.id for f in self.conn.compute.flavors(is_public="None", details=False)}
+            return {f.id: int(f.disk or 0)
+                    for f in self.conn.compute.flavors(is_public="None", details=True)}
         except FAILURES as exc:
             raise _failure("listing flavors", exc) from None
 

@@ -22,6 +22,17 @@ def call(app: Any, service_type: str, method: str, path: str, body: dict | None 
     return app.client_manager.aos.request(service_type, method, path, **kwargs)
 
 
+def positive_int(value: str) -> int:
+    """argparse type of a count or size: a whole number above 0, else one readable line."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number above 0")
+    return number
+
+
 def path(*segments: str) -> str:
     """An API path with each name quoted, so a name can never reach another route."""
     return "/" + "/".join(quote(segment, safe="") for segment in segments)

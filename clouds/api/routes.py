@@ -16,7 +16,13 @@ import flask
 from aos.api.app import Api, APIError, RequestContext, extension
 from aos.crypto import SecretKeyError
 from aos.openstack import OpenStackConfigError
-from clouds.accounts import Accounts, BadRequest, NoSuchProject
+from clouds.accounts import (
+    DEFAULT_ROOT_DISK_GB,
+    MAX_ROOT_DISK_GB,
+    Accounts,
+    BadRequest,
+    NoSuchProject,
+)
 from clouds.api.policies import RULES
 from clouds.db import api as db
 from clouds.image_uploads import UPLOAD_TASK, ImageUploads, NoSuchImage
@@ -83,6 +89,7 @@ FLAVORS_SCHEMA = {
         "filter": {"type": "array", "items": _TEXT, "maxItems": 100},
         "types": {"type": "array", "items": _TEXT, "maxItems": 500},
         "dry_run": {"type": "boolean"},
+        "root_disk_gb": {"type": "integer", "minimum": 1, "maximum": MAX_ROOT_DISK_GB},
     },
     "additionalProperties": False,
 }
@@ -257,8 +264,9 @@ def unregister_image(context: RequestContext, project: str, image: str) -> None:
 def register_flavors(context: RequestContext, body: dict[str, Any], project: str
                      ) -> dict[str, Any]:
     with _answers():
-        return _accounts().register_flavors(project, body.get("filter", []),
-                                            body.get("dry_run", False), body.get("types"))
+        return _accounts().register_flavors(
+            project, body.get("filter", []), body.get("dry_run", False), body.get("types"),
+            body.get("root_disk_gb", DEFAULT_ROOT_DISK_GB))
 
 
 # --- resource map ---------------------------------------------------------------------------

@@ -18,7 +18,7 @@ FLAVORS_PER_REQUEST = 25
 #: Seconds between two looks at an upload, and the longest --wait by default.
 UPLOAD_POLL = 2.0
 UPLOAD_WAIT = 3600.0
-FLAVOR_FIELDS = ("id", "name", "cloud_type", "vcpus", "ram_mb", "status")
+FLAVOR_FIELDS = ("id", "name", "cloud_type", "vcpus", "ram_mb", "root_disk_gb", "status")
 
 
 class ImageRegister(records.ShowCommand):
@@ -153,22 +153,26 @@ class FlavorRegister(records.ListCommand):
         parser.add_argument("--filter", dest="filters", action="append", default=[],
                             metavar="<glob>",
                             help="Only types matching this pattern, e.g. 't3.*' (repeatable).")
+        parser.add_argument("--root-disk-gb", type=records.positive_int, metavar="<GB>",
+                            help="Boot volume size of the new flavors (the image's own size "
+                                 "if that is larger). Default: the Clouds API's default.")
         parser.add_argument("--dry-run", action="store_true",
                             help="Show what would be created; change nothing.")
         return parser
 
     def records(self, parsed_args: argparse.Namespace) -> list[dict[str, Any]]:
         flavors_path = project_path(parsed_args.project, "flavors")
-        plan = call(self.app, "POST", flavors_path,
-                    {"filter": parsed_args.filters, "dry_run": True})["flavors"]
+        common: dict[str, Any] = {"filter": parsed_args.filters}
+        if parsed_args.root_disk_gb:
+            common["root_disk_gb"] = parsed_args.root_disk_gb
+        plan = call(self.app, "POST", flavors_path, {**common, "dry_run": True})["flavors"]
         if parsed_args.dry_run:
             return plan
         missing = [f["cloud_type"] for f in plan if f["status"] != "exists"]
         done = {f["cloud_type"]: f for f in plan if f["status"] == "exists"}
         for start in _progress(range(0, len(missing), FLAVORS_PER_REQUEST), len(missing)):
             chunk = missing[start:start + FLAVORS_PER_REQUEST]
-            answer = call(self.app, "POST", flavors_path,
-                          {"filter": parsed_args.filters, "types": chunk})
+            answer = call(self.app, "POST", flavors_path, {**common, "types": chunk})
             done.update({f["cloud_type"]: f for f in answer["flavors"]})
         return sorted(done.values(), key=lambda f: f["name"])
 

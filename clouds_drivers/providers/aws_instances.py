@@ -88,6 +88,8 @@ class AwsInstances(compute.CloudInstances):
             kwargs["Placement"] = {"AvailabilityZone": spec.zone}
         if spec.user_data:
             kwargs["UserData"] = spec.user_data.decode("utf-8", errors="replace")
+        if spec.root_disk_gb:
+            kwargs["BlockDeviceMappings"] = [self._root_volume(spec.image_id, spec.root_disk_gb)]
         made_key = False
         if spec.public_key:
             self._call(f"importing the key pair of {spec.name}", "import_key_pair",
@@ -108,6 +110,14 @@ class AwsInstances(compute.CloudInstances):
             self.terminate(item["InstanceId"])
             raise
         return self.find(item["InstanceId"]) or instance_of(item)
+
+    def _root_volume(self, image_id: str, size_gb: int) -> dict[str, Any]:
+        """The AMI's root EBS volume at ``size_gb``, or at its snapshot's size if larger."""
+        images = self._call(f"looking up {image_id}", "describe_images",
+                            ImageIds=[image_id])["Images"]
+        if not images:
+            raise CloudError(f"no image {image_id} in the account's region")
+        return root_volume_mapping(images[0], size_gb)
 
     def find(self, instance_id: str) -> compute.CloudInstance | None:
         try:
@@ -199,3 +209,12 @@ def _decoded(output: str) -> str:
         return base64.b64decode(output, validate=True).decode("utf-8", errors="replace")
     except (binascii.Error, ValueError):
         return output
+
+
+def root_volume_mapping(image: dict[str, Any], size_gb: int) -> dict[str, Any]:
+    """RunInstances' block device mapping that sizes the root volume of ``image``."""
+    root = image.get("RootDeviceName") or "/dev/xvda"
+    own = next((m.get("Ebs", {}).get("VolumeSize") for m in image.get("BlockDeviceMappings", [])
+                if m.get("DeviceName") == root), None)
+    return {"DeviceName": root,
+            "Ebs": {"VolumeSize": max(size_gb, int(own or 0)), "DeleteOnTermination": True}}

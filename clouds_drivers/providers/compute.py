@@ -17,7 +17,10 @@ PENDING, RUNNING, STOPPING, STOPPED, GONE, ERROR = (
 
 @dataclass(frozen=True)
 class Launch:
-    """One instance to create; ``name`` is the OpenStack instance id (idempotency key)."""
+    """One instance to create; ``name`` is the OpenStack instance id (idempotency key).
+
+    ``root_disk_gb`` is the flavor's root disk: the boot volume is made that large, or as
+    large as the image needs if that is more (0: the image's own size)."""
 
     name: str
     image_id: str
@@ -28,6 +31,7 @@ class Launch:
     public_key: str | None = None
     user_data: bytes | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    root_disk_gb: int = 0
 
 
 @dataclass(frozen=True)

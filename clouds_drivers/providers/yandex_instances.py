@@ -114,7 +114,8 @@ class YandexInstances(compute.CloudInstances):
             metadata=metadata,
             boot_disk_spec=instance_service_pb2.AttachedDiskSpec(
                 auto_delete=True, disk_spec=instance_service_pb2.AttachedDiskSpec.DiskSpec(
-                    image_id=spec.image_id, size=max(image.min_disk_size, GIB))),
+                    image_id=spec.image_id,
+                    size=max(image.min_disk_size, GIB, spec.root_disk_gb * GIB))),
             network_interface_specs=[nic])
         made = self._operation(f"creating {spec.instance_type} from {spec.image_id} in "
                                f"{spec.zone}", self.instances.Create, request,

@@ -245,7 +245,8 @@ class CloudDriver(driver.ComputeDriver):
             name=instance.uuid, image_id=image, instance_type=machine, zone=project.zone,
             subnet_id=subnet_id, private_ip=address, public_key=instance.key_data or None,
             user_data=decide.user_data(instance.user_data),
-            tags=decide.tags(instance.uuid, instance.project_id, self._host))
+            tags=decide.tags(instance.uuid, instance.project_id, self._host),
+            root_disk_gb=int(instance.flavor.root_gb or 0))
 
     def _cloud_subnet(self, context: Any, project: ProjectCloud, port: decide.Port
                       ) -> tuple[str, str]:

@@ -76,8 +76,8 @@ class FakeOpenStack:
     def delete_image(self, image_id: str) -> None:
         self.images.pop(image_id, None)
 
-    def flavor_ids(self) -> set[str]:
-        return set(self.flavors)
+    def flavor_disks(self) -> dict[str, int]:
+        return {key: spec.disk_gb for key, (_, spec) in self.flavors.items()}
 
     def create_flavor(self, project_id: str, spec: FlavorSpec) -> None:
         assert spec.id not in self.flavors

@@ -7,7 +7,7 @@ from moto import mock_aws
 
 from clouds_drivers.providers import compute
 from clouds_drivers.providers.aws import AwsProvider
-from clouds_drivers.providers.aws_instances import AwsInstances, Waits
+from clouds_drivers.providers.aws_instances import AwsInstances, Waits, root_volume_mapping
 from clouds_drivers.providers.base import Account, CloudError
 
 PUBLIC_KEY = ("ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDOv6C6ZLyCz8nz9mKRa5mcbAnrVmsldAVPcmg+"
@@ -62,6 +62,26 @@ def test_launch_with_port_address_key_and_tags_then_terminate_leaves_nothing(ec2
     assert ec2.find(made.id) is None
     assert ec2.ec2.describe_key_pairs()["KeyPairs"] == []
     ec2.terminate(made.id)  # already gone: not an error
+
+
+def test_the_root_volume_is_the_flavors_root_disk_or_the_images_own_size_if_larger(ec2):
+    spec = compute.Launch(name="uuid-3", image_id=_image(ec2), instance_type="t3.micro",
+                          zone="us-east-2a", root_disk_gb=30)
+    made = ec2.launch(spec)
+    described = ec2.ec2.describe_instances(InstanceIds=[made.id])["Reservations"][0][
+        "Instances"][0]
+    root = next(m for m in described["BlockDeviceMappings"]
+                if m["DeviceName"] == described["RootDeviceName"])
+    (volume,) = ec2.ec2.describe_volumes(VolumeIds=[root["Ebs"]["VolumeId"]])["Volumes"]
+    assert volume["Size"] == 30
+    ec2.terminate(made.id)
+
+    image = {"RootDeviceName": "/dev/sda1", "BlockDeviceMappings": [
+        {"DeviceName": "/dev/sdb", "Ebs": {"VolumeSize": 500}},
+        {"DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 40}}]}
+    assert root_volume_mapping(image, 30) == {
+        "DeviceName": "/dev/sda1", "Ebs": {"VolumeSize": 40, "DeleteOnTermination": True}}
+    assert root_volume_mapping(image, 50)["Ebs"]["VolumeSize"] == 50
 
 
 def test_unknown_instance_type_is_a_cloud_error_with_the_clouds_words(ec2, monkeypatch):
