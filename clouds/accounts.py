@@ -379,7 +379,7 @@ class Accounts:
             account = self.account(row)
             cloud_id = row.id
         target = self.project(row.project_id)
-        offered = self.runtime.provider(account.provider).instance_types(account)
+        offered = self.runtime.instance_types(cloud_id, account)
         plan = flavor_plan(offered, provider=account.provider, project=target,
                            patterns=patterns, only=only, root_disk_gb=root_disk_gb)
         nova = self.runtime.openstack

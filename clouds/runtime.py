@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cachetools import TTLCache
 from oslo_config import cfg
 
 from aos import openstack
 from aos import runtime as aos_runtime
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStack
-from clouds_drivers.providers.base import Provider
+from clouds_drivers.providers.base import Account, InstanceType, Provider
 
 #: Seconds any one OpenStack API request may take.
 OPENSTACK_TIMEOUT = 60
+#: Seconds a zone's instance types are kept: `flavors register` asks once per chunk of
+#: flavors, and a zone's listing takes several calls (seconds on AWS).
+INSTANCE_TYPES_TTL = 600
 
 
 def provider_for(conf: cfg.ConfigOpts, name: str) -> Provider:
@@ -48,6 +53,22 @@ class Runtime(aos_runtime.Runtime):
 
     def provider(self, name: str) -> Provider:
         return provider_for(self.conf, name)
+
+    @functools.cached_property
+    def _offered(self) -> tuple[TTLCache, threading.Lock]:
+        return TTLCache(maxsize=256, ttl=INSTANCE_TYPES_TTL), threading.Lock()
+
+    def instance_types(self, cloud_id: int, account: Account) -> list[InstanceType]:
+        """The instance types offered in the account's zone, asked again after a while."""
+        cache, lock = self._offered
+        key = (cloud_id, account.provider, account.region, account.zone)
+        with lock:
+            found = cache.get(key)
+        if found is None:
+            found = self.provider(account.provider).instance_types(account)
+            with lock:
+                cache[key] = found
+        return found
 
     @functools.cached_property
     def celery(self) -> Any:

@@ -70,7 +70,7 @@ DISTRIBUTIONS: dict[str, Dist] = {
     "clouds": Dist(
         "clouds",
         "AOS Clouds: OpenStack projects backed by AWS or Yandex.Cloud (API and worker)",
-        ("aos-core", "clouds-drivers"),
+        ("aos-core", "clouds-drivers", "cachetools"),
     ),
     # Loaded inside nova-compute, cinder-volume, glance-api and neutron-server: it takes
     # nothing of aos/ (configuration files, database, API, Celery: service plumbing); drivers
