@@ -17,6 +17,9 @@ from clouds_drivers.clouds_api import CloudsClient, CloudsUnavailable, ProjectCl
 
 DEFAULT_TTL = 300.0
 DEFAULT_STALE_TTL = 1800.0
+#: Seconds a scheduler filter trusts a binding: a project bound with ``clouds add`` is routed
+#: to its cloud within this time (the first request after binding asks afresh).
+BINDING_TTL = 30.0
 
 
 class ProjectClouds:

@@ -4,11 +4,11 @@ control node): servers of a cloud-bound project land only on that cloud's comput
 other project never land there.
 
 A project's binding comes from the Clouds API (nova.conf ``[clouds]``, as for the drivers),
-kept ``BINDING_TTL`` seconds. When the Clouds API cannot answer, the last answer is used for
-a while (``project_clouds``); for a project never seen, no host passes and the boot fails
-with NoValidHost: placing a server of a project that may be cloud-bound on a local
-hypervisor (or the reverse) would run it where its owner did not ask, and a refused boot can
-simply be retried.
+kept ``project_clouds.BINDING_TTL`` seconds. When the Clouds API cannot answer, the last
+answer is used for a while (``project_clouds``); for a project never seen, no host passes
+and the boot fails with NoValidHost: placing a server of a project that may be cloud-bound
+on a local hypervisor (or the reverse) would run it where its owner did not ask, and a
+refused boot can simply be retried.
 """
 
 from __future__ import annotations
@@ -23,12 +23,9 @@ from nova.scheduler import filters
 from clouds_drivers import service_conf
 from clouds_drivers.clouds_api import CloudsUnavailable
 from clouds_drivers.nova.scheduler import placement_rule
-from clouds_drivers.project_clouds import ProjectClouds
+from clouds_drivers.project_clouds import BINDING_TTL, ProjectClouds
 
 LOG = logging.getLogger(__name__)
-#: Seconds a binding is trusted: a project bound with ``clouds add`` is routed to its cloud
-#: within this time (the first boot after binding asks afresh).
-BINDING_TTL = 30.0
 
 
 class CloudProjectFilter(filters.BaseHostFilter):

@@ -2,9 +2,10 @@
 volumes land only on its cloud's backends, other projects' never do.
 
 A backend's cloud is the ``aos_cloud`` capability its driver reports; a project's is its
-account in the Clouds API (asked once per scheduling request: Cinder makes a new filter
-object for each). When the Clouds API cannot answer, no backend passes: a wrong guess either
-way would put a volume in the wrong place.
+account in the Clouds API, kept ``project_clouds.BINDING_TTL`` seconds as Nova's
+CloudProjectFilter keeps it (the last answer is used a while when the API is down). For a
+project the Clouds API cannot tell about, no backend passes: a wrong guess either way would
+put a volume in the wrong place.
 """
 
 from __future__ import annotations
@@ -18,36 +19,41 @@ from oslo_config import cfg
 
 from clouds_drivers import service_conf
 from clouds_drivers.cinder import decide
-from clouds_drivers.clouds_api import CloudsClient, CloudsUnavailable
+from clouds_drivers.clouds_api import CloudsUnavailable
+from clouds_drivers.project_clouds import BINDING_TTL, ProjectClouds
 
 LOG = logging.getLogger(__name__)
-_UNKNOWN = object()
 
 
 @functools.cache
-def _clouds() -> CloudsClient:
-    """One client per scheduler process, so its Keystone token is reused across requests."""
-    return service_conf.clouds_client(cfg.CONF)
+def _bindings() -> ProjectClouds:
+    """One per scheduler process (Cinder makes a filter object per request), so answers and
+    the Keystone token outlive a request."""
+    return ProjectClouds(service_conf.clouds_client(cfg.CONF), ttl=BINDING_TTL)
 
 
 class CloudBackendsFilter(filters.BaseBackendFilter):
     def __init__(self) -> None:
-        self._cloud_of: dict[str, Any] = {}
+        # Projects the Clouds API could not tell about in this request: asked once, not once
+        # per backend (each ask may wait for its timeout).
+        self._unknown: set[str] = set()
 
-    def _project_cloud(self, project_id: str) -> Any:
-        if project_id not in self._cloud_of:
-            try:
-                found = _clouds().project_cloud(project_id)
-                self._cloud_of[project_id] = found.provider if found else None
-            except CloudsUnavailable as exc:
+    def _project_cloud(self, project_id: str) -> str | None:
+        if project_id in self._unknown:
+            raise CloudsUnavailable("asked already in this request")
+        try:
+            return _bindings().provider_of(project_id)
+        except CloudsUnavailable as exc:
+            if project_id not in self._unknown:
                 LOG.error("CloudBackendsFilter: no backend for project %s: %s", project_id, exc)
-                self._cloud_of[project_id] = _UNKNOWN
-        return self._cloud_of[project_id]
+            self._unknown.add(project_id)
+            raise
 
     def backend_passes(self, backend_state: Any, filter_properties: dict[str, Any]) -> bool:
         project_id = decide.project_of(filter_properties)
-        project_cloud = self._project_cloud(project_id) if project_id else None
-        if project_cloud is _UNKNOWN:
+        try:
+            project_cloud = self._project_cloud(project_id) if project_id else None
+        except CloudsUnavailable:
             return False
         backend_cloud = (backend_state.capabilities or {}).get(decide.CLOUD_CAPABILITY)
         passes = decide.backend_allowed(project_cloud, backend_cloud)
