@@ -51,15 +51,17 @@ def _mysql_session_holds(lock: object) -> bool:
     return bool(row and row[0])
 
 
-# A MySQL server that stops answering must not hang the leader's loop: every read and write
-# of a lock's session gives up after this many seconds (GET_LOCK is asked with no wait).
+# A MySQL server that stops answering must not hang the leader's loop: connecting, and every
+# read and write of a lock's session, gives up after this many seconds (GET_LOCK is asked
+# with no wait).
 MYSQL_SESSION_TIMEOUT = 5.0
 
 
 def _bound_mysql_session(lock: object) -> None:
     """tooz takes no timeout for MySQL from the URL and connects the lock's session lazily:
-    PyMySQL applies these to the socket when it connects (handshake included)."""
+    PyMySQL applies these when it connects (the TCP connect, then the handshake and after)."""
     conn = lock._conn  # noqa: SLF001 - see _mysql_session_holds
+    conn.connect_timeout = MYSQL_SESSION_TIMEOUT
     conn._read_timeout = conn._write_timeout = MYSQL_SESSION_TIMEOUT  # noqa: SLF001
 
 

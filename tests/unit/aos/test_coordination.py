@@ -29,6 +29,15 @@ def test_a_silent_mysql_server_fails_the_lock_instead_of_hanging_it(monkeypatch)
         with pytest.raises(ToozError, match="timed out"):
             lock.acquire(blocking=False)
         assert coordination._mysql_session_holds(lock) is False
+    # A server that never answers the TCP connect (a blackholed address): bounded the same way
+    # (PyMySQL's own default would wait 10 s).
+    lock = MySQLLock(b"cloud_manager-tracker", urlsplit("mysql://aos:secret@10.255.255.1/aos"),
+                     {})
+    coordination._bound_mysql_session(lock)
+    assert lock._conn.connect_timeout == 0.5  # noqa: SLF001
+    with pytest.raises(ToozError):
+        lock.acquire(blocking=False)
+
 
 
 def test_threads_asking_at_once_use_the_lock_one_at_a_time(aos_env):
