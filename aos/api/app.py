@@ -197,7 +197,9 @@ def _validated_body(schema: dict) -> Any:
     if errors:
         # A plain error (driver not in its enum) says more than a failed oneOf does.
         plain = [e for e in errors if e.validator not in ("oneOf", "anyOf")]
-        exc = _named_branch_error(jsonschema.exceptions.best_match(plain or errors))
+        # best_match would itself descend into a oneOf's branches, by relevance only.
+        exc = (jsonschema.exceptions.best_match(plain) if plain
+               else _named_branch_error(errors[0]))
         where = "/".join(shorten(str(p), 60) for p in exc.absolute_path)
         place = f" at {where}" if where else ""
         # jsonschema quotes the whole invalid value: quote at most its start.
