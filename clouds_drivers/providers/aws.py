@@ -341,8 +341,7 @@ class AwsNetworks(CloudNetworks):
             self.detach_internet_gateway(igw_id, vpc_id, route=False)
             raise
 
-    def detach_internet_gateway(self, igw_id: str, vpc_id: str,  # type: ignore[override]
-                                route: bool = True) -> None:
+    def detach_internet_gateway(self, igw_id: str, vpc_id: str, route: bool = True) -> None:
         """Remove the default route, then detach (AWS keeps a blackhole route otherwise)."""
         if route:
             self._gone_ok(f"removing the default route of {vpc_id}", "delete_route",
