@@ -1,7 +1,8 @@
-"""The Neutron drivers' edge: the Clouds API, AWS, and Neutron's exceptions.
+"""The Neutron drivers' edge: the Clouds API, the clouds' VPC APIs, and Neutron's exceptions.
 
-neutron.conf's ``[clouds]`` and ``[aws]`` sections are those of every driver
-(clouds_drivers.service_conf).
+neutron.conf's ``[clouds]``, ``[aws]`` and ``[yandex]`` sections are those of every driver
+(clouds_drivers.service_conf). The spec registers one set of names (``aws``, ``aws_router``,
+``subnet_az``); they serve the projects bound to either cloud, each through its provider.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from clouds_drivers.clouds_api import CloudsUnavailable, ProjectCloud
 from clouds_drivers.neutron import decide
 from clouds_drivers.providers.aws import AwsAddresses, AwsNetworks
 from clouds_drivers.providers.base import CloudError
+from clouds_drivers.providers.networks import CloudAddresses, CloudNetworks
+from clouds_drivers.providers.yandex_networks import YandexAddresses, YandexNetworks
 
 LOG = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ _BY_STATUS = {400: CloudRefused, 409: CloudConflict, 503: CloudUnavailable}
 
 
 @contextlib.contextmanager
-def neutron_errors() -> Iterator[None]:
+def neutron_errors(cloud: str = "cloud") -> Iterator[None]:
     """Refusals and cloud failures as Neutron exceptions: a status and one line."""
     try:
         yield
@@ -49,33 +52,52 @@ def neutron_errors() -> Iterator[None]:
         raise CloudRefused(reason=str(exc)) from None
     except CloudError as exc:
         raise _BY_STATUS[decide.status_of_cloud_error(exc.code)](
-            reason=f"AWS: {exc}") from None
+            reason=f"{cloud}: {exc}") from None
     except CloudsUnavailable as exc:
         raise CloudUnavailable(reason=str(exc)) from None
 
 
+#: Each cloud's network and address APIs, by provider name.
+_APIS: dict[str, tuple[type[CloudNetworks], type[CloudAddresses]]] = {
+    "aws": (AwsNetworks, AwsAddresses), "yandex": (YandexNetworks, YandexAddresses)}
+
+
 class NeutronCloud:
-    """Which projects are AWS-bound, and their VPC API with short-lived credentials."""
+    """Which projects are cloud-bound, and their VPC API with short-lived credentials."""
 
     def __init__(self, conf: cfg.ConfigOpts) -> None:
+        self.conf = conf
         self.clouds = service_conf.clouds_client(conf)
-        self.provider = service_conf.aws_provider(conf)
+        self._providers: dict[str, Any] = {}
 
-    def aws_project(self, project_id: str | None) -> ProjectCloud | None:
-        """The project's AWS account, None for projects that are not AWS-bound."""
+    def _provider(self, name: str) -> Any:
+        """Built on first use, so a Neutron serving only AWS never reads ``[yandex]``."""
+        if name not in self._providers:
+            build = {"aws": service_conf.aws_provider, "yandex": service_conf.yandex_provider}
+            self._providers[name] = build[name](self.conf)
+        return self._providers[name]
+
+    def cloud_project(self, project_id: str | None) -> ProjectCloud | None:
+        """The project's cloud account, None for projects bound to no cloud."""
         if not project_id:
             return None
         with neutron_errors():
             found = self.clouds.project_cloud(project_id)
-        if found is None or found.provider != "aws":
+        if found is None or found.provider not in _APIS:
             return None
         return found
 
-    def networks(self, project: ProjectCloud) -> AwsNetworks:
-        return AwsNetworks(self.provider, service_conf.account_of(project))
+    @staticmethod
+    def rules(project: ProjectCloud) -> decide.NetworkRules:
+        return decide.rules_of(project.provider)
 
-    def addresses(self, project: ProjectCloud) -> AwsAddresses:
-        return AwsAddresses(self.provider, service_conf.account_of(project))
+    def networks(self, project: ProjectCloud) -> CloudNetworks:
+        api = _APIS[project.provider][0]
+        return api(self._provider(project.provider), service_conf.account_of(project))
+
+    def addresses(self, project: ProjectCloud) -> CloudAddresses:
+        api = _APIS[project.provider][1]
+        return api(self._provider(project.provider), service_conf.account_of(project))
 
     def mapped(self, project: ProjectCloud, kind: str, openstack_id: str
                ) -> dict[str, Any] | None:

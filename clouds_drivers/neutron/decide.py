@@ -1,14 +1,16 @@
 """What the Neutron drivers do in the cloud, decided over plain data (no I/O, no Neutron).
 
-The spec's rules: a VPC is the /16 holding the subnet, a subnet is at most a /16, AWS keeps
-the first four addresses of a subnet (.0 network, .1 router, .2 DNS, .3 reserved), no IPv6,
-no provider networks, and one internet gateway serves one VPC.
+The spec's rules: a subnet is at most a /16, the cloud keeps the first addresses of a subnet,
+no IPv6, no provider networks, and one router's gateway serves one cloud network. Where AWS and
+Yandex.Cloud differ (how many addresses each keeps, whether a cloud network is itself a /16)
+the difference is a ``NetworkRules`` value, so each rule is written once.
 """
 
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from clouds_drivers.tags import TAG_ID, TAG_KIND, TAG_PROJECT
@@ -16,8 +18,34 @@ from clouds_drivers.tags import TAG_ID, TAG_KIND, TAG_PROJECT
 __all__ = ["TAG_ID", "TAG_KIND", "TAG_PROJECT"]
 
 VPC_PREFIX = 16
-#: Addresses AWS reserves at the start of every subnet.
-RESERVED_AT_START = 4
+#: The narrowest subnet either cloud creates.
+SMALLEST_PREFIX = 28
+
+
+@dataclass(frozen=True)
+class NetworkRules:
+    """What one cloud's VPC model allows, as the drivers' refusals need it."""
+
+    cloud: str
+    #: Addresses the cloud keeps at the start of every subnet (.0 included).
+    reserved_at_start: int
+    #: Whether a cloud network is itself a /16 its subnets must lie in (AWS's VPC CIDR).
+    network_has_cidr: bool
+    #: What a router's gateway is called there.
+    gateway: str
+
+
+#: AWS keeps .0 network, .1 router, .2 DNS, .3 future use.
+AWS = NetworkRules("AWS", reserved_at_start=4, network_has_cidr=True,
+                   gateway="internet gateway")
+#: Yandex keeps .0, .1 gateway and .2 DNS; its networks have no CIDR of their own.
+YANDEX = NetworkRules("Yandex.Cloud", reserved_at_start=3, network_has_cidr=False,
+                      gateway="NAT gateway")
+RULES = {"aws": AWS, "yandex": YANDEX}
+
+
+def rules_of(provider: str) -> NetworkRules:
+    return RULES[provider]
 
 
 class Refused(ValueError):
@@ -34,29 +62,39 @@ def vpc_cidr(subnet_cidr: str) -> str:
     return str(net.supernet(new_prefix=VPC_PREFIX)) if net.prefixlen > VPC_PREFIX else str(net)
 
 
-def check_subnet(cidr: str, ip_version: int, pools: Iterable[Mapping[str, str]]) -> str:
-    """Refuse what AWS cannot hold; return the VPC CIDR for the subnet."""
+def check_subnet(cidr: str, ip_version: int, pools: Iterable[Mapping[str, str]],
+                 rules: NetworkRules) -> str:
+    """Refuse what the cloud cannot hold; return the VPC CIDR for the subnet."""
     if ip_version != 4:
-        raise Refused("IPv6 subnets are not supported in AWS-backed projects "
+        raise Refused(f"IPv6 subnets are not supported in {rules.cloud}-backed projects "
                       "(the VPC model used here is IPv4 only)")
     net = ipaddress.ip_network(cidr, strict=False)
     if net.prefixlen < VPC_PREFIX:
-        raise Refused(f"subnet {cidr} is wider than /{VPC_PREFIX}: an AWS VPC holds at most "
-                      f"a /{VPC_PREFIX}")
-    lowest = net.network_address + RESERVED_AT_START
+        raise Refused(f"subnet {cidr} is wider than /{VPC_PREFIX}: a {rules.cloud} subnet "
+                      f"is at most a /{VPC_PREFIX}")
+    if net.prefixlen > SMALLEST_PREFIX:
+        raise Refused(f"subnet {cidr} is narrower than /{SMALLEST_PREFIX}, the smallest "
+                      f"subnet {rules.cloud} creates")
+    lowest = net.network_address + rules.reserved_at_start
     for pool in pools:
         if ipaddress.ip_address(pool["start"]) < lowest:
             raise Refused(f"allocation pool {pool['start']}-{pool['end']} starts below "
-                          f"{lowest}: AWS reserves the first {RESERVED_AT_START} addresses "
-                          f"of a subnet; use --allocation-pool start={lowest},end=…")
+                          f"{lowest}: {rules.cloud} reserves the first "
+                          f"{rules.reserved_at_start} addresses of a subnet; use "
+                          f"--allocation-pool start={lowest},end=…")
     return vpc_cidr(cidr)
 
 
-def check_same_vpc(network_vpc_cidr: str | None, subnet_vpc_cidr: str) -> None:
-    """One Neutron network is one VPC: its subnets share the VPC's /16."""
+def check_same_vpc(network_vpc_cidr: str | None, subnet_vpc_cidr: str,
+                   rules: NetworkRules) -> None:
+    """One Neutron network is one AWS VPC: its subnets share the VPC's /16 (a Yandex network
+    has no CIDR, so any subnets of it are fine)."""
+    if not rules.network_has_cidr:
+        return
     if network_vpc_cidr is not None and network_vpc_cidr != subnet_vpc_cidr:
-        raise Refused(f"this network is the AWS VPC {network_vpc_cidr}: its subnets must lie "
-                      f"in it (a subnet of {subnet_vpc_cidr} needs another network)")
+        raise Refused(f"this network is the {rules.cloud} VPC {network_vpc_cidr}: its "
+                      f"subnets must lie in it (a subnet of {subnet_vpc_cidr} needs another "
+                      "network)")
 
 
 def is_provider_network(segments: Iterable[Mapping[str, Any]],
@@ -72,35 +110,43 @@ def subnet_zone(requested: str | None, account_zone: str) -> str:
     return requested or account_zone
 
 
-def check_zone(zone: str, zones: list[str]) -> None:
+def check_zone(zone: str, zones: list[str], rules: NetworkRules) -> None:
     """A requested zone must be one of the account's region."""
     if zone not in zones:
-        raise Refused(f"availability zone {zone!r} is not in the project's AWS region "
-                      f"(zones: {', '.join(zones)})")
+        raise Refused(f"availability zone {zone!r} is not in the project's {rules.cloud} "
+                      f"region (zones: {', '.join(zones)})")
 
 
-def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str) -> bool:
-    """Whether the gateway must be attached; refuse a second VPC (one IGW, one VPC)."""
+def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str,
+                      rules: NetworkRules) -> bool:
+    """Whether the gateway must be attached; refuse a second VPC (one gateway, one VPC).
+
+    AWS allows nothing else; on Yandex the router's route table lives in one network, so the
+    same rule keeps one router one network there too.
+    """
     if attached_vpc is None:
         return True
     if attached_vpc != interface_vpc:
-        raise Conflict(f"the router's internet gateway is attached to VPC {attached_vpc}: "
-                       f"an AWS internet gateway serves one VPC, so an interface in "
-                       f"{interface_vpc} needs another router")
+        raise Conflict(f"the router's {rules.gateway} is attached to VPC {attached_vpc}: "
+                       f"a {rules.cloud} {rules.gateway} of a router serves one VPC, so an "
+                       f"interface in {interface_vpc} needs another router")
     return False
 
 
-#: AWS error codes that mean "this contradicts what exists" (409) or "try later" (503);
-#: any other code is the caller's input (400).
+#: AWS error codes and Yandex gRPC status names that mean "this contradicts what exists"
+#: (409) or "try later" (503); any other code is the caller's input (400).
 _CONFLICT_MARKS = ("DependencyViolation", "InUse", "AlreadyAssociated", "Conflict",
-                   "LimitExceeded", "AlreadyExists")
+                   "LimitExceeded", "AlreadyExists", "FAILED_PRECONDITION", "ALREADY_EXISTS",
+                   "RESOURCE_EXHAUSTED", "ABORTED")
 _UNAVAILABLE_MARKS = ("InternalError", "Unavailable", "Throttling", "RequestLimitExceeded",
                       "AuthFailure", "UnauthorizedOperation", "InvalidClientTokenId",
-                      "ExpiredToken")
+                      "ExpiredToken", "UNAVAILABLE", "DEADLINE_EXCEEDED", "UNAUTHENTICATED",
+                      "PERMISSION_DENIED", "INTERNAL", "UNKNOWN")
 
 
 def status_of_cloud_error(code: str | None) -> int:
-    """HTTP status a Neutron user sees for a cloud failure with AWS error ``code``."""
+    """HTTP status a Neutron user sees for a cloud failure with error ``code`` (AWS's error
+    code or Yandex's gRPC status name)."""
     if not code or any(mark in code for mark in _UNAVAILABLE_MARKS):
         return 503
     if any(mark in code for mark in _CONFLICT_MARKS):

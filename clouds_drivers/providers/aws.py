@@ -24,6 +24,7 @@ from clouds_drivers.providers.base import (
     Provider,
     ShortLivedCredentials,
 )
+from clouds_drivers.providers.networks import DEFAULT_ROUTE, CloudAddresses, CloudNetworks
 
 NAME = "aws"
 #: Resource-map kind → (paginated EC2 listing, its result key, id field, extra arguments).
@@ -240,7 +241,6 @@ def _batches(items: list[str], size: int) -> Iterable[list[str]]:
 
 # --- networks (the Neutron drivers) -----------------------------------------------------------
 
-DEFAULT_ROUTE = "0.0.0.0/0"
 #: Codes that mean a detach/delete has nothing left to do.
 ALREADY_DONE = {"Gateway.NotAttached"}
 
@@ -249,11 +249,11 @@ def tag_list(tags: dict[str, str]) -> list[dict[str, str]]:
     return [{"Key": key, "Value": value} for key, value in sorted(tags.items())]
 
 
-class AwsNetworks:
+class AwsNetworks(CloudNetworks):
     """VPCs, subnets and internet gateways of one account, for the Neutron drivers.
 
-    Kept beside the Provider contract (not in it): only AWS has this model, and the Clouds
-    service itself never creates networks. Deleting what is already gone is not an error, so
+    Kept beside the Provider contract (not in it): the Clouds service itself never creates
+    networks. Deleting what is already gone is not an error, so
     a retried or compensating delete is safe.
     """
 
@@ -351,7 +351,7 @@ class AwsNetworks:
                       "detach_internet_gateway", InternetGatewayId=igw_id, VpcId=vpc_id)
 
 
-class AwsAddresses:
+class AwsAddresses(CloudAddresses):
     """Elastic IPs of one account, for the Neutron router plugin's floating IPs.
 
     The address is the floating IP's own (the external network holds the account's pool,
@@ -384,7 +384,7 @@ class AwsAddresses:
             raise
         return allocation
 
-    def release(self, allocation_id: str) -> None:
+    def release(self, allocation_id: str, instance_id: str | None = None) -> None:
         """Disassociate (if associated) and release the Elastic IP."""
         try:
             found = self._call(f"looking up Elastic IP {allocation_id}", "describe_addresses",

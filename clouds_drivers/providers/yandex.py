@@ -9,6 +9,7 @@ service config, since the SDK's discovery call takes no timeout).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -23,6 +24,7 @@ from yandex.cloud.compute.v1.zone_service_pb2_grpc import ZoneServiceStub
 from yandex.cloud.iam.v1.iam_token_service_pb2_grpc import IamTokenServiceStub
 from yandexcloud._auth_fabric import ServiceAccountAuth
 from yandexcloud._retry_policy import RetryPolicy
+from yandexcloud.operations import OperationError
 
 from clouds_drivers.providers.base import (
     Account,
@@ -92,6 +94,34 @@ def cloud_error(exc: grpc.RpcError, doing: str, field: str | None = None) -> Clo
     name = code.name if code is not None else "ERROR"
     return CloudError(f"{doing}: {name}: {details}", field=field, request_id=request_id,
                       code=name, not_found=code == grpc.StatusCode.NOT_FOUND)
+
+
+class FolderApi:
+    """Calls in one folder with the account's short-lived IAM token (a driver's account):
+    each bounded by the provider's timeout, an operation waited for up to ten of them."""
+
+    def __init__(self, provider: YandexProvider, account: Account) -> None:
+        self.provider = provider
+        self.folder_id = account.options.get("folder_id", "")
+        self.sdk = provider._sdk(iam_token=account.secrets["iam_token"])
+        self.timeout = provider.settings.timeout
+
+    def _call(self, doing: str, method: Callable[..., Any], request: Any) -> Any:
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as exc:
+            raise cloud_error(exc, doing) from None
+
+    def _operation(self, doing: str, method: Callable[..., Any], request: Any,
+                   response_type: Any = None) -> Any:
+        operation = self._call(doing, method, request)
+        try:
+            return self.sdk.wait_operation_and_get_result(
+                operation, response_type=response_type, timeout=self.timeout * 10).response
+        except OperationError as exc:
+            raise CloudError(f"{doing}: {exc}") from None
+        except grpc.RpcError as exc:
+            raise cloud_error(exc, doing) from None
 
 
 class YandexProvider(Provider):
@@ -226,6 +256,8 @@ FOLDER_LISTINGS = {
                        "subnets"),
     "floating_ip": _listing("vpc.v1.address_service", "AddressServiceStub",
                             "ListAddressesRequest", "addresses"),
+    "router": _listing("vpc.v1.gateway_service", "GatewayServiceStub", "ListGatewaysRequest",
+                       "gateways"),
 }
 
 

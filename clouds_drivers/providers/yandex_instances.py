@@ -10,10 +10,8 @@ the provider's timeout.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import grpc
 from yandex.cloud.compute.v1 import (
     image_pb2,
     image_service_pb2,
@@ -22,11 +20,10 @@ from yandex.cloud.compute.v1 import (
 )
 from yandex.cloud.compute.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.compute.v1.instance_service_pb2_grpc import InstanceServiceStub
-from yandexcloud.operations import OperationError
 
 from clouds_drivers.providers import compute
 from clouds_drivers.providers.base import Account, CloudError
-from clouds_drivers.providers.yandex import YandexProvider, cloud_error, preset_types
+from clouds_drivers.providers.yandex import FolderApi, YandexProvider, preset_types
 
 NAME_PREFIX = "openstack-"
 GIB = 1024**3
@@ -66,33 +63,13 @@ def instance_of(item: Any) -> compute.CloudInstance:
                                  private_ip=address, tags=tags_of(dict(item.labels)))
 
 
-class YandexInstances(compute.CloudInstances):
+class YandexInstances(FolderApi, compute.CloudInstances):
     cloud = "yandex"
 
     def __init__(self, provider: YandexProvider, account: Account) -> None:
-        self.provider = provider
-        self.folder_id = account.options.get("folder_id", "")
-        self.sdk = provider._sdk(iam_token=account.secrets["iam_token"])
-        self.timeout = provider.settings.timeout
+        super().__init__(provider, account)
         self.instances = self.sdk.client(InstanceServiceStub)
         self.images = self.sdk.client(ImageServiceStub)
-
-    def _call(self, doing: str, method: Callable[..., Any], request: Any) -> Any:
-        try:
-            return method(request, timeout=self.timeout)
-        except grpc.RpcError as exc:
-            raise cloud_error(exc, doing) from None
-
-    def _operation(self, doing: str, method: Callable[..., Any], request: Any,
-                   response_type: Any = None) -> Any:
-        operation = self._call(doing, method, request)
-        try:
-            return self.sdk.wait_operation_and_get_result(
-                operation, response_type=response_type, timeout=self.timeout * 10).response
-        except OperationError as exc:
-            raise CloudError(f"{doing}: {exc}") from None
-        except grpc.RpcError as exc:
-            raise cloud_error(exc, doing) from None
 
     def launch(self, spec: compute.Launch) -> compute.CloudInstance:
         platform, cores, memory = preset(spec.instance_type)

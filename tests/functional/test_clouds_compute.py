@@ -24,6 +24,7 @@ import pytest
 
 from tests.cli import Result
 from tests.functional.clouds_harness import Clouds, external_network, registered_clouds_api
+from tests.functional.yandex_vpc import YandexVpc
 from tools.aos_sandbox import aws_project as aws_project_setup
 from tools.aos_sandbox.client import connect
 
@@ -308,9 +309,10 @@ def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, 
                                                       monkeypatch):
     """The Yandex-bound project: CloudProjectFilter sends its server to yandex-compute
     (YandexDriver, the short-lived IAM token from the Clouds API), which refuses a server
-    without a network with one line. (A server's life in Yandex needs the Yandex Neutron
-    driver, which does not exist yet; YandexInstances is proven against the double in
-    tests/unit/clouds_drivers/test_yandex_instances.py.)"""
+    without a network with one line; on a network of the project the server gets its port's
+    Yandex subnet and address, and a floating IP from the folder's reserved addresses is its
+    one-to-one NAT until the floating IP goes (rows 6-7 on Yandex). (Power, snapshot and
+    console are proven against the double in tests/unit/clouds_drivers/test_yandex_instances.py.)"""
     admin = sandbox.conn("admin")
     double = sandbox.info["doubles"]["yandex"]
     key = json.loads(Path(double["service_account_key_file"]).read_text())
@@ -339,6 +341,80 @@ def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, 
         found = admin.compute.get_server(server.id)
         assert "yandex: a yandex instance needs a network interface" in found.fault["message"]
         assert build_host(admin, server.id) == "yandex-compute"
+        _yandex_server_on_a_network(clouds, sandbox, conn, project.id, image,
+                                    flavors[0]["Id"])
     finally:
         aws_project_setup.clean(admin, project.id)
         clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")
+
+
+def _yandex_server_on_a_network(clouds, sandbox, conn, pid: str, image: str,
+                                flavor: str) -> None:
+    """Boot on the project's network: the port's Yandex subnet and address in the double;
+    a floating IP of the folder's reserved address as the instance's one-to-one NAT; the
+    NAT gone with the floating IP, the instance gone with the server."""
+    admin = sandbox.conn("admin")
+    vpc = YandexVpc(sandbox.info["doubles"]["yandex"])
+    net = conn.network.create_network(name="yc-net")
+    subnet = conn.network.create_subnet(
+        network_id=net.id, ip_version=4, cidr="10.71.1.0/24",
+        allocation_pools=[{"start": "10.71.1.3", "end": "10.71.1.254"}])
+    cloud_subnet = resource_map(clouds, pid)[("subnet", subnet.id)]
+    server = conn.compute.create_server(name="in-yandex-net", image_id=image,
+                                        flavor_id=flavor, networks=[{"uuid": net.id}])
+    server = wait_status(conn, server, "ACTIVE")
+    assert build_host(admin, server.id) == "yandex-compute"
+    (port,) = conn.network.ports(device_id=server.id)
+    address = port.fixed_ips[0]["ip_address"]
+    (item,) = vpc.instances(server.id)
+    (nic,) = item.network_interfaces
+    assert (nic.subnet_id, nic.primary_v4_address.address) == (cloud_subnet, address)
+    assert not nic.primary_v4_address.one_to_one_nat.address
+    assert resource_map(clouds, pid)[("instance", server.id)] == item.id
+
+    with vpc.reserved_address() as public:
+        ext = admin.network.create_network(
+            name=f"yc-ext-{uuid.uuid4().hex[:6]}", is_router_external=True,
+            provider_network_type="flat", provider_physical_network=f"yc{uuid.uuid4().hex[:6]}")
+        try:
+            prefix = public.rsplit(".", 1)[0]
+            ext_subnet = admin.network.create_subnet(
+                network_id=ext.id, ip_version=4, cidr=f"{prefix}.0/24", gateway_ip=None,
+                enable_dhcp=False, allocation_pools=[{"start": public, "end": public}])
+            # the router's own external address lies outside the pool (not a Yandex one)
+            outside = f"{prefix}.{201 if public.endswith('.200') else 200}"
+            router = conn.network.create_router(name="yc-router", external_gateway_info={
+                "network_id": ext.id,
+                "external_fixed_ips": [{"subnet_id": ext_subnet.id, "ip_address": outside}]})
+            conn.network.add_interface_to_router(router, subnet_id=subnet.id)
+            assert vpc.state(pid)["routes"] == {net.id: [("0.0.0.0/0", router.id)]}
+
+            # 6. floating IP on the server -> the reserved address as its one-to-one NAT
+            fip = conn.network.create_ip(floating_network_id=ext.id, port_id=port.id)
+            assert fip.floating_ip_address == public
+            (nic,) = vpc.instances(server.id)[0].network_interfaces
+            assert nic.primary_v4_address.one_to_one_nat.address == public
+            assert vpc.address(public).used
+            assert ("floating_ip", fip.id) in resource_map(clouds, pid)
+
+            # 7. floating IP delete -> NAT removed; the address stays the folder's
+            conn.network.delete_ip(fip)
+            (nic,) = vpc.instances(server.id)[0].network_interfaces
+            assert not nic.primary_v4_address.one_to_one_nat.address
+            assert not vpc.address(public).used
+            assert ("floating_ip", fip.id) not in resource_map(clouds, pid)
+
+            # again on the server, then the server deleted: instance and NAT gone
+            fip = conn.network.create_ip(floating_network_id=ext.id, port_id=port.id)
+            assert vpc.address(public).used
+            conn.compute.delete_server(server)
+            conn.compute.wait_for_delete(server, wait=120, interval=1)
+            assert vpc.instances(server.id) == []
+            assert not vpc.address(public).used
+            mapped = resource_map(clouds, pid)
+            assert ("instance", server.id) not in mapped
+            assert ("floating_ip", fip.id) not in mapped
+        finally:
+            aws_project_setup.clean(admin, pid)
+            admin.network.delete_network(ext, ignore_missing=True)
+    assert vpc.state(pid) == {"networks": set(), "subnets": {}, "routers": {}, "routes": {}}

@@ -1,10 +1,11 @@
 """Spec 000's correspondence table for Neutron, on the sandbox's real Neutron with the
 ``aws`` mechanism driver, ``subnet_az`` and ``aws_router`` loaded as the spec configures them,
-the Clouds API registered in the catalog as the spec says, and moto as AWS.
+the Clouds API registered in the catalog as the spec says, moto as AWS and the Yandex double
+as Yandex.Cloud (the same registered names serve Yandex-bound projects).
 
-After each step, what moto holds for the project (found by the drivers' tags) is compared
-with exactly what the table says; refusals leave both Neutron and moto unchanged; a project
-without a cloud account leaves moto untouched.
+After each step, what moto or the Yandex double holds for the project (found by the drivers'
+tags or labels) is compared with exactly what the table says; refusals leave both Neutron and
+the cloud unchanged; a project without a cloud account leaves moto untouched.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pytest
 from openstack import exceptions as sdk_exc
 
 from tests.functional.clouds_harness import Clouds, external_network, registered_clouds_api
+from tests.functional.yandex_vpc import YandexVpc
 
 pytestmark = pytest.mark.functional
 
@@ -278,3 +280,114 @@ def test_a_project_without_account_leaves_the_cloud_alone(clouds: Clouds, sandbo
     user.delete_router(router)
     user.delete_network(net)
     assert everything(ec2) == before
+
+
+@contextlib.contextmanager
+def yandex_bound(clouds: Clouds, project: Any, vpc: YandexVpc, key_file: Any
+                 ) -> Iterator[None]:
+    """``openstack aos clouds add yandex`` for the project, as the guide says; undone after."""
+    added = clouds.openstack(*vpc.bind_args(project.name, key_file))
+    assert added.code == 0, added.err
+    try:
+        yield
+    finally:
+        _clean_neutron(clouds.sandbox.conn("admin"), project.id)
+        clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")
+
+
+def test_table_rows_for_a_yandex_project(clouds: Clouds, sandbox, project, tmp_path) -> None:
+    """The same rows on Yandex VPC: network → Yandex network with its first subnet, router →
+    NAT gateway, interface → the network's route table 0.0.0.0/0 through it on every subnet."""
+    admin = sandbox.conn("admin")
+    user = project.conn.network
+    pid = project.id
+    vpc = YandexVpc(sandbox.info["doubles"]["yandex"])
+    zone = vpc.double["zone"]
+    before = vpc.everything()
+    ext = external_network(admin)
+    try:
+        with yandex_bound(clouds, project, vpc, tmp_path / "private.key"):
+            # 1. network create -> nothing in the cloud
+            net = user.create_network(name="yc-net")
+            assert vpc.state(pid)["networks"] == set()
+
+            # refusals: the pool must leave Yandex's .0-.2; one router serves one network
+            with refused(400, "Yandex.Cloud reserves the first 3", "10.52.1.3"):
+                user.create_subnet(network_id=net.id, ip_version=4, cidr="10.52.1.0/24",
+                                   allocation_pools=[{"start": "10.52.1.2",
+                                                      "end": "10.52.1.254"}])
+            with refused(400, "IPv6", "Yandex.Cloud"):
+                user.create_subnet(network_id=net.id, ip_version=6, cidr="fd00:52::/64")
+            assert vpc.everything() == before
+
+            # 2. subnet create -> a Yandex network (with the first subnet) + the subnet
+            sub1 = user.create_subnet(network_id=net.id, ip_version=4, cidr="10.52.1.0/24",
+                                      allocation_pools=[{"start": "10.52.1.3",
+                                                         "end": "10.52.1.254"}])
+            state = vpc.state(pid)
+            assert state["networks"] == {net.id}
+            assert state["subnets"] == {sub1.id: ("10.52.1.0/24", zone, net.id, [])}
+            assert set(resource_map(clouds, pid)) == {("network", net.id), ("subnet", sub1.id)}
+
+            # 3. router create -> NAT gateway, routing nothing
+            router = user.create_router(name="yc-router")
+            assert vpc.state(pid)["routers"] == {router.id: []}
+            assert ("router", router.id) in resource_map(clouds, pid)
+
+            # 4. gateway to router -> nothing
+            unchanged = vpc.everything()
+            user.update_router(router, external_gateway_info={"network_id": ext.id})
+            assert vpc.everything() == unchanged
+
+            # 5. interface to router -> route table 0.0.0.0/0 via the gateway on the subnets
+            user.add_interface_to_router(router, subnet_id=sub1.id)
+            state = vpc.state(pid)
+            assert state["routers"] == {router.id: [net.id]}
+            assert state["routes"] == {net.id: [("0.0.0.0/0", router.id)]}
+            assert state["subnets"][sub1.id] == ("10.52.1.0/24", zone, net.id, [router.id])
+            # a later subnet of the network is routed the same way (no second table)
+            sub2 = user.create_subnet(network_id=net.id, ip_version=4, cidr="10.53.1.0/24",
+                                      allocation_pools=[{"start": "10.53.1.3",
+                                                         "end": "10.53.1.254"}])
+            state = vpc.state(pid)
+            assert state["subnets"][sub2.id] == ("10.53.1.0/24", zone, net.id, [router.id])
+            assert state["routes"] == {net.id: [("0.0.0.0/0", router.id)]}
+
+            net2 = user.create_network(name="yc-net2")
+            sub3 = user.create_subnet(network_id=net2.id, ip_version=4, cidr="10.54.1.0/24",
+                                      allocation_pools=[{"start": "10.54.1.3",
+                                                         "end": "10.54.1.254"}])
+            state = vpc.state(pid)
+            ports_before = {p.id for p in user.ports(device_id=router.id)}
+            with refused(409, "serves one VPC"):
+                user.add_interface_to_router(router, subnet_id=sub3.id)
+            assert vpc.state(pid) == state
+            assert {p.id for p in user.ports(device_id=router.id)} == ports_before
+
+            # 10. router interface delete -> the route table goes; subnets unrouted
+            user.remove_interface_from_router(router, subnet_id=sub1.id)
+            state = vpc.state(pid)
+            assert state["routers"] == {router.id: []}
+            assert state["routes"] == {net.id: [], net2.id: []}
+            assert [s[3] for s in state["subnets"].values()] == [[], [], []]
+
+            # 8. subnet delete -> Yandex subnet deleted; network deleted with its last one
+            user.delete_subnet(sub2.id)
+            assert set(vpc.state(pid)["subnets"]) == {sub1.id, sub3.id}
+            user.delete_subnet(sub1.id)
+            state = vpc.state(pid)
+            assert state["networks"] == {net2.id} and set(state["subnets"]) == {sub3.id}
+
+            # 9. network delete -> nothing more (its subnets go with it)
+            user.delete_network(net)
+            user.delete_network(net2)
+            state = vpc.state(pid)
+            assert (state["networks"], state["subnets"]) == (set(), {})
+
+            # 11. router delete -> NAT gateway deleted
+            user.delete_router(router)
+            assert vpc.state(pid)["routers"] == {}
+            assert resource_map(clouds, pid) == {}
+            assert vpc.everything() == before
+    finally:
+        admin.network.delete_network(ext, ignore_missing=True)

@@ -150,8 +150,10 @@ def glance(s: Settings) -> Path:
 
 def neutron(s: Settings) -> list[Path]:
     """Neutron as spec 000 configures it for clouds: ``aws`` first among the mechanism
-    drivers (the sandbox's binder after it), ``aws_router`` for routers, ``subnet_az``."""
-    from .doubles.processes import AWS
+    drivers (the sandbox's binder after it), ``aws_router`` for routers, ``subnet_az``; the
+    same names serve Yandex-bound projects, so ``[yandex]`` points at the Yandex double."""
+    from .doubles.processes import AWS, YANDEX
+    from .doubles.ycloud import config as yc
     from .install import clouds_drivers_dir
 
     n = s.state / "neutron"
@@ -179,6 +181,8 @@ def neutron(s: Settings) -> list[Path]:
             "clouds": {**service_client(s, "neutron"), "valid_interfaces": "internal,public",
                        "timeout": 10},
             "aws": {"endpoint_url": AWS.url(AWS.port()), "max_attempts": 2},
+            "yandex": {"endpoint": YANDEX.url(YANDEX.port()),
+                       "root_certificates_file": yc.ca_file(s.state), "timeout": 10},
             "oslo_concurrency": {"lock_path": n / "locks"},
             "oslo_messaging_notifications": {"driver": "noop"},
         },

@@ -1,5 +1,7 @@
-"""Service plugin ``aws_router``: Neutron's L3 router plugin, plus internet gateways for the
-routers of AWS-bound projects.
+"""Service plugin ``aws_router``: Neutron's L3 router plugin, plus egress gateways for the
+routers of cloud-bound projects (the spec's one name serves AWS and Yandex.Cloud projects;
+the words below are AWS's, ``clouds_drivers.providers.yandex_networks`` says what each is on
+Yandex).
 
 Rows of the spec's table: router create → an internet gateway, unattached; gateway to
 router → nothing; interface to router → the gateway attached to the interface's VPC with a
@@ -36,13 +38,14 @@ class AwsRouterPlugin(L3RouterPlugin):
         self.cloud = NeutronCloud(cfg.CONF)
 
     def get_plugin_description(self) -> str:
-        return "L3 routers; routers of AWS-bound projects are AWS internet gateways."
+        return ("L3 routers; routers of cloud-bound projects are AWS internet gateways or "
+                "Yandex.Cloud NAT gateways.")
 
     def _gateway_of(self, context: Any, router_id: str
                     ) -> tuple[ProjectCloud, str] | None:
         """The project's account and the router's internet gateway, if it has one."""
         router = self.get_router(context, router_id, fields=["project_id"])
-        project = self.cloud.aws_project(router["project_id"])
+        project = self.cloud.cloud_project(router["project_id"])
         if project is None:
             return None
         mapping = self.cloud.mapped(project, "router", router_id)
@@ -53,10 +56,10 @@ class AwsRouterPlugin(L3RouterPlugin):
     def create_router(self, context: Any, router: dict[str, Any]) -> dict[str, Any]:
         created = super().create_router(context, router)
         try:
-            project = self.cloud.aws_project(created["project_id"])
+            project = self.cloud.cloud_project(created["project_id"])
             if project is None:
                 return created
-            with neutron_errors():
+            with neutron_errors(self.cloud.rules(project).cloud):
                 nets = self.cloud.networks(project)
                 igw = nets.create_internet_gateway(
                     named_tags("router", created["id"], project.project_id))
@@ -68,7 +71,7 @@ class AwsRouterPlugin(L3RouterPlugin):
         except Exception:
             with excutils.save_and_reraise_exception():
                 super().delete_router(context, created["id"])
-        LOG.info("router %s of project %s is internet gateway %s", created["id"],
+        LOG.info("router %s of project %s is gateway %s", created["id"],
                  project.project_id, igw)
         return created
 
@@ -79,7 +82,7 @@ class AwsRouterPlugin(L3RouterPlugin):
             with db_api.CONTEXT_READER.using(context):
                 self._ensure_router_not_in_use(context, id)
             project, igw = found
-            with neutron_errors():
+            with neutron_errors(self.cloud.rules(project).cloud):
                 self.cloud.networks(project).delete_internet_gateway(igw)
                 self.cloud.clouds.forget(project.project_id, "router", id)
         super().delete_router(context, id)
@@ -89,18 +92,19 @@ class AwsRouterPlugin(L3RouterPlugin):
     def _cloud_target(self, context: Any, fip: dict[str, Any]
                       ) -> tuple[ProjectCloud, str, str | None] | None:
         """(account, cloud instance, private IP) of the floating IP's port; None when the
-        project is not AWS-bound or the IP is on no port."""
+        project is bound to no cloud or the IP is on no port."""
         if not fip.get("port_id"):
             return None
-        project = self.cloud.aws_project(fip["project_id"])
+        project = self.cloud.cloud_project(fip["project_id"])
         if project is None:
             return None
         port = self._core_plugin.get_port(context.elevated(), fip["port_id"])
         instance = self.cloud.mapped(project, "instance", port.get("device_id") or "")
         if instance is None:
-            raise decide.Conflict(f"port {fip['port_id']} belongs to no server in AWS: a "
-                                  "floating IP of an AWS-backed project goes on a server's "
-                                  "port")
+            cloud = self.cloud.rules(project).cloud
+            raise decide.Conflict(f"port {fip['port_id']} belongs to no server in {cloud}: "
+                                  f"a floating IP of a {cloud}-backed project goes on a "
+                                  "server's port")
         return project, instance["cloud_resource_id"], fip.get("fixed_ip_address")
 
     def _associate(self, context: Any, fip: dict[str, Any]) -> None:
@@ -116,21 +120,23 @@ class AwsRouterPlugin(L3RouterPlugin):
                 self.cloud.clouds.record(project.project_id, "floating_ip", fip["id"],
                                          allocation, {"instance": instance_id})
             except Exception:
-                self.cloud.addresses(project).release(allocation)
+                self.cloud.addresses(project).release(allocation, instance_id)
                 raise
-        LOG.info("floating IP %s is Elastic IP %s on %s", fip["id"], allocation, instance_id)
+        LOG.info("floating IP %s is public address %s on %s", fip["id"], allocation,
+                 instance_id)
 
     def _release(self, fip: dict[str, Any]) -> None:
-        project = self.cloud.aws_project(fip["project_id"])
+        project = self.cloud.cloud_project(fip["project_id"])
         if project is None:
             return
         with neutron_errors():
             mapping = self.cloud.mapped(project, "floating_ip", fip["id"])
             if mapping is None:
                 return
-            self.cloud.addresses(project).release(mapping["cloud_resource_id"])
+            self.cloud.addresses(project).release(mapping["cloud_resource_id"],
+                                                  mapping["data"].get("instance"))
             self.cloud.clouds.forget(project.project_id, "floating_ip", fip["id"])
-        LOG.info("floating IP %s: Elastic IP %s released", fip["id"],
+        LOG.info("floating IP %s: public address %s released", fip["id"],
                  mapping["cloud_resource_id"])
 
     def create_floatingip(self, context: Any, floatingip: dict[str, Any], *args: Any,
@@ -191,24 +197,24 @@ class AwsRouterPlugin(L3RouterPlugin):
         nets = self.cloud.networks(project)
         with neutron_errors():
             vpc = self.cloud.mapped(project, "network", network_id) if network_id else None
+            rules = self.cloud.rules(project)
             if network_id and vpc is None:
-                raise decide.Conflict(f"network {network_id} has no AWS VPC (no subnet in "
-                                      "the cloud): it cannot be an interface of a router "
-                                      "of an AWS-backed project")
+                raise decide.Conflict(f"network {network_id} has no {rules.cloud} network "
+                                      "(no subnet in the cloud): it cannot be an interface "
+                                      f"of a router of a {rules.cloud}-backed project")
             vpc_id = vpc["cloud_resource_id"] if vpc else None
             attach = vpc_id is not None and decide.check_gateway_vpc(
-                nets.attached_vpc(igw), vpc_id)
+                nets.attached_vpc(igw), vpc_id, rules)
         info = super().add_router_interface(context, router_id, interface_info)
         if attach:
             try:
-                with neutron_errors():
+                with neutron_errors(self.cloud.rules(project).cloud):
                     nets.attach_internet_gateway(igw, vpc_id)
             except Exception:
                 with excutils.save_and_reraise_exception():
                     super().remove_router_interface(
                         context, router_id, {"port_id": info["port_id"]})
-            LOG.info("internet gateway %s of router %s attached to %s", igw, router_id,
-                     vpc_id)
+            LOG.info("gateway %s of router %s attached to %s", igw, router_id, vpc_id)
         return info
 
     def remove_router_interface(self, context: Any, router_id: str,
@@ -223,12 +229,11 @@ class AwsRouterPlugin(L3RouterPlugin):
             context.elevated(), filters={"device_id": [router_id], "device_owner": [owner]})
         if remaining:
             return info
-        with neutron_errors():
+        with neutron_errors(self.cloud.rules(project).cloud):
             nets = self.cloud.networks(project)
             vpc_id = nets.attached_vpc(igw)
             if vpc_id:
                 nets.detach_internet_gateway(igw, vpc_id)
-                LOG.info("internet gateway %s of router %s detached from %s", igw,
-                         router_id, vpc_id)
+                LOG.info("gateway %s of router %s detached from %s", igw, router_id, vpc_id)
         return info
 

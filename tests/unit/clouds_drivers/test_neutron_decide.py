@@ -1,11 +1,15 @@
-"""The Neutron drivers' pure decisions: VPC of a subnet, refusals, zone, one IGW one VPC."""
+"""The Neutron drivers' pure decisions: VPC of a subnet, refusals, zone, one gateway one VPC,
+for AWS and for Yandex.Cloud (where the two clouds' rules differ)."""
 
 from __future__ import annotations
 
 import pytest
 
 from clouds_drivers.neutron import decide
+from clouds_drivers.neutron.decide import AWS, YANDEX
 from clouds_drivers.tags import named_tags
+
+BOTH = pytest.mark.parametrize("rules", [AWS, YANDEX], ids=["aws", "yandex"])
 
 
 @pytest.mark.parametrize(("cidr", "vpc"), [
@@ -16,35 +20,50 @@ from clouds_drivers.tags import named_tags
 ])
 def test_vpc_is_the_16_holding_the_subnet(cidr, vpc):
     assert decide.vpc_cidr(cidr) == vpc
-    assert decide.check_subnet(cidr, 4, []) == vpc
+    assert decide.check_subnet(cidr, 4, [], AWS) == vpc
 
 
-def test_wider_than_16_is_refused():
-    with pytest.raises(decide.Refused, match="wider than /16"):
-        decide.check_subnet("10.0.0.0/15", 4, [])
+@BOTH
+def test_wider_than_16_or_narrower_than_28_is_refused(rules):
+    with pytest.raises(decide.Refused, match=f"wider than /16: a {rules.cloud} subnet"):
+        decide.check_subnet("10.0.0.0/15", 4, [], rules)
+    with pytest.raises(decide.Refused, match="narrower than /28"):
+        decide.check_subnet("10.0.0.0/29", 4, [], rules)
 
 
-def test_ipv6_is_refused():
-    with pytest.raises(decide.Refused, match="IPv6"):
-        decide.check_subnet("fd00::/64", 6, [])
+@BOTH
+def test_ipv6_is_refused(rules):
+    with pytest.raises(decide.Refused, match=f"IPv6 subnets are not supported in {rules.cloud}"):
+        decide.check_subnet("fd00::/64", 6, [], rules)
 
 
-@pytest.mark.parametrize(("start", "ok"), [
-    ("10.1.2.2", False), ("10.1.2.3", False), ("10.1.2.4", True), ("10.1.2.100", True)])
-def test_pools_must_start_at_dot_4(start, ok):
+@pytest.mark.parametrize(("rules", "start", "ok"), [
+    (AWS, "10.1.2.2", False), (AWS, "10.1.2.3", False), (AWS, "10.1.2.4", True),
+    (AWS, "10.1.2.100", True),
+    (YANDEX, "10.1.2.1", False), (YANDEX, "10.1.2.2", False), (YANDEX, "10.1.2.3", True)])
+def test_pools_must_start_after_what_the_cloud_keeps(rules, start, ok):
     pools = [{"start": "10.1.2.200", "end": "10.1.2.254"}, {"start": start, "end": "10.1.2.199"}]
     if ok:
-        assert decide.check_subnet("10.1.2.0/24", 4, pools) == "10.1.0.0/16"
+        assert decide.check_subnet("10.1.2.0/24", 4, pools, rules) == "10.1.0.0/16"
     else:
-        with pytest.raises(decide.Refused, match=r"start=10\.1\.2\.4"):
-            decide.check_subnet("10.1.2.0/24", 4, pools)
+        lowest = f"10.1.2.{rules.reserved_at_start}".replace(".", r"\.")
+        with pytest.raises(decide.Refused, match=f"{rules.cloud} reserves .* start={lowest}"):
+            decide.check_subnet("10.1.2.0/24", 4, pools, rules)
 
 
-def test_a_network_is_one_vpc():
-    decide.check_same_vpc(None, "10.1.0.0/16")
-    decide.check_same_vpc("10.1.0.0/16", "10.1.0.0/16")
+def test_an_aws_network_is_one_vpc():
+    decide.check_same_vpc(None, "10.1.0.0/16", AWS)
+    decide.check_same_vpc("10.1.0.0/16", "10.1.0.0/16", AWS)
     with pytest.raises(decide.Refused, match="10.1.0.0/16"):
-        decide.check_same_vpc("10.1.0.0/16", "10.2.0.0/16")
+        decide.check_same_vpc("10.1.0.0/16", "10.2.0.0/16", AWS)
+
+
+def test_a_yandex_network_has_no_cidr_so_its_subnets_may_lie_anywhere():
+    decide.check_same_vpc("10.1.0.0/16", "10.2.0.0/16", YANDEX)
+
+
+def test_rules_by_provider_name():
+    assert decide.rules_of("aws") is AWS and decide.rules_of("yandex") is YANDEX
 
 
 def test_provider_networks():
@@ -62,17 +81,21 @@ def test_zone_of_a_subnet():
     assert decide.subnet_zone("us-east-2b", "us-east-2a") == "us-east-2b"
 
 
-def test_one_gateway_serves_one_vpc():
-    assert decide.check_gateway_vpc(None, "vpc-1") is True
-    assert decide.check_gateway_vpc("vpc-1", "vpc-1") is False
-    with pytest.raises(decide.Conflict, match="one VPC"):
-        decide.check_gateway_vpc("vpc-1", "vpc-2")
+@BOTH
+def test_one_gateway_serves_one_vpc(rules):
+    assert decide.check_gateway_vpc(None, "vpc-1", rules) is True
+    assert decide.check_gateway_vpc("vpc-1", "vpc-1", rules) is False
+    with pytest.raises(decide.Conflict, match=f"{rules.gateway} of a router serves one VPC"):
+        decide.check_gateway_vpc("vpc-1", "vpc-2", rules)
 
 
 @pytest.mark.parametrize(("code", "status"), [
     (None, 503), ("InternalError", 503), ("RequestLimitExceeded", 503),
     ("DependencyViolation", 409), ("Resource.AlreadyAssociated", 409),
-    ("VpcLimitExceeded", 409), ("InvalidParameterValue", 400), ("InvalidSubnet.Range", 400)])
+    ("VpcLimitExceeded", 409), ("InvalidParameterValue", 400), ("InvalidSubnet.Range", 400),
+    ("FAILED_PRECONDITION", 409), ("ALREADY_EXISTS", 409), ("INVALID_ARGUMENT", 400),
+    ("NOT_FOUND", 400), ("UNAVAILABLE", 503), ("DEADLINE_EXCEEDED", 503),
+    ("UNAUTHENTICATED", 503)])
 def test_status_of_cloud_errors(code, status):
     assert decide.status_of_cloud_error(code) == status
 
@@ -83,7 +106,8 @@ def test_tags_name_the_openstack_object():
     assert tags[decide.TAG_KIND] == "subnet"
 
 
-def test_requested_zone_must_be_in_the_region():
-    decide.check_zone("us-east-2b", ["us-east-2a", "us-east-2b"])
-    with pytest.raises(decide.Refused, match="us-east-2a, us-east-2b"):
-        decide.check_zone("eu-west-1a", ["us-east-2a", "us-east-2b"])
+@BOTH
+def test_requested_zone_must_be_in_the_region(rules):
+    decide.check_zone("us-east-2b", ["us-east-2a", "us-east-2b"], rules)
+    with pytest.raises(decide.Refused, match=f"{rules.cloud} region .*us-east-2a, us-east-2b"):
+        decide.check_zone("eu-west-1a", ["us-east-2a", "us-east-2b"], rules)

@@ -303,3 +303,39 @@ class InstanceService(instance_service_pb2_grpc.InstanceServiceServicer):
         instance.metadata.update(metadata)
         meta = svc.UpdateInstanceMetadataMetadata(instance_id=instance.id)
         return finished(self.cloud, "Update instance metadata", meta, instance)
+
+    # --- one-to-one NAT ---------------------------------------------------------------------
+
+    def _nic(self, instance: instance_pb2.Instance, index: str):
+        for nic in instance.network_interfaces:
+            if nic.index == (index or "0"):
+                return nic
+        raise invalid("network_interface_index", f"instance has no interface {index!r}")
+
+    def AddOneToOneNat(self, request, context):  # noqa: N802
+        instance = self._instance(request.instance_id)
+        nic = self._nic(instance, request.network_interface_index)
+        if nic.primary_v4_address.one_to_one_nat.address:
+            raise precondition(f"Interface {nic.index} of {instance.id} already has a one-to-one "
+                               "NAT")
+        wanted = request.one_to_one_nat_spec.address
+        if wanted:
+            reserved_external(self.cloud, instance.folder_id, instance.zone_id, wanted)
+            public_ip = wanted
+        else:
+            public_ip = allocate_external(self.cloud)
+        nic.primary_v4_address.one_to_one_nat.address = public_ip
+        nic.primary_v4_address.one_to_one_nat.ip_version = instance_pb2.IPV4
+        set_address_used(self.cloud, public_ip, True)
+        meta = svc.AddInstanceOneToOneNatMetadata(instance_id=instance.id)
+        return finished(self.cloud, "Add one-to-one NAT", meta, clone(instance))
+
+    def RemoveOneToOneNat(self, request, context):  # noqa: N802
+        instance = self._instance(request.instance_id)
+        nic = self._nic(instance, request.network_interface_index)
+        public_ip = nic.primary_v4_address.one_to_one_nat.address
+        if public_ip:
+            set_address_used(self.cloud, public_ip, False)
+            nic.primary_v4_address.ClearField("one_to_one_nat")
+        meta = svc.RemoveInstanceOneToOneNatMetadata(instance_id=instance.id)
+        return finished(self.cloud, "Remove one-to-one NAT", meta, clone(instance))

@@ -20,7 +20,9 @@ from yandex.cloud.iam.v1 import iam_token_service_pb2_grpc
 from yandex.cloud.operation import operation_service_pb2_grpc
 from yandex.cloud.vpc.v1 import (
     address_service_pb2_grpc,
+    gateway_service_pb2_grpc,
     network_service_pb2_grpc,
+    route_table_service_pb2_grpc,
     subnet_service_pb2_grpc,
 )
 
@@ -31,6 +33,7 @@ from .iam import IamTokenService
 from .images import ImageService, seed_images
 from .instances import InstanceService
 from .operations import OperationService
+from .routing import GatewayService, RouteTableService
 from .snapshots import SnapshotService
 from .state import ApiError, Cloud
 from .vpc import AddressService, NetworkService, SubnetService
@@ -123,6 +126,9 @@ def build_server(state_dir: Path, host: str, port: int) -> grpc.Server:
         (network_service_pb2_grpc.add_NetworkServiceServicer_to_server, NetworkService(cloud)),
         (subnet_service_pb2_grpc.add_SubnetServiceServicer_to_server, SubnetService(cloud)),
         (address_service_pb2_grpc.add_AddressServiceServicer_to_server, AddressService(cloud)),
+        (gateway_service_pb2_grpc.add_GatewayServiceServicer_to_server, GatewayService(cloud)),
+        (route_table_service_pb2_grpc.add_RouteTableServiceServicer_to_server,
+         RouteTableService(cloud)),
     ]
     for add, servicer in registrations:
         add(servicer, server)

@@ -73,6 +73,8 @@ class Cloud:
     networks: dict[str, Any] = field(default_factory=dict)
     subnets: dict[str, Any] = field(default_factory=dict)
     addresses: dict[str, Any] = field(default_factory=dict)
+    gateways: dict[str, Any] = field(default_factory=dict)
+    route_tables: dict[str, Any] = field(default_factory=dict)
     operations: dict[str, Any] = field(default_factory=dict)
     external_counter: int = 0
 

@@ -175,6 +175,10 @@ class NetworkService(network_service_pb2_grpc.NetworkServiceServicer):
             raise precondition(
                 f"Network {request.network_id} is not empty: delete its subnets first"
             )
+        if any(t.network_id == request.network_id for t in self.cloud.route_tables.values()):
+            raise precondition(
+                f"Network {request.network_id} is not empty: delete its route tables first"
+            )
         del self.cloud.networks[request.network_id]
         meta = network_service_pb2.DeleteNetworkMetadata(network_id=request.network_id)
         return finished(self.cloud, "Delete network", meta, None, "enp")
@@ -244,6 +248,25 @@ class SubnetService(subnet_service_pb2_grpc.SubnetServiceServicer):
             subnet,
             "e9b",
         )
+
+    def Update(self, request, context):  # noqa: N802
+        """Only the route table (what the Neutron drivers change), as an update mask says."""
+        subnet = self.cloud.get(self.cloud.subnets, "Subnet", request.subnet_id)
+        paths = set(request.update_mask.paths)
+        if paths - {"route_table_id"}:
+            raise invalid("update_mask", f"unsupported by the double: {sorted(paths)}")
+        if "route_table_id" in paths:
+            if request.route_table_id:
+                table = self.cloud.get(self.cloud.route_tables, "RouteTable",
+                                       request.route_table_id)
+                if table.network_id != subnet.network_id:
+                    raise precondition(
+                        f"Route table {table.id} is in network {table.network_id}, "
+                        f"subnet {subnet.id} in {subnet.network_id}"
+                    )
+            subnet.route_table_id = request.route_table_id
+        meta = subnet_service_pb2.UpdateSubnetMetadata(subnet_id=subnet.id)
+        return finished(self.cloud, "Update subnet", meta, clone(subnet), "e9b")
 
     def Delete(self, request, context):  # noqa: N802
         self.cloud.get(self.cloud.subnets, "Subnet", request.subnet_id)
