@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from aos import periodic
 from cloud_manager import nodes
 from cloud_manager.db import api as db_api
 from cloud_manager.ha.node_state import NodeState
@@ -208,13 +209,5 @@ def run_forever(sync: NodeSync, is_leader: Callable[[], bool],
                 sleep: Callable[[float], None] = time.sleep,
                 monotonic: Callable[[], float] = time.monotonic) -> None:
     """``[node_sync] enabled``: a sync every ``sync_interval`` while this is the leader."""
-    interval = sync.conf.sync_interval
-    while not stopped():
-        next_sync = monotonic() + interval
-        if is_leader():
-            try:
-                sync.sync()
-            except Exception:  # noqa: BLE001 - Nova or the database may answer next time
-                LOG.exception("node_sync failed; trying again in %ss", interval)
-        sleep(max(0.0, next_sync - monotonic()))
-
+    periodic.run_on_leader(sync.sync, sync.conf.sync_interval, is_leader, stopped, LOG,
+                           "node_sync", sleep, monotonic)
