@@ -13,11 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from sqlalchemy.orm import Session
+
 from aos import periodic
 from cloud_manager.cinder import CinderError, pool_users, users_by_pool
 from cloud_manager.db import api as db_api
 from cloud_manager.inventory.storage import PoolTransition, storage_changes
-from cloud_manager.model.storage import PoolState
+from cloud_manager.model.storage import PoolRecord, PoolState
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -77,7 +79,7 @@ class StorageSync:
         return StorageSyncResult(True, len(changes.pools), changes.transitions, message)
 
     @staticmethod
-    def _announce(session, transition: PoolTransition) -> None:
+    def _announce(session: Session, transition: PoolTransition) -> None:
         """One storage event, and one on each compute host using the pool when it went down
         or came back (its attached volumes are concerned)."""
         bad = transition.after is not PoolState.UP
@@ -90,7 +92,7 @@ class StorageSync:
                              f"{transition.message} (volumes attached on this node)")
 
 
-def _summary(pools, unjudged: tuple[str, ...]) -> str:
+def _summary(pools: tuple[PoolRecord, ...], unjudged: tuple[str, ...]) -> str:
     states: dict[str, int] = {}
     for pool in pools:
         states[pool.state.value] = states.get(pool.state.value, 0) + 1
