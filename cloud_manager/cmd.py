@@ -67,17 +67,19 @@ def _stay_authenticated(rt: Runtime, interval: float = 60) -> None:
 
 def beat() -> None:
     """The periodic side, on the leader controller only: the node tracker loop, with
-    ``[node_sync] enabled`` the inventory's sync (and the reserve pool), with ``[balancing]
-    enabled`` the periodic balancing. All hold one lock: one controller acts."""
+    ``[node_sync] enabled`` the inventory's sync (and the reserve pool), with ``[storage_sync]
+    enabled`` Cinder's pools, with ``[balancing] enabled`` the periodic balancing. All hold
+    one lock: one controller acts."""
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.coordination import Leadership
         from aos.log import add_logfile
-        from cloud_manager import balancer, node_sync, power, runtime, tracker
+        from cloud_manager import balancer, node_sync, power, runtime, storage_sync, tracker
 
-        if not conf.node_tracker.enabled and not conf.node_sync.enabled:
-            LOG.warning("[node_tracker] and [node_sync] enabled = false: compute nodes are "
-                        "neither checked nor synchronized")
+        if not (conf.node_tracker.enabled or conf.node_sync.enabled
+                or conf.storage_sync.enabled):
+            LOG.warning("[node_tracker], [node_sync] and [storage_sync] enabled = false: "
+                        "compute nodes and storage are neither checked nor synchronized")
             _wait_for_signal()
             return
         power.preload_drivers()
@@ -91,6 +93,12 @@ def beat() -> None:
             threading.Thread(target=node_sync.run_forever,
                              args=(sync, leadership.is_leader, stop.is_set),
                              name="node-sync", daemon=True).start()
+        if conf.storage_sync.enabled:
+            add_logfile(storage_sync.LOG, conf.storage_sync.logfile)
+            pools = storage_sync.StorageSync(rt, still_leader=leadership.is_leader)
+            threading.Thread(target=storage_sync.run_forever,
+                             args=(pools, leadership.is_leader, stop.is_set),
+                             name="storage-sync", daemon=True).start()
         if conf.balancing.enabled:
             threading.Thread(target=balancer.run_forever,
                              args=(rt, leadership.is_leader, stop.is_set),

@@ -208,11 +208,17 @@ pxe_opts = [
 ]
 
 storage_sync_opts = [
-    cfg.BoolOpt("enabled", default=True, help=NOT_YET + "Synchronize storages."),
-    cfg.StrOpt("logfile", default="", help=NOT_YET + "Log file of storage synchronization."),
+    cfg.BoolOpt("enabled", default=True,
+                help="Keep the state of Cinder's storage pools (capacity, up/down from their "
+                "cinder-volume service, compute nodes with their volumes attached) in "
+                "CloudManager's database, on the leader controller; a pool going down or "
+                "coming back is an event. Shown by `openstack aos storage list|show`."),
+    cfg.StrOpt("logfile", default="",
+               help="Log file of storage synchronization (also in the beat's log)."),
     cfg.IntOpt("sync_interval", default=60, min=1,
-               help=NOT_YET + "Seconds between two storage synchronizations."),
+               help="Seconds between two storage synchronizations."),
 ]
+
 
 GROUPS: dict[str | None, list[cfg.Opt]] = {
     None: default_opts,

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from aos import periodic
 from cloud_manager import nodes
 from cloud_manager.db import api as db_api
 from cloud_manager.ha.node_state import NodeState
@@ -29,10 +30,6 @@ from cloud_manager.nova import ComputeService, HostCapacity, Server
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
-
-# How often a follower asks for the leader lock; the first retry after a failed sync.
-LEADER_POLL_S = 5.0
-FIRST_RETRY_S = 10.0
 
 # Repairs recorded one event each; past that one event sums the rest up.
 REPAIR_EVENTS = 50
@@ -211,28 +208,6 @@ def run_forever(sync: NodeSync, is_leader: Callable[[], bool],
                 stopped: Callable[[], bool] = lambda: False,
                 sleep: Callable[[float], None] = time.sleep,
                 monotonic: Callable[[], float] = time.monotonic) -> None:
-    """``[node_sync] enabled``: a sync every ``sync_interval`` while this is the leader.
-
-    A follower asks for the lock every ``LEADER_POLL_S`` and syncs as soon as it leads; a
-    failed sync is tried again after ``retry_after_failure`` (doubling, up to the interval), not
-    a whole interval later: until a sync succeeds the inventory is empty or going stale."""
-    interval = sync.conf.sync_interval
-    failures = 0
-    while not stopped():
-        started = monotonic()
-        if not is_leader():
-            sleep(min(interval, LEADER_POLL_S))
-            continue
-        try:
-            sync.sync()
-            failures, wait = 0, interval
-        except Exception:  # noqa: BLE001 - Nova or the database may answer next time
-            wait = retry_after_failure(failures, interval)
-            failures += 1
-            LOG.exception("node_sync failed; trying again in %.0fs", wait)
-        sleep(max(0.0, started + wait - monotonic()))
-
-
-def retry_after_failure(failures_before: int, interval: float) -> float:
-    """Seconds before the next try after the ``failures_before + 1``-th failure in a row."""
-    return min(interval, FIRST_RETRY_S * 2 ** min(failures_before, 16))
+    """``[node_sync] enabled``: a sync every ``sync_interval`` while this is the leader."""
+    periodic.run_on_leader(sync.sync, sync.conf.sync_interval, is_leader, stopped, LOG,
+                           "node_sync", sleep, monotonic)

@@ -10,6 +10,7 @@ from oslo_config import cfg
 
 from aos import openstack
 from aos import runtime as aos_runtime
+from cloud_manager.cinder import Cinder
 from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
 from cloud_manager.power import PowerDriver, driver_for
@@ -23,6 +24,10 @@ class Runtime(aos_runtime.Runtime):
     @functools.cached_property
     def nova(self) -> Nova:
         return Nova(openstack.connect(self.conf))
+
+    @functools.cached_property
+    def cinder(self) -> Cinder:
+        return Cinder(openstack.connect(self.conf))
 
     @functools.cached_property
     def celery(self):

@@ -77,3 +77,17 @@ TASK_DETAIL = _object(**_TASK_FIELDS, items=array_of(TASK_ITEM),
 
 TASK_SUMMARY = _object(id=_TEXT, kind=_TEXT, hostname=_TEXT, state=_TEXT,
                        strategy=_TEXT_OR_NULL, reason=_TEXT_OR_NULL)
+
+# A capacity in GiB, Cinder's word for none (infinite, unknown), or null (not reported).
+_CAPACITY = {"anyOf": [{"type": ["number", "null"]},
+                       {"type": "string", "enum": ["infinite", "unknown"]}]}
+STORAGE_POOL = _object(
+    name=_TEXT, backend=_TEXT, volume_backend_name=_TEXT_OR_NULL, total_capacity_gb=_CAPACITY,
+    free_capacity_gb=_CAPACITY, allocated_capacity_gb=_CAPACITY, enabled={"type": "boolean"},
+    state={"enum": ["up", "down", "gone"]}, state_reason=_TEXT, state_since=_TIME,
+    hosts=array_of(_TEXT), reported_at=_TIME)
+STORAGE_SYNC = {"type": ["object", "null"], "properties": {
+    "finished_at": _TIME, "ok": {"type": "boolean"}, "pools": _COUNT, "message": _TEXT}}
+STORAGE_POOL_DETAIL = {**STORAGE_POOL, "properties": {
+    **STORAGE_POOL["properties"], "last_sync": STORAGE_SYNC, "last_good_sync": STORAGE_SYNC},
+    "required": [*STORAGE_POOL["required"], "last_sync", "last_good_sync"]}

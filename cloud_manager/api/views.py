@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aos.crypto import REDACTED
-from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task, TaskItem
+from cloud_manager.db.models import Node, NodeEvent, PowerDevice, StorageSync, Task, TaskItem
 from cloud_manager.inventory.capacity import free, used
 from cloud_manager.model.inventory import HostRecord, InstanceRecord
+from cloud_manager.model.storage import PoolRecord
 from cloud_manager.model.task_state import FINAL_ITEM_STATES, FINAL_TASK_STATES
 
 
@@ -168,3 +169,34 @@ def task_item(row: TaskItem) -> dict[str, Any]:
         "attempts": row.attempts,
         "message": row.message,
     }
+
+
+def storage_pool(pool: PoolRecord) -> dict[str, Any]:
+    return {
+        "name": pool.name,
+        "backend": pool.backend,
+        "volume_backend_name": pool.volume_backend_name,
+        "total_capacity_gb": pool.total_gb,
+        "free_capacity_gb": pool.free_gb,
+        "allocated_capacity_gb": pool.allocated_gb,
+        "enabled": pool.enabled,
+        "state": pool.state.value,
+        "state_reason": pool.state_reason,
+        "state_since": timestamp(pool.state_since),
+        "hosts": list(pool.hosts),
+        "reported_at": timestamp(pool.reported_at),
+    }
+
+
+def storage_sync(row: StorageSync | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"finished_at": timestamp(row.finished_at), "ok": row.ok, "pools": row.pools,
+            "message": row.message}
+
+
+def storage_pool_detail(pool: PoolRecord, last: StorageSync | None,
+                        last_good: StorageSync | None) -> dict[str, Any]:
+    """The pool and the last syncs: a failed last sync means the figures may be old."""
+    return {**storage_pool(pool), "last_sync": storage_sync(last),
+            "last_good_sync": storage_sync(last_good)}

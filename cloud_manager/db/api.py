@@ -19,6 +19,8 @@ from cloud_manager.db.models import (
     Node,
     NodeEvent,
     PowerDevice,
+    StoragePool,
+    StorageSync,
     Task,
     TaskItem,
     db_utcnow,
@@ -31,6 +33,7 @@ from cloud_manager.model.inventory import (
     Resource,
     ServiceRecord,
 )
+from cloud_manager.model.storage import Capacity, PoolRecord, PoolState
 from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
     FINAL_TASK_STATES,
@@ -516,3 +519,72 @@ def last_sync(session: Session) -> InventorySync | None:
 
 def sync_count(session: Session) -> int:
     return session.scalar(sa.select(sa.func.count()).select_from(InventorySync)) or 0
+
+
+# --- storage pools -------------------------------------------------------------------------
+
+def _capacity_text(value: Capacity) -> str | None:
+    return None if value is None else str(value)
+
+
+def _capacity(text: str | None) -> Capacity:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _pool_record(row: StoragePool) -> PoolRecord:
+    return PoolRecord(
+        name=row.name, backend=row.backend, volume_backend_name=row.volume_backend_name,
+        total_gb=_capacity(row.total_gb), free_gb=_capacity(row.free_gb),
+        allocated_gb=_capacity(row.allocated_gb), enabled=row.enabled,
+        state=PoolState(row.state), state_reason=row.state_reason,
+        state_since=row.state_since, hosts=tuple(json.loads(row.hosts)),
+        reported_at=row.reported_at)
+
+
+def storage_pools(session: Session) -> dict[str, PoolRecord]:
+    return {row.name: _pool_record(row) for row in session.scalars(
+        sa.select(StoragePool).order_by(StoragePool.name))}
+
+
+def storage_pool(session: Session, name: str) -> PoolRecord:
+    row = session.get(StoragePool, name)
+    if row is None:
+        raise NotFound(f"no storage pool {name!r} (storage_sync has not seen it)")
+    return _pool_record(row)
+
+
+def write_pools(session: Session, records: Iterable[PoolRecord]) -> None:
+    for record in records:
+        row = session.get(StoragePool, record.name)
+        if row is None:
+            row = StoragePool(name=record.name)
+            session.add(row)
+        row.backend, row.volume_backend_name = record.backend, record.volume_backend_name
+        row.total_gb = _capacity_text(record.total_gb)
+        row.free_gb = _capacity_text(record.free_gb)
+        row.allocated_gb = _capacity_text(record.allocated_gb)
+        row.enabled, row.state = record.enabled, record.state.value
+        row.state_reason, row.state_since = record.state_reason, record.state_since
+        row.hosts, row.reported_at = json.dumps(list(record.hosts)), record.reported_at
+    session.flush()
+
+
+def add_storage_sync(session: Session, *, started_at: datetime, ok: bool, pools: int,
+                     message: str) -> StorageSync:
+    row = StorageSync(started_at=started_at, finished_at=utcnow(), ok=ok, pools=pools,
+                      message=message)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def last_storage_sync(session: Session, ok: bool | None = None) -> StorageSync | None:
+    query = sa.select(StorageSync).order_by(StorageSync.id.desc()).limit(1)
+    if ok is not None:
+        query = query.where(StorageSync.ok == ok)
+    return session.scalar(query)

@@ -206,3 +206,35 @@ class InventorySync(Base):
     instances: Mapped[int]
     repairs: Mapped[int]
     summary: Mapped[str] = mapped_column(sa.Text)
+
+
+class StoragePool(Base):
+    """A Cinder pool as storage_sync last saw it. Capacities: GiB as text, or Cinder's word
+    (infinite, unknown); ``hosts``: JSON list of compute hosts with one of its volumes
+    attached."""
+
+    __tablename__ = "storage_pools"
+    name: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    backend: Mapped[str] = mapped_column(sa.String(255))
+    volume_backend_name: Mapped[str | None] = mapped_column(sa.String(255))
+    total_gb: Mapped[str | None] = mapped_column(sa.String(32))
+    free_gb: Mapped[str | None] = mapped_column(sa.String(32))
+    allocated_gb: Mapped[str | None] = mapped_column(sa.String(32))
+    enabled: Mapped[bool]
+    state: Mapped[str] = mapped_column(sa.String(16))
+    state_reason: Mapped[str] = mapped_column(sa.Text)
+    state_since: Mapped[datetime]
+    hosts: Mapped[str] = mapped_column(sa.Text)
+    reported_at: Mapped[datetime]
+
+
+class StorageSync(Base):
+    """One run of storage_sync: ``ok`` false when Cinder could not be read (nothing changed)."""
+
+    __tablename__ = "storage_syncs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime] = mapped_column(index=True)
+    ok: Mapped[bool]
+    pools: Mapped[int]
+    message: Mapped[str] = mapped_column(sa.Text)

@@ -31,12 +31,17 @@ def _parser() -> argparse.ArgumentParser:
         ("start-host", "start a host's nova-compute"),
     ):
         sub.add_parser(name, help=what).add_argument("host")
+    for name, what in (
+        ("stop-service", "stop cinder-volume or cinder-scheduler"),
+        ("start-service", "start cinder-volume or cinder-scheduler again"),
+    ):
+        sub.add_parser(name, help=what).add_argument("service")
     env = sub.add_parser("env", help="print export OS_... lines")
     env.add_argument("--project", choices=["admin", "demo"], default="admin")
     return p
 
 
-MUTATING = {"up", "down", "kill-host", "start-host"}
+MUTATING = {"up", "down", "kill-host", "start-host", "stop-service", "start-service"}
 
 
 def _lock(s) -> None:
@@ -70,6 +75,10 @@ def main(argv: list[str] | None = None) -> int:
             return lifecycle.kill_host(s, args.host)
         if args.cmd == "start-host":
             return lifecycle.start_host(s, args.host)
+        if args.cmd == "stop-service":
+            return lifecycle.stop_service(s, args.service)
+        if args.cmd == "start-service":
+            return lifecycle.start_service(s, args.service)
         if args.cmd == "env":
             print("\n".join(contract.env_lines(s, args.project)))
             return 0

@@ -73,6 +73,14 @@ class Sandbox:
         """Start the host's nova-compute again (same node, same UUID)."""
         sandbox_cmd("start-host", name)
 
+    def stop_service(self, name: str) -> None:
+        """Stop a Cinder daemon (cinder-volume: every backend's service goes down)."""
+        sandbox_cmd("stop-service", name)
+
+    def start_service(self, name: str) -> None:
+        """Start it again (cinder-volume: returns once every backend heartbeats)."""
+        sandbox_cmd("start-service", name)
+
     def bmc_report(self, name: str, report: str | None) -> None:
         """Make the host's BMCs answer status reads with an awkward state (powering-off,
         powering-on, unknown, none) until called with None; power actions still act."""

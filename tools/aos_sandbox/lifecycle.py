@@ -279,6 +279,36 @@ def start_host(s: Settings, host: str) -> int:
     return 0
 
 
+def stop_service(s: Settings, name: str) -> int:
+    """Stop one Cinder daemon (SIGTERM, SIGKILL after 10 s): a storage backend going away."""
+    if name not in services.CINDER_DAEMONS:
+        say(f"{name}: only {', '.join(services.CINDER_DAEMONS)} can be stopped alone")
+        return 2
+    if procs.read_pid(s, name) is None:
+        say(f"{name}: not running")
+        return 1
+    procs.stop_all(s, [name])
+    say(f"{name}: stopped")
+    return 0
+
+
+def start_service(s: Settings, name: str) -> int:
+    """Start a Cinder daemon stopped by `stop-service`; cinder-volume: wait until every
+    backend heartbeats again."""
+    if name not in services.CINDER_DAEMONS:
+        say(f"{name}: only {', '.join(services.CINDER_DAEMONS)} can be started alone")
+        return 2
+    if procs.read_pid(s, name) is not None:
+        say(f"{name}: already running")
+        return 0
+    since = _utc_now()
+    services.start(s, services.cinder_service(s, name))
+    if name == "cinder-volume":
+        wait_volume_backends(s, since)
+    say(f"{name}: started pid {procs.read_pid(s, name)}")
+    return 0
+
+
 def rows(s: Settings, infra_only: bool = False) -> list[tuple[str, int | None, str, str]]:
     out = []
     for name in infra.INFRA:

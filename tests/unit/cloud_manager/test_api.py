@@ -379,6 +379,7 @@ def test_openapi_lists_every_route(client):
         ("get", "/v1/power-devices/{name}"), ("delete", "/v1/power-devices/{name}"),
         ("post", "/v1/power-devices/{name}/action"),
         ("get", "/v1/tasks"), ("get", "/v1/tasks/{task_id}"), ("get", "/v1/events"),
+        ("get", "/v1/storage"), ("get", "/v1/storage/{pool}"),
     }
     assert {route.rule for route in API.routes} == {
         rule.name for rule in RULES if rule.name.startswith("cloud_manager:")}

@@ -25,12 +25,13 @@ _ROOMS = {
     # storage and adapters (the edge)
     f"{CM}.db": ("model", "ha"),
     f"{CM}.nova": (),
+    f"{CM}.cinder": ("model",),
     f"{CM}.power": (),
     f"{CM}.heartbeat": ("nova",),
     f"{CM}.agent_report": (),
     f"{CM}.agent": ("agent_report",),
     f"{CM}.task_queue": ("module",),
-    f"{CM}.runtime": ("module", "nova", "power", "task_queue"),
+    f"{CM}.runtime": ("module", "nova", "cinder", "power", "task_queue"),
     # services: the node service layer, the executor, periodic jobs
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
     f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "inventory", "nova", "power",
@@ -39,13 +40,14 @@ _ROOMS = {
                       "heartbeat", "agent_report"),
     f"{CM}.listener": ("runtime", "db", "inventory"),
     f"{CM}.node_sync": ("nodes", "runtime", "db", "ha", "model", "inventory", "nova"),
+    f"{CM}.storage_sync": ("runtime", "db", "model", "inventory", "cinder"),
     f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),
     # entry points
     f"{CM}.api": ("nodes", "balancer", "balancing", "inventory", "nova", "runtime", "db", "model",
                   "conf", "module", "power"),
     f"{CM}.tasks": ("execution", "runtime", "task_queue"),
     f"{CM}.cmd": ("module", "runtime", "nova", "power", "tasks", "tracker", "agent", "listener",
-                  "api", "balancer", "node_sync"),
+                  "api", "balancer", "node_sync", "storage_sync"),
     # the CLI talks to the API only: no database, no runtime
     f"{CM}.cli": ("model", "conf", "power", "balancing"),
 }

@@ -16,9 +16,12 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from cloud_manager.api import cloud_manager_api
+from cloud_manager.db import api as db_api
 from cloud_manager.db.models import Node, NodeEvent, PowerDevice, Task
+from cloud_manager.model.storage import PoolState
 from tests.cli import openstack
 from tests.unit.cloud_manager.test_api import PASSWORD, add_node, add_task, make_conf
+from tests.unit.cloud_manager.test_storage_api import stored_pool
 
 
 class _Serving:
@@ -262,11 +265,27 @@ def test_event_list(server):
                                                                       "disk full")]
 
 
+def test_storage_list_and_show(server):
+
+    url, runtime = server
+    with runtime.transaction() as session:
+        db_api.write_pools(session, [stored_pool("ctl@ebs#ebs", PoolState.DOWN)])
+    listed = aos(url, "storage", "list", "-f", "json")
+    assert listed.code == 0, listed.err
+    assert [(p["Name"], p["State"], p["Hosts"]) for p in listed.json()] == [
+        ("ctl@ebs#ebs", "down", ["c1"])]
+    shown = aos(url, "storage", "show", "ctl@ebs#ebs", "-f", "json")
+    assert shown.code == 0, shown.err
+    assert (shown.json()["Backend"], shown.json()["Last sync"]) == ("ctl@ebs", None)
+    assert one_line_error(aos(url, "storage", "show", "ctl@nowhere#x")).endswith(
+        "no storage pool 'ctl@nowhere#x' (storage_sync has not seen it)")
+
+
 COMMANDS = [
     "node list", "node show", "node evacuate", "node maintenance", "node reserve",
     "power-device create", "power-device list", "power-device show", "power-device delete",
     "power-device on", "power-device off", "power-device status", "task list", "task show",
-    "event list",
+    "event list", "storage list", "storage show",
 ]
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import pytest
 
+from aos import periodic
 from aos.coordination import Leadership
 from cloud_manager import listener, node_sync
 from cloud_manager import runtime as cm_runtime
@@ -269,6 +270,6 @@ def test_a_failed_sync_is_tried_again_soon_and_a_follower_syncs_once_it_leads():
     leading = iter([False, True, True, True, True])
     node_sync.run_forever(sync, lambda: next(leading), stopped=lambda: len(waits) >= 5,
                           sleep=waits.append, monotonic=lambda: 0.0)
-    assert waits == [node_sync.LEADER_POLL_S, 10.0, 20.0, 40.0, 600]
+    assert waits == [periodic.LEADER_POLL_S, 10.0, 20.0, 40.0, 600]
     assert sync.calls == 4
-    assert node_sync.retry_after_failure(30, 600) == 600
+    assert periodic.retry_after_failure(30, 600) == 600
