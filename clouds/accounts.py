@@ -44,8 +44,9 @@ SECRET_FIELDS = {"aws": ("access_key", "secret_key"),
 OPTION_FIELDS = {"aws": (), "yandex": ("folder_id",)}
 #: Namespace of the deterministic flavor ids (same project + type → same id).
 FLAVOR_NAMESPACE = uuid.UUID("5d0c2f6e-5a35-4d8e-9b1e-6a0c3f1c7a11")
-# Root disk of registered flavors unless asked otherwise: most Linux images need 8 GB or less.
-DEFAULT_ROOT_DISK_GB = 10
+# Root disk of registered flavors unless asked otherwise: Nova's m1.small's size; Linux images
+# of both clouds need 8-16 GB, Windows images more (register those with --root-disk-gb).
+DEFAULT_ROOT_DISK_GB = 20
 # EBS and Yandex boot disks both end at 16 TiB.
 MAX_ROOT_DISK_GB = 16384
 

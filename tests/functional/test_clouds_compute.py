@@ -156,6 +156,10 @@ def test_a_server_of_the_aws_project_lives_in_ec2(clouds, sandbox, project, ec2)
             assert (item["ImageId"], item["InstanceType"]) == (SPEC_AMI, "t3.micro")
             assert (item["PrivateIpAddress"], item["SubnetId"]) == (address, cloud_subnet)
             assert item["KeyName"] == f"openstack-{server.id}"
+            root = next(m["Ebs"]["VolumeId"] for m in item["BlockDeviceMappings"]
+                        if m["DeviceName"] == item["RootDeviceName"])
+            flavor_disk = admin.compute.get_flavor(aws["flavor"]).disk
+            assert ec2.describe_volumes(VolumeIds=[root])["Volumes"][0]["Size"] == flavor_disk
             tags = _tags(item)
             assert (tags["openstack:id"], tags["openstack:project"],
                     tags["openstack:host"]) == (server.id, pid, AWS_HOST)

@@ -180,7 +180,7 @@ def test_flavors_register_filter_dry_run_idempotent(client, runtime, yc):
     assert "aws.t3.micro" in names and len(names) == len(planned)
     project_id, micro = next(v for v in fake.flavors.values() if v[1].name == "aws.t3.micro")
     assert project_id == fake.project_id("aws")
-    assert (micro.vcpus, micro.ram_mb, micro.disk_gb) == (2, 1024, 10)  # never 0: see below
+    assert (micro.vcpus, micro.ram_mb, micro.disk_gb) == (2, 1024, 20)  # never 0: see below
     assert micro.extra_specs == {"aos:cloud": "aws", "aos:cloud_instance_type": "t3.micro"}
     again = client.post("/v1/clouds/aws/flavors", json={"filter": ["t3.*"]}).get_json()
     assert {f["status"] for f in again["flavors"]} == {"exists"}
@@ -193,7 +193,7 @@ def test_flavors_register_filter_dry_run_idempotent(client, runtime, yc):
     big = client.post("/v1/clouds/aws/flavors",
                       json={"filter": ["m5.large", "t3.micro"], "root_disk_gb": 30}).get_json()
     disks = {f["cloud_type"]: (f["root_disk_gb"], f["status"]) for f in big["flavors"]}
-    assert disks == {"m5.large": (30, "created"), "t3.micro": (10, "exists")}
+    assert disks == {"m5.large": (30, "created"), "t3.micro": (20, "exists")}
 
     client.post("/v1/clouds", json=yandex_body(yc))
     presets = client.post("/v1/clouds/yandex/flavors", json={}).get_json()
