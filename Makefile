@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 SANDBOX := tools/sandbox
 STAMP := $(VENV)/.installed
 
-.PHONY: venv dist demo test unit functional lint samples bench clean sandbox-down
+.PHONY: venv dist demo test unit functional functional-streams lint samples bench clean sandbox-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,7 +33,25 @@ test: venv
 	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests/unit; unit=$$?; \
 	wait $$up; sandbox=$$?; cat $(SANDBOX_UP_LOG); \
 	test $$unit = 0 && test $$sandbox = 0
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=25 -m functional tests/functional
+	$(MAKE) --no-print-directory functional-streams
+
+## The functional tests in two streams at once on the one sandbox: the Clouds ones (cloud
+## hosts, Cinder, Neutron, the Clouds API in the catalog) and the CloudManager ones (the
+## local compute hosts, which its tests kill and fence). Mostly waiting on OpenStack, so
+## together they take about as long as the longer one.
+CLOUDS_TESTS := $(wildcard tests/functional/test_clouds_*.py) tests/functional/test_cloud_doubles.py \
+	tests/functional/test_storage_sync.py tests/functional/test_sandbox_packages.py \
+	tests/functional/test_db_postgresql.py tests/functional/test_api_fuzzing.py
+CM_TESTS := $(filter-out $(CLOUDS_TESTS) tests/functional/test_db_postgresql.py,$(wildcard tests/functional/test_*.py))
+CLOUDS_LOG := $(VENV)/functional-clouds.log
+functional-streams:
+	AOS_SANDBOX_REUSE=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=15 -m functional \
+	    --basetemp=$(VENV)/pytest-clouds $(CLOUDS_TESTS) >$(CLOUDS_LOG) 2>&1 & clouds=$$!; \
+	AOS_SANDBOX_REUSE=1 $(BIN)/python -m pytest -p no:cacheprovider --durations=15 -m functional \
+	    --basetemp=$(VENV)/pytest-cm $(CM_TESTS); cm=$$?; \
+	wait $$clouds; clouds_rc=$$?; echo "=== the Clouds stream ==="; cat $(CLOUDS_LOG); \
+	echo "functional: CloudManager stream exit $$cm, Clouds stream exit $$clouds_rc"; \
+	test $$cm = 0 && test $$clouds_rc = 0
 
 unit: venv
 	tools/install-test-packages
