@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from oslo_config import cfg
@@ -65,6 +66,11 @@ def _stay_authenticated(rt: Runtime, interval: float = 60) -> None:
         time.sleep(interval)
 
 
+def _in_background(name: str, loop: Callable[..., None], *args: object) -> None:
+    """One of the beat's periodic loops, in a daemon thread beside the tracker."""
+    threading.Thread(target=loop, args=args, name=name, daemon=True).start()
+
+
 def beat() -> None:
     """The periodic side, on the leader controller only: the node tracker loop, with
     ``[node_sync] enabled`` the inventory's sync (and the reserve pool), with ``[storage_sync]
@@ -90,19 +96,16 @@ def beat() -> None:
         if conf.node_sync.enabled:
             add_logfile(node_sync.LOG, conf.node_sync.logfile)
             sync = node_sync.NodeSync(rt, still_leader=leadership.is_leader)
-            threading.Thread(target=node_sync.run_forever,
-                             args=(sync, leadership.is_leader, stop.is_set),
-                             name="node-sync", daemon=True).start()
+            _in_background("node-sync", node_sync.run_forever, sync, leadership.is_leader,
+                           stop.is_set)
         if conf.storage_sync.enabled:
             add_logfile(storage_sync.LOG, conf.storage_sync.logfile)
             pools = storage_sync.StorageSync(rt, still_leader=leadership.is_leader)
-            threading.Thread(target=storage_sync.run_forever,
-                             args=(pools, leadership.is_leader, stop.is_set),
-                             name="storage-sync", daemon=True).start()
+            _in_background("storage-sync", storage_sync.run_forever, pools,
+                           leadership.is_leader, stop.is_set)
         if conf.balancing.enabled:
-            threading.Thread(target=balancer.run_forever,
-                             args=(rt, leadership.is_leader, stop.is_set),
-                             name="balancing", daemon=True).start()
+            _in_background("balancing", balancer.run_forever, rt, leadership.is_leader,
+                           stop.is_set)
         if not conf.node_tracker.enabled:
             LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
             stop.wait()
