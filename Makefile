@@ -30,7 +30,7 @@ test: venv
 	$(BIN)/ruff check .
 	tools/install-test-packages
 	$(SANDBOX) up --computes 4 >$(SANDBOX_UP_LOG) 2>&1 & up=$$!; \
-	$(BIN)/python -m pytest -p no:cacheprovider --durations=15 tests/unit; unit=$$?; \
+	$(BIN)/python -m pytest -p no:cacheprovider -n 2 --dist loadfile --durations=15 tests/unit; unit=$$?; \
 	wait $$up; sandbox=$$?; cat $(SANDBOX_UP_LOG); \
 	test $$unit = 0 && test $$sandbox = 0
 	$(MAKE) --no-print-directory functional-streams
@@ -55,7 +55,7 @@ functional-streams:
 
 unit: venv
 	tools/install-test-packages
-	$(BIN)/python -m pytest tests/unit
+	$(BIN)/python -m pytest -n 2 --dist loadfile tests/unit
 
 functional: venv
 	tools/install-test-packages
