@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from yandex.cloud.compute.v1 import instance_pb2
 
 from tests.cli import Result
 from tests.functional.clouds_harness import Clouds, external_network, registered_clouds_api
@@ -315,8 +316,8 @@ def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, 
     (YandexDriver, the short-lived IAM token from the Clouds API), which refuses a server
     without a network with one line; on a network of the project the server gets its port's
     Yandex subnet and address, and a floating IP from the folder's reserved addresses is its
-    one-to-one NAT until the floating IP goes (rows 6-7 on Yandex). (Power, snapshot and
-    console are proven against the double in tests/unit/clouds_drivers/test_yandex_instances.py.)"""
+    one-to-one NAT until the floating IP goes (rows 6-7 on Yandex); stop/start/reboot, the
+    console, a snapshot and a volume through Nova change the double as they should."""
     admin = sandbox.conn("admin")
     double = sandbox.info["doubles"]["yandex"]
     key = json.loads(Path(double["service_account_key_file"]).read_text())
@@ -352,6 +353,108 @@ def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, 
         clouds.openstack("aos", "clouds", "delete", "--project", project.name, "--force")
 
 
+def _yandex_power_console_snapshot_and_volumes(clouds, sandbox, conn, vpc: YandexVpc,
+                                               server: Any, pid: str) -> None:
+    """Through Nova on yandex-compute: stop/start/reboot are the instance's status in the
+    double; the console is its serial port output; a snapshot is a Yandex image registered
+    back in Glance; a volume of the project (a Yandex disk) attaches and detaches. A volume
+    of another cloud (EBS, admin's request) is refused with one line and changes nothing."""
+    admin = sandbox.conn("admin")
+
+    def status() -> str:
+        (item,) = vpc.instances(server.id)
+        return instance_pb2.Instance.Status.Name(item.status)
+
+    conn.compute.stop_server(server)
+    wait_idle(conn, server, "SHUTOFF")
+    assert status() == "STOPPED"
+    conn.compute.start_server(server)
+    wait_idle(conn, server)
+    assert status() == "RUNNING"
+    conn.compute.reboot_server(server, "SOFT")
+    wait_idle(conn, server)
+    assert status() == "RUNNING"
+    (item,) = vpc.instances(server.id)
+    assert item.id in conn.compute.get_server_console_output(server)["output"]
+
+    snapshot_id = conn.compute.create_server_image(server, name="yc-snap")
+    snapshot_id = snapshot_id if isinstance(snapshot_id, str) else snapshot_id.id
+    image = conn.image.wait_for_status(conn.image.get_image(snapshot_id), "active",
+                                       failures=["killed"], wait=120, interval=1)
+    assert image.properties["aos_cloud"] == "yandex"
+    cloud_image = vpc.image(image.properties["aos_cloud_image_id"])
+    assert cloud_image.labels["openstack-id"] == server.id
+    assert resource_map(clouds, pid)[("image", snapshot_id)] == cloud_image.id
+    wait_idle(conn, server)
+    conn.image.delete_image(snapshot_id)
+    vpc.delete_image(cloud_image.id)
+
+    storage = conn.block_storage
+    volume = storage.wait_for_status(storage.create_volume(size=1), "available",
+                                     failures=["error"], wait=120, interval=1)
+    disk = resource_map(clouds, pid)[("volume", volume.id)]
+    conn.compute.create_volume_attachment(server, volume_id=volume.id)
+    storage.wait_for_status(volume, "in-use", failures=["error"], wait=120, interval=1)
+    assert disk in {d.disk_id for d in vpc.instances(server.id)[0].secondary_disks}
+    conn.compute.delete_volume_attachment(volume.id, server)
+    storage.wait_for_status(volume, "available", failures=["error"], wait=120, interval=1)
+    assert not list(vpc.instances(server.id)[0].secondary_disks)
+    storage.delete_volume(volume)
+    storage.wait_for_delete(volume, wait=120, interval=1)
+    _a_volume_of_another_cloud_is_refused(clouds, sandbox, admin, server, vpc)
+
+
+def _a_volume_of_another_cloud_is_refused(clouds, sandbox, admin, server, vpc) -> None:
+    other = admin.identity.create_project(name=f"aws-{uuid.uuid4().hex[:8]}",
+                                          domain_id="default")
+    try:
+        admin.identity.assign_project_role_to_user(
+            other, admin.identity.find_user(sandbox.info["admin"]["username"]),
+            admin.identity.find_role("admin"))
+        ok(clouds.openstack("aos", "clouds", "add", "aws", "--project", other.name,
+                            "--access-key", aws_project_setup.ACCESS_KEY, "--secret-key",
+                            aws_project_setup.SECRET_KEY, "--region", aws_project_setup.REGION,
+                            "--az", aws_project_setup.ZONE, "-f", "json"))
+        in_aws = connect(sandbox.info["auth_url"],
+                         {**sandbox.info["admin"], "project_name": other.name},
+                         sandbox.info["region"])
+        storage = in_aws.block_storage
+        volume = storage.wait_for_status(storage.create_volume(size=1), "available",
+                                         failures=["error"], wait=120, interval=1)
+        admin.compute.create_volume_attachment(server, volume_id=volume.id)
+        event = _last_event(admin, server.id, "attach_volume")
+        assert event["result"] == "Error", event
+        assert "cannot be attached here" in event["details"], event
+        storage.wait_for_status(volume, "available", failures=["error"], wait=60, interval=1)
+        assert not list(vpc.instances(server.id)[0].secondary_disks)
+        assert admin.compute.get_server(server.id).status == "ACTIVE"
+        storage.delete_volume(volume)
+        storage.wait_for_delete(volume, wait=120, interval=1)
+    finally:
+        aws_project_setup.clean(admin, other.id)
+        clouds.openstack("aos", "clouds", "delete", "--project", other.name, "--force")
+        admin.identity.delete_project(other, ignore_missing=True)
+
+
+def _last_event(admin: Any, server_id: str, action: str, timeout: float = 60) -> dict:
+    """The compute event of the server's latest ``action``, once it has a result (2.84:
+    with the fault's message as ``details``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        actions = admin.compute.get(f"/servers/{server_id}/os-instance-actions",
+                                    microversion="2.84").json()["instanceActions"]
+        latest = next((a for a in actions if a["action"] == action), None)
+        if latest:
+            events = admin.compute.get(
+                f"/servers/{server_id}/os-instance-actions/{latest['request_id']}",
+                microversion="2.84").json()["instanceAction"]["events"]
+            finished = [e for e in events if e.get("result")]
+            if finished:
+                return finished[-1]
+        time.sleep(1)
+    raise AssertionError(f"no finished {action} event on server {server_id} in {timeout} s")
+
+
 def _yandex_server_on_a_network(clouds, sandbox, conn, pid: str, image: str,
                                 flavor: str) -> None:
     """Boot on the project's network: the port's Yandex subnet and address in the double;
@@ -375,6 +478,7 @@ def _yandex_server_on_a_network(clouds, sandbox, conn, pid: str, image: str,
     assert (nic.subnet_id, nic.primary_v4_address.address) == (cloud_subnet, address)
     assert not nic.primary_v4_address.one_to_one_nat.address
     assert resource_map(clouds, pid)[("instance", server.id)] == item.id
+    _yandex_power_console_snapshot_and_volumes(clouds, sandbox, conn, vpc, server, pid)
 
     with vpc.reserved_address() as public:
         ext = admin.network.create_network(

@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from yandex.cloud.compute.v1 import instance_service_pb2
+from yandex.cloud.compute.v1 import image_service_pb2, instance_service_pb2
+from yandex.cloud.compute.v1.image_service_pb2_grpc import ImageServiceStub
 from yandex.cloud.compute.v1.instance_service_pb2_grpc import InstanceServiceStub
 from yandex.cloud.vpc.v1 import (
     address_pb2,
@@ -138,3 +139,12 @@ class YandexVpc:
         listed = self.sdk.client(InstanceServiceStub).List(
             instance_service_pb2.ListInstancesRequest(folder_id=self.folder, page_size=1000))
         return [i for i in listed.instances if i.labels.get("openstack-id") == server_id]
+
+    def image(self, image_id: str) -> Any:
+        return self.sdk.client(ImageServiceStub).Get(
+            image_service_pb2.GetImageRequest(image_id=image_id), timeout=10)
+
+    def delete_image(self, image_id: str) -> None:
+        operation = self.sdk.client(ImageServiceStub).Delete(
+            image_service_pb2.DeleteImageRequest(image_id=image_id), timeout=10)
+        self.sdk.wait_operation_and_get_result(operation, timeout=30)
