@@ -103,6 +103,11 @@ class CloudsClient:
         return self._request(f"looking up {kind} {openstack_id}", "GET",
                              f"/v1/clouds/{project_id}/resources/{kind}/{openstack_id}")
 
+    def resources(self, project_id: str, kind: str) -> list[dict[str, Any]] | None:
+        """The project's mappings of ``kind``; None when the project is bound to no cloud."""
+        return self._request(f"listing the {kind} mappings of project {project_id}", "GET",
+                             f"/v1/clouds/{project_id}/resources", params={"kind": kind})
+
     def forget(self, project_id: str, kind: str, openstack_id: str) -> None:
         self._request(f"forgetting {kind} {openstack_id}", "DELETE",
                       f"/v1/clouds/{project_id}/resources/{kind}/{openstack_id}")

@@ -162,6 +162,10 @@ def test_table_rows_for_an_aws_project(clouds: Clouds, sandbox, project, ec2) ->
             state = cloud_state(ec2, pid)
             assert state["vpcs"] == {net.id: "10.42.0.0/16"}
             assert state["subnets"][sub2["id"]] == ("10.42.2.0/24", OTHER_ZONE, net.id)
+            # later reads show each subnet's zone (the project's, or the one it picked)
+            listed = project.conn.network.get(f"/subnets?network_id={net.id}").json()
+            assert {s["id"]: s["availability_zone"] for s in listed["subnets"]} == {
+                sub1.id: ZONE, sub2["id"]: OTHER_ZONE}
 
             # 3. router create -> internet gateway, unattached
             router = user.create_router(name="aws-router")
