@@ -1,15 +1,16 @@
 """What the Neutron drivers do in the cloud, decided over plain data (no I/O, no Neutron).
 
 The spec's rules: a subnet is at most a /16, the cloud keeps the first addresses of a subnet,
-no IPv6, no provider networks, and one router's gateway serves one cloud network. Where AWS and
-Yandex.Cloud differ (how many addresses each keeps, whether a cloud network is itself a /16)
+no IPv6, no provider networks, and (on AWS) one router's gateway serves one cloud network.
+Where AWS and Yandex.Cloud differ (how many addresses each keeps, whether a cloud network is
+itself a /16, whether one gateway can route several networks)
 the difference is a ``NetworkRules`` value, so each rule is written once.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,10 @@ class NetworkRules:
     network_has_cidr: bool
     #: What a router's gateway is called there.
     gateway: str
+    #: Whether one gateway can route several cloud networks (a router with interfaces on
+    #: several networks): an AWS internet gateway attaches to one VPC; a Yandex NAT gateway
+    #: is named by a route table in each network.
+    gateway_serves_many: bool = False
 
 
 #: AWS keeps .0 network, .1 router, .2 DNS, .3 future use.
@@ -40,7 +45,7 @@ AWS = NetworkRules("AWS", reserved_at_start=4, network_has_cidr=True,
                    gateway="internet gateway")
 #: Yandex keeps .0, .1 gateway and .2 DNS; its networks have no CIDR of their own.
 YANDEX = NetworkRules("Yandex.Cloud", reserved_at_start=3, network_has_cidr=False,
-                      gateway="NAT gateway")
+                      gateway="NAT gateway", gateway_serves_many=True)
 RULES = {"aws": AWS, "yandex": YANDEX}
 
 
@@ -117,20 +122,18 @@ def check_zone(zone: str, zones: list[str], rules: NetworkRules) -> None:
                       f"region (zones: {', '.join(zones)})")
 
 
-def check_gateway_vpc(attached_vpc: str | None, interface_vpc: str,
+def check_gateway_vpc(attached_vpcs: Collection[str], interface_vpc: str,
                       rules: NetworkRules) -> bool:
-    """Whether the gateway must be attached; refuse a second VPC (one gateway, one VPC).
-
-    AWS allows nothing else; on Yandex the router's route table lives in one network, so the
-    same rule keeps one router one network there too.
-    """
-    if attached_vpc is None:
-        return True
-    if attached_vpc != interface_vpc:
-        raise Conflict(f"the router's {rules.gateway} is attached to VPC {attached_vpc}: "
-                       f"a {rules.cloud} {rules.gateway} of a router serves one VPC, so an "
-                       f"interface in {interface_vpc} needs another router")
-    return False
+    """Whether the gateway must be attached to the interface's VPC; on AWS, refuse a second
+    VPC (an internet gateway attaches to one VPC)."""
+    if interface_vpc in attached_vpcs:
+        return False
+    if attached_vpcs and not rules.gateway_serves_many:
+        raise Conflict(f"the router's {rules.gateway} is attached to VPC "
+                       f"{sorted(attached_vpcs)[0]}: a {rules.cloud} {rules.gateway} of a "
+                       f"router serves one VPC, so an interface in {interface_vpc} needs "
+                       "another router")
+    return True
 
 
 #: AWS error codes and Yandex gRPC status names that mean "this contradicts what exists"

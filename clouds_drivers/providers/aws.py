@@ -309,15 +309,13 @@ class AwsNetworks(CloudNetworks):
         self._gone_ok(f"deleting internet gateway {igw_id}", "delete_internet_gateway",
                       InternetGatewayId=igw_id)
 
-    def attached_vpc(self, igw_id: str) -> str | None:
+    def attached_vpcs(self, igw_id: str) -> list[str]:
         """The VPC the gateway is attached to, if any."""
         answer = self._call(f"looking up internet gateway {igw_id}",
                             "describe_internet_gateways", InternetGatewayIds=[igw_id])
-        for gateway in answer["InternetGateways"]:
-            for attachment in gateway.get("Attachments", []):
-                if attachment.get("State", "available") in ("available", "attached"):
-                    return attachment["VpcId"]
-        return None
+        return [attachment["VpcId"] for gateway in answer["InternetGateways"]
+                for attachment in gateway.get("Attachments", [])
+                if attachment.get("State", "available") in ("available", "attached")]
 
     def _main_route_table(self, vpc_id: str) -> str:
         answer = self._call(f"finding the main route table of {vpc_id}",

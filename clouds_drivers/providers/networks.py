@@ -44,8 +44,8 @@ class CloudNetworks(abc.ABC):
     def delete_internet_gateway(self, igw_id: str) -> None: ...
 
     @abc.abstractmethod
-    def attached_vpc(self, igw_id: str) -> str | None:
-        """The VPC whose default route goes through the gateway, if any."""
+    def attached_vpcs(self, igw_id: str) -> list[str]:
+        """The VPCs whose default route goes through the gateway (AWS: at most one)."""
 
     @abc.abstractmethod
     def attach_internet_gateway(self, igw_id: str, vpc_id: str) -> None:

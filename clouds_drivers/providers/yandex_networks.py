@@ -147,9 +147,8 @@ class YandexNetworks(FolderApi, CloudNetworks):
         return [t for t in self._route_tables()
                 if any(r.gateway_id == igw_id for r in t.static_routes)]
 
-    def attached_vpc(self, igw_id: str) -> str | None:
-        tables = self._tables_through(igw_id)
-        return tables[0].network_id if tables else None
+    def attached_vpcs(self, igw_id: str) -> list[str]:
+        return sorted({t.network_id for t in self._tables_through(igw_id)})
 
     def _use_table(self, subnet_id: str, table_id: str) -> None:
         self._operation(f"setting the route table of subnet {subnet_id}", self.subnets.Update,
@@ -164,7 +163,8 @@ class YandexNetworks(FolderApi, CloudNetworks):
         table = self._operation(
             f"creating the route table of {vpc_id} through {igw_id}", self.tables.Create,
             route_table_service_pb2.CreateRouteTableRequest(
-                folder_id=self.folder_id, name=gateway.name, labels=dict(gateway.labels),
+                folder_id=self.folder_id, name=_table_name(gateway.name, vpc_id),
+                labels=dict(gateway.labels),
                 network_id=vpc_id, static_routes=[route_table_pb2.StaticRoute(
                     destination_prefix=DEFAULT_ROUTE, gateway_id=igw_id)]),
             route_table_pb2.RouteTable)
@@ -186,6 +186,12 @@ class YandexNetworks(FolderApi, CloudNetworks):
         for table in self._tables_through(igw_id):
             if table.network_id == vpc_id:
                 self._drop_table(table.id, vpc_id)
+
+
+def _table_name(gateway_name: str, network_id: str) -> str:
+    """Unique in the folder (Yandex refuses a second table of one name) and at most 63
+    characters: a gateway routes several networks, one table in each."""
+    return f"{gateway_name[:42].rstrip('-')}-{network_id}"
 
 
 class YandexAddresses(FolderApi, CloudAddresses):

@@ -315,7 +315,7 @@ def test_table_rows_for_a_yandex_project(clouds: Clouds, sandbox, project, tmp_p
             net = user.create_network(name="yc-net")
             assert vpc.state(pid)["networks"] == set()
 
-            # refusals: the pool must leave Yandex's .0-.2; one router serves one network
+            # refusals: the pool must leave Yandex's .0-.2; no IPv6
             with refused(400, "Yandex.Cloud reserves the first 3", "10.52.1.3"):
                 user.create_subnet(network_id=net.id, ip_version=4, cidr="10.52.1.0/24",
                                    allocation_pools=[{"start": "10.52.1.2",
@@ -361,15 +361,21 @@ def test_table_rows_for_a_yandex_project(clouds: Clouds, sandbox, project, tmp_p
             sub3 = user.create_subnet(network_id=net2.id, ip_version=4, cidr="10.54.1.0/24",
                                       allocation_pools=[{"start": "10.54.1.3",
                                                          "end": "10.54.1.254"}])
+            # a second network on the same router: its own route table, same NAT gateway
+            # (unlike an AWS internet gateway, which serves one VPC)
+            user.add_interface_to_router(router, subnet_id=sub3.id)
             state = vpc.state(pid)
-            ports_before = {p.id for p in user.ports(device_id=router.id)}
-            with refused(409, "serves one VPC"):
-                user.add_interface_to_router(router, subnet_id=sub3.id)
-            assert vpc.state(pid) == state
-            assert {p.id for p in user.ports(device_id=router.id)} == ports_before
+            assert sorted(state["routers"][router.id]) == sorted([net.id, net2.id])
+            assert state["routes"] == {net.id: [("0.0.0.0/0", router.id)],
+                                       net2.id: [("0.0.0.0/0", router.id)]}
 
-            # 10. router interface delete -> the route table goes; subnets unrouted
+            # 10. router interface delete -> that network's route table goes; the other stays
             user.remove_interface_from_router(router, subnet_id=sub1.id)
+            state = vpc.state(pid)
+            assert state["routers"] == {router.id: [net2.id]}
+            assert state["routes"] == {net.id: [], net2.id: [("0.0.0.0/0", router.id)]}
+            assert state["subnets"][sub1.id][3] == [] and state["subnets"][sub2.id][3] == []
+            user.remove_interface_from_router(router, subnet_id=sub3.id)
             state = vpc.state(pid)
             assert state["routers"] == {router.id: []}
             assert state["routes"] == {net.id: [], net2.id: []}

@@ -204,7 +204,7 @@ class AwsRouterPlugin(L3RouterPlugin):
                                       f"of a router of a {rules.cloud}-backed project")
             vpc_id = vpc["cloud_resource_id"] if vpc else None
             attach = vpc_id is not None and decide.check_gateway_vpc(
-                nets.attached_vpc(igw), vpc_id, rules)
+                nets.attached_vpcs(igw), vpc_id, rules)
         info = super().add_router_interface(context, router_id, interface_info)
         if attach:
             try:
@@ -224,16 +224,19 @@ class AwsRouterPlugin(L3RouterPlugin):
         if found is None:
             return info
         project, igw = found
+        network_id = info.get("network_id")
         owner = self._get_device_owner(context, router_id)
         remaining = self._core_plugin.get_ports(
-            context.elevated(), filters={"device_id": [router_id], "device_owner": [owner]})
-        if remaining:
+            context.elevated(), filters={"device_id": [router_id], "device_owner": [owner],
+                                         "network_id": [network_id]})
+        if remaining or not network_id:
             return info
         with neutron_errors(self.cloud.rules(project).cloud):
+            vpc = self.cloud.mapped(project, "network", network_id)
             nets = self.cloud.networks(project)
-            vpc_id = nets.attached_vpc(igw)
-            if vpc_id:
-                nets.detach_internet_gateway(igw, vpc_id)
-                LOG.info("gateway %s of router %s detached from %s", igw, router_id, vpc_id)
+            if vpc and vpc["cloud_resource_id"] in nets.attached_vpcs(igw):
+                nets.detach_internet_gateway(igw, vpc["cloud_resource_id"])
+                LOG.info("gateway %s of router %s detached from %s", igw, router_id,
+                         vpc["cloud_resource_id"])
         return info
 

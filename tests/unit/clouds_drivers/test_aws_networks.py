@@ -35,13 +35,13 @@ def test_vpc_subnet_gateway_lifecycle(nets):
     assert nets.subnets_of(vpc) == [subnet]
 
     igw = nets.create_internet_gateway({"openstack:id": "router-1"})
-    assert nets.attached_vpc(igw) is None
+    assert nets.attached_vpcs(igw) == []
     nets.attach_internet_gateway(igw, vpc)
-    assert nets.attached_vpc(igw) == vpc
+    assert nets.attached_vpcs(igw) == [vpc]
     assert ("0.0.0.0/0", igw) in _routes(nets, vpc)
 
     nets.detach_internet_gateway(igw, vpc)
-    assert nets.attached_vpc(igw) is None
+    assert nets.attached_vpcs(igw) == []
     assert ("0.0.0.0/0", igw) not in _routes(nets, vpc)
     nets.detach_internet_gateway(igw, vpc)  # nothing left to do is not an error
 

@@ -82,11 +82,19 @@ def test_zone_of_a_subnet():
 
 
 @BOTH
-def test_one_gateway_serves_one_vpc(rules):
-    assert decide.check_gateway_vpc(None, "vpc-1", rules) is True
-    assert decide.check_gateway_vpc("vpc-1", "vpc-1", rules) is False
-    with pytest.raises(decide.Conflict, match=f"{rules.gateway} of a router serves one VPC"):
-        decide.check_gateway_vpc("vpc-1", "vpc-2", rules)
+def test_a_gateway_is_attached_once_per_vpc(rules):
+    assert decide.check_gateway_vpc([], "vpc-1", rules) is True
+    assert decide.check_gateway_vpc(["vpc-1"], "vpc-1", rules) is False
+
+
+def test_an_aws_internet_gateway_serves_one_vpc():
+    with pytest.raises(decide.Conflict, match="internet gateway of a router serves one VPC"):
+        decide.check_gateway_vpc(["vpc-1"], "vpc-2", decide.AWS)
+
+
+def test_a_yandex_nat_gateway_routes_several_networks():
+    assert decide.check_gateway_vpc(["net-1"], "net-2", decide.YANDEX) is True
+    assert decide.check_gateway_vpc(["net-1", "net-2"], "net-2", decide.YANDEX) is False
 
 
 @pytest.mark.parametrize(("code", "status"), [

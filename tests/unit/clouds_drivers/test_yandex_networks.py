@@ -52,13 +52,13 @@ def test_network_subnets_and_router_rows(account):
     assert nets.subnets_of(vpc) == [first]
 
     gateway = nets.create_internet_gateway(named_tags("router", "R1", "p1"))
-    assert nets.attached_vpc(gateway) is None and _tables(nets) == []
+    assert nets.attached_vpcs(gateway) == [] and _tables(nets) == []
     nets.attach_internet_gateway(gateway, vpc)
     [table] = _tables(nets)
     assert table.network_id == vpc and table.labels["openstack-id"] == "r1"
     assert [(r.destination_prefix, r.gateway_id) for r in table.static_routes] == [
         ("0.0.0.0/0", gateway)]
-    assert nets.attached_vpc(gateway) == vpc
+    assert nets.attached_vpcs(gateway) == [vpc]
     assert _route_table_of(nets, first) == table.id
     second = nets.create_subnet(vpc, "10.7.2.0/24", double["zone"],
                                 named_tags("subnet", "S2", "p1"))
@@ -69,7 +69,7 @@ def test_network_subnets_and_router_rows(account):
     assert caught.value.code == "FAILED_PRECONDITION"
 
     nets.detach_internet_gateway(gateway, vpc)
-    assert _tables(nets) == [] and nets.attached_vpc(gateway) is None
+    assert _tables(nets) == [] and nets.attached_vpcs(gateway) == []
     assert _route_table_of(nets, first) == "" and _route_table_of(nets, second) == ""
     nets.delete_internet_gateway(gateway)
     nets.delete_internet_gateway(gateway)  # already gone: not an error
@@ -121,3 +121,31 @@ def test_floating_ip_is_a_reserved_address_on_the_instance_nat(account):
     addresses.release(allocation, server.id)  # nothing left to take off: not an error
     YandexInstances(provider, acct).terminate(server.id)
     addresses.release(allocation, server.id)  # the instance is gone: not an error
+
+
+def test_one_nat_gateway_routes_several_networks(account):
+    """A router with interfaces on two networks: a route table in each, through one gateway;
+    detaching one network leaves the other routed."""
+    provider, acct, double = account
+    nets = YandexNetworks(provider, acct)
+    first = nets.create_vpc("10.8.0.0/16", named_tags("network", "N1", "p1"))
+    second = nets.create_vpc("10.9.0.0/16", named_tags("network", "N2", "p1"))
+    subnets = [nets.create_subnet(vpc, cidr, double["zone"], named_tags("subnet", name, "p1"))
+               for vpc, cidr, name in ((first, "10.8.1.0/24", "S1"),
+                                       (second, "10.9.1.0/24", "S2"))]
+    gateway = nets.create_internet_gateway(named_tags("router", "R1", "p1"))
+    nets.attach_internet_gateway(gateway, first)
+    nets.attach_internet_gateway(gateway, second)
+    assert nets.attached_vpcs(gateway) == sorted([first, second])
+    assert len({_route_table_of(nets, s) for s in subnets}) == 2
+
+    nets.detach_internet_gateway(gateway, first)
+    assert nets.attached_vpcs(gateway) == [second]
+    assert _route_table_of(nets, subnets[0]) == "" and _route_table_of(nets, subnets[1])
+    nets.detach_internet_gateway(gateway, second)
+    assert nets.attached_vpcs(gateway) == [] and _tables(nets) == []
+    nets.delete_internet_gateway(gateway)
+    for subnet in subnets:
+        nets.delete_subnet(subnet)
+    nets.delete_vpc(first)
+    nets.delete_vpc(second)
