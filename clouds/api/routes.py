@@ -223,7 +223,7 @@ def _uploads() -> ImageUploads:
     return ImageUploads(runtime, lambda upload_id: runtime.dispatch(UPLOAD_TASK, upload_id))
 
 
-@API.route("/v1/clouds/{project}/images/uploads", "POST", rule="clouds:image:upload",
+@API.route("/v1/clouds/{project}/image-uploads", "POST", rule="clouds:image:upload",
            schema=UPLOAD_SCHEMA, status=202,
            summary="Upload a Glance image of the project to its cloud (a worker task); the "
            "same image again returns the same upload, a failed one starts again.")
@@ -234,14 +234,14 @@ def upload_image(context: RequestContext, body: dict[str, Any], project: str
         return upload
 
 
-@API.route("/v1/clouds/{project}/images/uploads", rule="clouds:image:upload:show",
+@API.route("/v1/clouds/{project}/image-uploads", rule="clouds:image:upload:show",
            summary="List the project's image uploads.")
 def list_uploads(context: RequestContext, project: str) -> list[dict[str, Any]]:
     with _answers():
         return _uploads().list(project)
 
 
-@API.route("/v1/clouds/{project}/images/uploads/{upload_id}", rule="clouds:image:upload:show",
+@API.route("/v1/clouds/{project}/image-uploads/{upload_id}", rule="clouds:image:upload:show",
            summary="One image upload: state, progress, the resulting cloud and Glance image.")
 def show_upload(context: RequestContext, project: str, upload_id: str) -> dict[str, Any]:
     if not upload_id.isdigit():

@@ -93,7 +93,7 @@ class ImageUpload(records.ShowCommand):
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        upload = call(self.app, "POST", project_path(parsed_args.project, "images", "uploads"),
+        upload = call(self.app, "POST", project_path(parsed_args.project, "image-uploads"),
                       {"image_id": parsed_args.image})
         if parsed_args.wait:
             upload = _follow(self.app, parsed_args.project, upload, parsed_args.timeout)
@@ -103,7 +103,7 @@ class ImageUpload(records.ShowCommand):
 def _follow(app: Any, project: str, upload: dict[str, Any], timeout: float,
             sleep: Any = time.sleep) -> dict[str, Any]:
     """Poll the upload until it ends; a bar on a terminal; failure is one error line."""
-    path = project_path(project, "images", "uploads", str(upload["id"]))
+    path = project_path(project, "image-uploads", str(upload["id"]))
     deadline = time.monotonic() + timeout
     with _upload_bar() as show:
         while upload["state"] not in ("done", "failed"):

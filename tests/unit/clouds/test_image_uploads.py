@@ -38,14 +38,14 @@ def test_upload_becomes_an_ami_registered_in_glance(client, runtime, aws):
     s3, queued = aws
     fake = runtime.openstack
     image = fake.add_image("aws", DATA, name="my-server")
-    answer = client.post("/v1/clouds/aws/images/uploads", json={"image_id": image["id"]})
+    answer = client.post("/v1/clouds/aws/image-uploads", json={"image_id": image["id"]})
     assert answer.status_code == 202, answer.get_data(as_text=True)
     upload = answer.get_json()
     assert (upload["state"], upload["progress"], upload["size"]) == ("pending", 0, len(DATA))
     assert queued == [upload["id"]]
 
     assert ImageUploads(runtime).run(upload["id"], sleep=lambda _: None) == "done"
-    done = client.get(f"/v1/clouds/aws/images/uploads/{upload['id']}").get_json()
+    done = client.get(f"/v1/clouds/aws/image-uploads/{upload['id']}").get_json()
     assert (done["state"], done["progress"], done["error"]) == ("done", 100, None)
     assert done["bytes_uploaded"] == len(DATA)
     key = f"aos-uploads/{image['id']}"
@@ -61,17 +61,17 @@ def test_upload_becomes_an_ami_registered_in_glance(client, runtime, aws):
     assert [(m["openstack_id"], m["cloud_resource_id"]) for m in mapped] == [
         (image["id"], ami["ImageId"])]
 
-    again = client.post("/v1/clouds/aws/images/uploads", json={"image_id": image["id"]})
+    again = client.post("/v1/clouds/aws/image-uploads", json={"image_id": image["id"]})
     assert again.get_json()["id"] == upload["id"] and again.get_json()["state"] == "done"
     assert queued == [upload["id"]]  # nothing queued twice
-    assert [u["id"] for u in client.get("/v1/clouds/aws/images/uploads").get_json()] == [
+    assert [u["id"] for u in client.get("/v1/clouds/aws/image-uploads").get_json()] == [
         upload["id"]]
 
 
 def test_refusals_say_why_and_queue_nothing(client, runtime, aws, yc):
     _, queued = aws
     fake = runtime.openstack
-    uploads = "/v1/clouds/aws/images/uploads"
+    uploads = "/v1/clouds/aws/image-uploads"
     assert "no Glance image nope" in error_of(client.post(uploads, json={"image_id": "nope"}),
                                               404)
     queued_image = fake.create_image(fake.project_id("aws"), {"name": "empty"})
@@ -89,7 +89,7 @@ def test_refusals_say_why_and_queue_nothing(client, runtime, aws, yc):
     client.post("/v1/clouds", json=yandex_body(yc))
     raw = fake.add_image("yandex", DATA)
     assert "yandex imports qcow2, vhd, vhdx, vmdk" in error_of(client.post(
-        "/v1/clouds/yandex/images/uploads", json={"image_id": raw["id"]}), 400)
+        "/v1/clouds/yandex/image-uploads", json={"image_id": raw["id"]}), 400)
     runtime.conf.set_override("aws_bucket", None, group="images")
     mine = fake.add_image("aws", DATA)
     assert "[images] aws_bucket" in error_of(client.post(uploads, json={"image_id": mine["id"]}),
@@ -103,14 +103,14 @@ def test_a_failed_upload_says_why_and_starts_again(client, runtime, aws):
     s3, queued = aws
     image = runtime.openstack.add_image("aws", DATA)
     s3.delete_bucket(Bucket=UPLOAD_BUCKET)
-    upload = client.post("/v1/clouds/aws/images/uploads",
+    upload = client.post("/v1/clouds/aws/image-uploads",
                          json={"image_id": image["id"]}).get_json()
     assert ImageUploads(runtime).run(upload["id"]) == "failed"
-    failed = client.get(f"/v1/clouds/aws/images/uploads/{upload['id']}").get_json()
+    failed = client.get(f"/v1/clouds/aws/image-uploads/{upload['id']}").get_json()
     assert failed["state"] == "failed" and "NoSuchBucket" in failed["error"]
     s3.create_bucket(Bucket=UPLOAD_BUCKET,
                      CreateBucketConfiguration={"LocationConstraint": "us-east-2"})
-    retried = client.post("/v1/clouds/aws/images/uploads", json={"image_id": image["id"]})
+    retried = client.post("/v1/clouds/aws/image-uploads", json={"image_id": image["id"]})
     assert retried.get_json()["state"] == "pending" and queued == [upload["id"]] * 2
     assert ImageUploads(runtime).run(upload["id"], sleep=lambda _: None) == "done"
 
@@ -124,10 +124,10 @@ def test_upload_to_yandex_becomes_a_compute_image(client, runtime, yc):
     image = fake.add_image("yandex", DATA, disk_format="qcow2", name="yc-image")
     monkey_queue: list[int] = []
     runtime.dispatch = lambda task, upload_id: monkey_queue.append(upload_id)
-    upload = client.post("/v1/clouds/yandex/images/uploads",
+    upload = client.post("/v1/clouds/yandex/image-uploads",
                          json={"image_id": image["id"]}).get_json()
     assert ImageUploads(runtime).run(upload["id"], sleep=lambda _: None) == "done"
-    done = client.get(f"/v1/clouds/yandex/images/uploads/{upload['id']}").get_json()
+    done = client.get(f"/v1/clouds/yandex/image-uploads/{upload['id']}").get_json()
     assert done["state"] == "done" and done["cloud_image_id"].startswith("fd8")
     key = f"aos-uploads/{image['id']}"
     assert s3.get_object(Bucket=f"{UPLOAD_BUCKET}-yc", Key=key)["Body"].read() == DATA
