@@ -217,6 +217,10 @@ storage_sync_opts = [
                help="Log file of storage synchronization (also in the beat's log)."),
     cfg.IntOpt("sync_interval", default=60, min=1,
                help="Seconds between two storage synchronizations."),
+    cfg.IntOpt("forget_gone_after", default=7 * 24 * 3600, min=0,
+               help="Seconds after which a pool gone from Cinder (its cinder-volume service "
+               "or backend removed) is dropped from the list, with an event; 0 keeps gone "
+               "pools listed."),
 ]
 
 

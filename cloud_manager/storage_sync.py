@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy.orm import Session
 
@@ -68,10 +69,18 @@ class StorageSync:
             stored = db_api.storage_pools(session)
             names = sorted({r.name for r in reports_} | set(stored))
             users = users_by_pool(pool_users(volumes_), names)
-            changes = storage_changes(stored, reports_, services_, users, read_at)
+            retention = self.conf.forget_gone_after
+            changes = storage_changes(stored, reports_, services_, users, read_at,
+                                      timedelta(seconds=retention) if retention else None)
             db_api.write_pools(session, changes.pools)
+            db_api.forget_pools(session, [pool.name for pool in changes.forgotten])
             for transition in changes.transitions:
                 self._announce(session, transition)
+            for pool in changes.forgotten:
+                message = (f"storage pool {pool.name} forgotten: gone since "
+                           f"{pool.state_since:%Y-%m-%d %H:%M:%S} ({pool.state_reason})")
+                LOG.info("storage_sync: %s", message)
+                db_api.add_event(session, None, EVENT_KIND, message)
             message = _summary(changes.pools, changes.unjudged)
             db_api.add_storage_sync(session, started_at=read_at, ok=True,
                                     pools=len(changes.pools), message=message)

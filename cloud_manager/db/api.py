@@ -574,6 +574,12 @@ def write_pools(session: Session, records: Iterable[PoolRecord]) -> None:
     session.flush()
 
 
+def forget_pools(session: Session, names: Iterable[str]) -> None:
+    names = list(names)
+    if names:
+        session.execute(sa.delete(StoragePool).where(StoragePool.name.in_(names)))
+
+
 def add_storage_sync(session: Session, *, started_at: datetime, ok: bool, pools: int,
                      message: str) -> StorageSync:
     row = StorageSync(started_at=started_at, finished_at=utcnow(), ok=ok, pools=pools,

@@ -4,14 +4,15 @@ Cinder's scheduler lists only the pools of cinder-volume services it holds for u
 missing from its list is judged by its service: down (the service is down), gone (no such
 service any more, or the backend reports other pools but not this one), or not judged at all
 (the service is up but the scheduler has no report of its backend yet, e.g. just restarted):
-unknown is not down, the pool keeps its state.
+unknown is not down, the pool keeps its state. A pool gone for longer than the retention is
+forgotten (an event says so), so a backend removed for good leaves the list in time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from cloud_manager.model.storage import PoolRecord, PoolReport, PoolState, VolumeService
 
@@ -40,6 +41,7 @@ class StorageChanges:
     pools: tuple[PoolRecord, ...]
     transitions: tuple[PoolTransition, ...]
     unjudged: tuple[str, ...]  # pools missing from Cinder's report whose state stays as stored
+    forgotten: tuple[PoolRecord, ...] = ()  # gone for longer than the retention: to delete
 
 
 def _service_reason(service: VolumeService) -> str:
@@ -75,13 +77,15 @@ def _missing(known: PoolRecord, service: VolumeService | None,
 
 def storage_changes(stored: Mapping[str, PoolRecord], reports: Iterable[PoolReport],
                     services: Iterable[VolumeService], users: Mapping[str, tuple[str, ...]],
-                    read_at: datetime) -> StorageChanges:
+                    read_at: datetime, forget_gone_after: timedelta | None = None
+                    ) -> StorageChanges:
     """The records to write and the state changes to announce; ``users``: the compute hosts
-    with a volume of each pool attached."""
+    with a volume of each pool attached; ``forget_gone_after``: None keeps gone pools."""
     service_of = {s.backend: s for s in services}
     pools: list[PoolRecord] = []
     transitions: list[PoolTransition] = []
     unjudged: list[str] = []
+    forgotten: list[PoolRecord] = []
 
     def keep(record: PoolRecord, known: PoolRecord | None) -> None:
         if known is not None and known.state == record.state:
@@ -107,8 +111,13 @@ def storage_changes(stored: Mapping[str, PoolRecord], reports: Iterable[PoolRepo
             pools.append(replace(known, hosts=hosts))
             continue
         state, reason, enabled = judged
+        if (state is PoolState.GONE and known.state is PoolState.GONE
+                and forget_gone_after is not None
+                and read_at - known.state_since >= forget_gone_after):
+            forgotten.append(known)
+            continue
         if known.state == state:
             reason = known.state_reason  # the first reason stays, with its time
         keep(replace(known, state=state, state_reason=reason, enabled=enabled, hosts=hosts,
                      state_since=read_at), known)
-    return StorageChanges(tuple(pools), tuple(transitions), tuple(unjudged))
+    return StorageChanges(tuple(pools), tuple(transitions), tuple(unjudged), tuple(forgotten))

@@ -148,3 +148,18 @@ def test_the_loop_survives_a_failing_sync_and_runs_on_the_leader_only(runtime):
     assert len(calls) == 2  # leader, not leader, leader: the failure stopped nothing
     # after a failure: soon, then twice as long; a follower asks for the lock again soon
     assert sleeps == [periodic.FIRST_RETRY_S, periodic.LEADER_POLL_S, 2 * periodic.FIRST_RETRY_S]
+
+
+def test_a_backend_removed_for_good_is_forgotten_after_the_retention(runtime):
+    now = [1_700_000_000.0]
+    runtime.conf.set_override("forget_gone_after", 3600, "storage_sync")
+    sync = storage_sync.StorageSync(runtime, clock=lambda: now[0])
+    sync.sync()
+    runtime.cinder.service_bodies = [s for s in SERVICES if s["host"] != "ctl@ebs"]
+    runtime.cinder.pool_bodies = [p for p in POOLS if not p["name"].startswith("ctl@ebs#")]
+    sync.sync()
+    assert _pools(runtime)["ctl@ebs#ebs"].state is PoolState.GONE
+    now[0] += 3600
+    sync.sync()
+    assert set(_pools(runtime)) == {"ctl@ordinary#ordinary"}
+    assert _events(runtime)[0].startswith("storage pool ctl@ebs#ebs forgotten: gone since")

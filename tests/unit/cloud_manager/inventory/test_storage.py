@@ -99,3 +99,25 @@ def test_an_unchanged_pool_keeps_its_state_since_and_raises_nothing():
     assert _stored(changes)["ctl@ebs#ebs"].state_since == T0
     assert _stored(changes)["ctl@ebs#ebs"].reported_at == T1
 
+
+
+def test_a_pool_gone_longer_than_the_retention_is_forgotten_and_back_if_it_returns():
+    week = timedelta(days=7)
+    known = _stored(_first([_report()], [_service()]))
+    gone = storage_changes(known, [], [], {}, T1, week)
+    assert _stored(gone)["ctl@ebs#ebs"].state is PoolState.GONE and gone.forgotten == ()
+    kept = storage_changes(_stored(gone), [], [], {}, T1 + week - timedelta(seconds=1), week)
+    assert kept.forgotten == () and kept.transitions == ()
+    later = storage_changes(_stored(gone), [], [], {}, T1 + week, week)
+    assert later.pools == () and [p.name for p in later.forgotten] == ["ctl@ebs#ebs"]
+    assert storage_changes(_stored(gone), [], [], {}, T1 + 52 * week).forgotten == ()  # kept
+    back = storage_changes({}, [_report()], [_service()], {}, T1 + 2 * week, week)
+    assert [(t.before, t.after) for t in back.transitions] == [(None, PoolState.UP)]
+
+
+def test_a_down_pool_is_never_forgotten():
+    known = _stored(_first([_report()], [_service()]))
+    down = storage_changes(known, [], [_service(up=False)], {}, T1, timedelta(days=7))
+    months = storage_changes(_stored(down), [], [_service(up=False)], {},
+                             T1 + timedelta(days=90), timedelta(days=7))
+    assert months.forgotten == () and _stored(months)["ctl@ebs#ebs"].state is PoolState.DOWN
