@@ -11,7 +11,8 @@ worker_opts = [
     cfg.StrOpt("logfile", default="", help="Log file of aos-clouds-worker."),
     cfg.IntOpt("drift_interval", default=600, min=0,
                help="Seconds between two drift reports (mapped resources gone from the "
-               "cloud, logged as warnings, never deleted). The worker runs the schedule "
+               "cloud, logged as warnings, never deleted) and two passes deleting the cloud "
+               "images of server snapshots deleted from Glance. The worker runs the schedule "
                "itself: run one worker with it per cloud, the others with 0 (off)."),
 ]
 

@@ -1,7 +1,9 @@
-"""Celery tasks of aos-clouds-worker: the periodic drift report, image uploads.
+"""Celery tasks of aos-clouds-worker: the periodic drift report and snapshot cleanup, image
+uploads.
 
 Drift is reported (a WARNING line per object, and the task's result), never repaired:
-nothing is deleted on either side without an operator's word.
+nothing is deleted on either side without an operator's word. The one deletion is the cloud
+image of a server snapshot whose Glance image a user deleted (``clouds.snapshots``).
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from clouds.image_uploads import UPLOAD_TASK, ImageUploads
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStackError
 from clouds.runtime import Runtime
+from clouds.snapshots import delete_orphaned_snapshots
 from clouds_drivers.providers.base import CloudError
 
 RECONCILE_TASK = "clouds.reconcile_drift"
+SNAPSHOTS_TASK = "clouds.delete_orphaned_snapshots"
 LOG = logging.getLogger(__name__)
 
 
@@ -45,15 +49,35 @@ def reconcile(runtime: Runtime) -> dict[str, Any]:
     return report
 
 
+def clean_snapshots(runtime: Runtime) -> dict[str, Any]:
+    """{project id: [deleted cloud images]} or {project id: error}, for every account."""
+    with runtime.transaction() as session:
+        projects = [row.project_id for row in db.clouds(session)]
+    report: dict[str, Any] = {}
+    for project_id in projects:
+        try:
+            report[project_id] = delete_orphaned_snapshots(runtime, project_id)
+        except (CloudError, OpenStackError, db.NotFound, NoSuchProject) as exc:
+            LOG.warning("snapshots of project %s not cleaned up: %s", project_id, exc)
+            report[project_id] = {"error": str(exc)}
+    return report
+
+
 def celery_app(conf: cfg.ConfigOpts, runtime: Runtime) -> Celery:
     app = tasks.celery_app(conf, MODULE)
     interval = conf.worker.drift_interval
     if interval > 0:
-        app.conf.beat_schedule = {"drift": {"task": RECONCILE_TASK, "schedule": interval}}
+        app.conf.beat_schedule = {
+            "drift": {"task": RECONCILE_TASK, "schedule": interval},
+            "snapshots": {"task": SNAPSHOTS_TASK, "schedule": interval}}
 
     @app.task(name=RECONCILE_TASK)
     def reconcile_drift() -> dict[str, Any]:
         return reconcile(runtime)
+
+    @app.task(name=SNAPSHOTS_TASK)
+    def delete_snapshots() -> dict[str, Any]:
+        return clean_snapshots(runtime)
 
     @app.task(name=UPLOAD_TASK)
     def upload_image(upload_id: int) -> str:

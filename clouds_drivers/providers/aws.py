@@ -166,6 +166,29 @@ class AwsProvider(Provider):
             raise CloudError(f"{doing}: no such AMI", field="cloud_image_id", not_found=True)
         return image_of(images[0])
 
+    def delete_image(self, account: Account, image_id: str) -> None:
+        """Deregister the AMI, then delete the EBS snapshots it was made of (AWS keeps them)."""
+        ec2 = self.client("ec2", account)
+        doing = f"deleting AMI {image_id} in {account.region}"
+        try:
+            images = self._call(doing, ec2.describe_images, ImageIds=[image_id])["Images"]
+        except CloudError as exc:
+            if exc.not_found:
+                return
+            raise
+        snapshots = [m["Ebs"]["SnapshotId"] for image in images
+                     for m in image.get("BlockDeviceMappings", [])
+                     if m.get("Ebs", {}).get("SnapshotId")]
+        if images:
+            self._call(doing, ec2.deregister_image, ImageId=image_id)
+        for snapshot in snapshots:
+            try:
+                self._call(f"{doing}: its snapshot {snapshot}", ec2.delete_snapshot,
+                           SnapshotId=snapshot)
+            except CloudError as exc:
+                if not exc.not_found:
+                    raise
+
     def instance_types(self, account: Account) -> list[InstanceType]:
         ec2 = self.client("ec2", account)
         offered = sorted({

@@ -104,6 +104,11 @@ class Provider(abc.ABC):
         """The cloud image ``image_id``; CloudError(not_found=True) when there is none."""
 
     @abc.abstractmethod
+    def delete_image(self, account: Account, image_id: str) -> None:
+        """Delete a cloud image this system made (a server snapshot) and its disk snapshots;
+        one already gone is not an error."""
+
+    @abc.abstractmethod
     def instance_types(self, account: Account) -> list[InstanceType]:
         """Machine sizes offered in the account's zone, sorted by name."""
 

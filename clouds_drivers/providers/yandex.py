@@ -206,6 +206,21 @@ class YandexProvider(Provider):
                           min_disk_gb=gib_ceil(image.min_disk_size),
                           description=image.description)
 
+    def delete_image(self, account: Account, image_id: str) -> None:
+        sdk, _ = self._iam_token(account)
+        doing = f"deleting image {image_id}"
+        try:
+            operation = sdk.client(ImageServiceStub).Delete(
+                image_service_pb2.DeleteImageRequest(image_id=image_id),
+                timeout=self.settings.timeout)
+            sdk.wait_operation_and_get_result(operation, timeout=self.settings.timeout * 10)
+        except grpc.RpcError as exc:
+            error = cloud_error(exc, doing)
+            if not error.not_found:
+                raise error from None
+        except OperationError as exc:
+            raise CloudError(f"{doing}: {exc}") from None
+
     def instance_types(self, account: Account) -> list[InstanceType]:
         return preset_types()
 
