@@ -12,9 +12,12 @@ request for the same image returns the same upload.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from clouds.accounts import Accounts, BadRequest
@@ -31,10 +34,23 @@ ACTIVE = ("pending", "uploading", "importing", "registering")
 GIB = 1024**3
 #: Seconds between two writes of the bytes uploaded so far.
 PROGRESS_EVERY = 1.0
+#: Seconds a worker holds an upload past its last write (every PROGRESS_EVERY while bytes
+#: flow, at every import poll); after that a worker that died is taken over.
+UPLOAD_LEASE = 300.0
+#: What ``run`` answers when another worker holds the upload: the task is retried later.
+HELD = "held"
 
 
 class NoSuchImage(LookupError):
     pass
+
+
+class LeaseLost(RuntimeError):
+    """Another worker took the upload over (this one stalled past its lease): stop."""
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 # --- pure decisions -------------------------------------------------------------------------
@@ -100,6 +116,7 @@ def view(row: ImageUpload, project_id: str) -> dict[str, Any]:
 class ImageUploads:
     runtime: Runtime
     dispatch: Callable[[int], None] | None = None
+    owner: str = field(default_factory=worker_id)
 
     def request(self, project: str, image_id: str) -> tuple[dict[str, Any], bool]:
         """(the upload, whether it was queued now). A failed one is started again."""
@@ -146,12 +163,16 @@ class ImageUploads:
 
     def run(self, upload_id: int, sleep: Callable[[float], None] = time.sleep,
             clock: Callable[[], float] = time.monotonic) -> str:
-        """Carry the upload on from the step it reached; its final state."""
+        """Carry the upload on from the step it reached; its final state, or HELD while
+        another worker holds it."""
         accounts = Accounts(self.runtime)
         with self.runtime.transaction() as session:
             row = db.upload(session, upload_id)
             if row.state not in ACTIVE:
                 return row.state
+            if not db.claim_upload(session, upload_id, self.owner, UPLOAD_LEASE):
+                LOG.info("upload %s is carried on by worker %s", upload_id, row.owner)
+                return HELD
             cloud = row.cloud_id
             account = accounts.account(session.get(Cloud, cloud))
             project_id = session.get(Cloud, cloud).project_id
@@ -169,14 +190,22 @@ class ImageUploads:
             with self.runtime.transaction() as session:
                 db.record(session, cloud, "image", image_id, ami,
                           {"glance_image_id": registered["image_id"]})
-            self._save(upload_id, state="done", glance_image_id=registered["image_id"])
+            self._save(upload_id, release=True, state="done",
+                       glance_image_id=registered["image_id"])
             LOG.info("image %s of project %s is AMI %s, registered as Glance image %s",
                      image_id, project_id, ami, registered["image_id"])
             return "done"
+        except LeaseLost as exc:
+            LOG.warning("upload %s of image %s: %s; this worker stops", upload_id, image_id,
+                        exc)
+            return HELD
         except (CloudError, OpenStackError, NoSuchImage, db.NotFound, db.Conflict,
                 TimeoutError) as exc:
             LOG.warning("upload %s of image %s failed: %s", upload_id, image_id, exc)
-            self._save(upload_id, state="failed", error=str(exc))
+            try:
+                self._save(upload_id, release=True, state="failed", error=str(exc))
+            except LeaseLost:
+                return HELD
             return "failed"
 
     def _bucket(self, provider: str) -> str:
@@ -201,11 +230,12 @@ class ImageUploads:
         return YandexImageImport(provider, account, conf.yandex_storage_endpoint,
                                  conf.yandex_access_key_id, conf.yandex_secret_access_key)
 
-    def _save(self, upload_id: int, **values: Any) -> None:
+    def _save(self, upload_id: int, release: bool = False, **values: Any) -> None:
+        """Write progress and extend this worker's lease (``release``: the final write)."""
         with self.runtime.transaction() as session:
-            row = db.upload(session, upload_id)
-            for name, value in values.items():
-                setattr(row, name, value)
+            if not db.save_upload(session, upload_id, self.owner,
+                                  None if release else UPLOAD_LEASE, **values):
+                raise LeaseLost(f"upload {upload_id} was taken over by another worker")
 
     def _upload(self, upload_id: int, importer: ImageImport, image: dict[str, Any],
                 provider: str) -> str:

@@ -17,7 +17,7 @@ from oslo_config import cfg
 from aos import tasks
 from clouds.accounts import Accounts, NoSuchProject
 from clouds.db import api as db
-from clouds.image_uploads import UPLOAD_TASK, ImageUploads
+from clouds.image_uploads import HELD, UPLOAD_LEASE, UPLOAD_TASK, ImageUploads
 from clouds.module import MODULE
 from clouds.openstack_adapter import OpenStackError
 from clouds.runtime import Runtime
@@ -79,8 +79,13 @@ def celery_app(conf: cfg.ConfigOpts, runtime: Runtime) -> Celery:
     def delete_snapshots() -> dict[str, Any]:
         return clean_snapshots(runtime)
 
-    @app.task(name=UPLOAD_TASK)
-    def upload_image(upload_id: int) -> str:
-        return ImageUploads(runtime).run(upload_id)
+    @app.task(name=UPLOAD_TASK, bind=True, max_retries=None)
+    def upload_image(self: Any, upload_id: int) -> str:
+        """Another worker holding the upload (this message was delivered twice, or that
+        worker died and its lease runs out): ask again once a lease has passed."""
+        state = ImageUploads(runtime).run(upload_id)
+        if state == HELD:
+            raise self.retry(countdown=UPLOAD_LEASE)
+        return state
 
     return app

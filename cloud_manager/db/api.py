@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from aos.db.clock import db_utcnow
 from cloud_manager.db.models import (
     InventoryHost,
     InventoryInstance,
@@ -23,7 +24,6 @@ from cloud_manager.db.models import (
     StorageSync,
     Task,
     TaskItem,
-    db_utcnow,
     utcnow,
 )
 from cloud_manager.ha.node_state import NodeRecord, NodeState, Transition

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session
 
+from aos.db.clock import db_utcnow
 from clouds.db.models import Cloud, ImageUpload, Resource
 
 #: What drivers map: OpenStack objects that live in the cloud while the row exists.
@@ -240,6 +241,31 @@ def upload(session: Session, upload_id: int) -> ImageUpload:
 def uploads(session: Session, cloud_id: int) -> list[ImageUpload]:
     return list(session.scalars(sa.select(ImageUpload).where(ImageUpload.cloud_id == cloud_id)
                                 .order_by(ImageUpload.id)))
+
+
+def _lease_free(owner: str) -> Any:
+    return sa.or_(ImageUpload.owner.is_(None), ImageUpload.owner == owner,
+                  ImageUpload.lease_until.is_(None), ImageUpload.lease_until < db_utcnow())
+
+
+def claim_upload(session: Session, upload_id: int, owner: str, lease_seconds: float) -> bool:
+    """Take the upload's lease if it is free, expired or ``owner``'s already (one conditional
+    UPDATE: two workers cannot both get it); False while another worker holds it."""
+    result = session.execute(sa.update(ImageUpload).where(
+        ImageUpload.id == upload_id, _lease_free(owner)).values(
+        owner=owner, lease_until=db_utcnow(lease_seconds)))
+    return result.rowcount == 1
+
+
+def save_upload(session: Session, upload_id: int, owner: str, lease_seconds: float | None,
+                **values: Any) -> bool:
+    """Write ``values`` and extend the lease (None: release it) if ``owner`` still holds it;
+    False when another worker took the upload over (nothing written)."""
+    lease = {"owner": None, "lease_until": None} if lease_seconds is None else \
+        {"lease_until": db_utcnow(lease_seconds)}
+    result = session.execute(sa.update(ImageUpload).where(
+        ImageUpload.id == upload_id, ImageUpload.owner == owner).values(**lease, **values))
+    return result.rowcount == 1
 
 
 def add_upload(session: Session, cloud_id: int, image_id: str, size: int) -> ImageUpload:

@@ -67,7 +67,8 @@ class ImageUpload(Base):
 
     ``state`` goes pending → uploading → importing → registering → done, or failed (a new
     request starts a failed one again); ``import_task_id`` lets a restarted worker poll the
-    cloud's import instead of starting another.
+    cloud's import instead of starting another. ``owner`` holds it until ``lease_until`` (on
+    the database's clock): a message delivered twice never runs one upload twice at once.
     """
 
     __tablename__ = "image_uploads"
@@ -83,5 +84,7 @@ class ImageUpload(Base):
     cloud_image_id: Mapped[str | None] = mapped_column(sa.String(255))
     glance_image_id: Mapped[str | None] = mapped_column(sa.String(64))
     error: Mapped[str | None] = mapped_column(sa.Text)
+    owner: Mapped[str | None] = mapped_column(sa.String(128))
+    lease_until: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

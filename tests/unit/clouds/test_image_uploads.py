@@ -159,3 +159,57 @@ def test_cli_upload_waits_for_the_worker(server, aws, monkeypatch):
     qcow = runtime.openstack.add_image("aws", DATA, disk_format="qcow2")
     refused = one_line_error(aos(url, "images", "upload", "--project", "aws", qcow["id"]))
     assert refused.startswith("400") and "convert it first" in refused
+
+
+def _lease(runtime, upload_id: int, owner: str | None, seconds_from_now: float) -> None:
+    """Set the upload's lease as another worker would have left it."""
+    import sqlalchemy as sa
+
+    from aos.db.clock import db_utcnow
+    from clouds.db.models import ImageUpload
+
+    with runtime.transaction() as session:
+        session.execute(sa.update(ImageUpload).where(ImageUpload.id == upload_id).values(
+            owner=owner, lease_until=db_utcnow(seconds_from_now)))
+
+
+def test_an_upload_another_worker_holds_is_not_run_twice_until_its_lease_runs_out(
+        client, runtime, aws):
+    from clouds.image_uploads import HELD
+
+    image = runtime.openstack.add_image("aws", DATA, name="held")
+    upload = client.post("/v1/clouds/aws/image-uploads", json={"image_id": image["id"]}
+                         ).get_json()
+    _lease(runtime, upload["id"], "other-worker:1:abc", 120)
+    assert ImageUploads(runtime, owner="me").run(upload["id"], sleep=lambda _: None) == HELD
+    shown = client.get(f"/v1/clouds/aws/image-uploads/{upload['id']}").get_json()
+    assert (shown["state"], shown["bytes_uploaded"]) == ("pending", 0)  # nothing touched
+    assert "Contents" not in aws[0].list_objects_v2(Bucket=UPLOAD_BUCKET)
+
+    _lease(runtime, upload["id"], "other-worker:1:abc", -1)  # that worker died
+    assert ImageUploads(runtime, owner="me").run(upload["id"], sleep=lambda _: None) == "done"
+    with runtime.transaction() as session:
+        from clouds.db import api as db
+
+        row = db.upload(session, upload["id"])
+        assert (row.owner, row.lease_until) == (None, None)  # released when done
+
+
+def test_a_worker_whose_upload_was_taken_over_stops_without_failing_it(client, runtime, aws):
+    from clouds.image_uploads import HELD
+
+    image = runtime.openstack.add_image("aws", DATA, name="taken")
+    upload = client.post("/v1/clouds/aws/image-uploads", json={"image_id": image["id"]}
+                         ).get_json()
+    uploads = ImageUploads(runtime, owner="slow-worker")
+    real_save = uploads._save
+
+    def taken_over_before_the_import(upload_id, release=False, **values):
+        if values.get("state") == "importing":
+            _lease(runtime, upload_id, "new-worker", 300)
+        real_save(upload_id, release=release, **values)
+
+    uploads._save = taken_over_before_the_import
+    assert uploads.run(upload["id"], sleep=lambda _: None) == HELD
+    shown = client.get(f"/v1/clouds/aws/image-uploads/{upload['id']}").get_json()
+    assert shown["state"] == "uploading" and shown["error"] is None
