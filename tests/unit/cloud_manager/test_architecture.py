@@ -22,6 +22,7 @@ _ROOMS = {
     f"{CM}.ha": ("model",),
     f"{CM}.balancing": ("model",),
     f"{CM}.inventory": ("model",),
+    f"{CM}.drs": ("model",),
     # storage and adapters (the edge)
     f"{CM}.db": ("model", "ha"),
     f"{CM}.nova": (),
@@ -29,25 +30,27 @@ _ROOMS = {
     f"{CM}.power": (),
     f"{CM}.heartbeat": ("nova",),
     f"{CM}.agent_report": (),
+    f"{CM}.watcher": ("drs",),
     f"{CM}.agent": ("agent_report",),
     f"{CM}.task_queue": ("module",),
     f"{CM}.runtime": ("module", "nova", "cinder", "power", "task_queue"),
     # services: the node service layer, the executor, periodic jobs
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
     f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "inventory", "nova", "power",
-                        "heartbeat", "agent_report"),
+                        "heartbeat", "agent_report", "drs", "watcher"),
     f"{CM}.tracker": ("nodes", "execution", "runtime", "db", "ha", "model", "nova", "power",
                       "heartbeat", "agent_report"),
     f"{CM}.listener": ("runtime", "db", "inventory"),
     f"{CM}.node_sync": ("nodes", "runtime", "db", "ha", "model", "inventory", "nova"),
     f"{CM}.storage_sync": ("runtime", "db", "model", "inventory", "cinder"),
     f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),
+    f"{CM}.drs_trigger": ("runtime", "db", "model", "drs", "execution", "watcher"),
     # entry points
     f"{CM}.api": ("nodes", "balancer", "balancing", "inventory", "nova", "runtime", "db", "model",
-                  "conf", "module", "power"),
+                  "conf", "module", "power", "drs_trigger", "watcher"),
     f"{CM}.tasks": ("execution", "runtime", "task_queue"),
     f"{CM}.cmd": ("module", "runtime", "nova", "power", "tasks", "tracker", "agent", "listener",
-                  "api", "balancer", "node_sync", "storage_sync"),
+                  "api", "balancer", "node_sync", "storage_sync", "drs_trigger", "watcher"),
     # the CLI talks to the API only: no database, no runtime
     f"{CM}.cli": ("model", "conf", "power", "balancing"),
 }
