@@ -108,11 +108,11 @@ def beat() -> None:
             _in_background("balancing", balancer.run_forever, rt, leadership.is_leader,
                            stop.is_set)
         if conf.drs_trigger.enabled:
-            from cloud_manager import drs_trigger, watcher
+            from cloud_manager import drs_trigger
 
             add_logfile(drs_trigger.LOG, conf.drs_trigger.logfile)
-            _in_background("drs-trigger", drs_trigger.run_forever, rt,
-                           lambda: watcher.connect(conf), leadership.is_leader, stop.is_set)
+            _in_background("drs-trigger", drs_trigger.run_forever, rt, leadership.is_leader,
+                           stop.is_set)
         if not conf.node_tracker.enabled:
             LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")
             stop.wait()

@@ -58,21 +58,22 @@ def _document(action_plan: ActionPlan, plan: Plan, taken: dict[str, Any] | None
     }
 
 
-def preview(runtime: Runtime, watcher: Watcher) -> list[dict[str, Any]]:
+def preview(runtime: Runtime) -> list[dict[str, Any]]:
     """Every RECOMMENDED action plan: its migrations AOS would run, what it refuses, and
     the task that took it, if any."""
-    listed = watcher.action_plans(RECOMMENDED)
+    listed = runtime.watcher.action_plans(RECOMMENDED)
     taken = _taken(runtime, [p.uuid for p in listed])
     out = []
     for listed_plan in listed:
-        read = read_drs_plan(runtime, watcher, listed_plan.uuid)
+        read = read_drs_plan(runtime, listed_plan.uuid)
         out.append(_document(read.action_plan, read.plan, taken.get(listed_plan.uuid)))
     return out
 
 
-def request_apply(runtime: Runtime, watcher: Watcher, uuid: str, by: str,
+def request_apply(runtime: Runtime, uuid: str, by: str,
                   dispatch: Callable[[str], None] | None = None) -> dict[str, Any]:
     """Take one applicable action plan: its DRS task, queued; the task's summary."""
+    watcher = runtime.watcher
     try:
         action_plan = watcher.action_plan(uuid)
     except WatcherError as exc:
@@ -113,10 +114,12 @@ def _cancel_in_watcher(watcher: Watcher, uuid: str) -> None:
         LOG.warning("action plan %s taken, but not cancelled in Watcher yet: %s", uuid, exc)
 
 
-def apply_recommended(runtime: Runtime, watcher: Watcher) -> str | None:
+def apply_recommended(runtime: Runtime,
+                      dispatch: Callable[[str], None] | None = None) -> str | None:
     """One trigger run: the oldest applicable plan no task took, unless a DRS task is still
     running (one plan at a time: a later audit saw the cloud before the earlier moves).
     Plans taken but still RECOMMENDED in Watcher are cancelled again. The task's id."""
+    watcher = runtime.watcher
     listed = watcher.action_plans(RECOMMENDED)
     taken = _taken(runtime, [p.uuid for p in listed])
     for uuid in taken:
@@ -129,19 +132,19 @@ def apply_recommended(runtime: Runtime, watcher: Watcher) -> str | None:
         return None
     for action_plan in plans_to_take(listed, frozenset(taken)):
         try:
-            return request_apply(runtime, watcher, action_plan.uuid, "drs_trigger")["id"]
+            return request_apply(runtime, action_plan.uuid, "drs_trigger", dispatch)["id"]
         except db_api.Conflict as exc:  # audit state or another controller, meanwhile
             LOG.info("action plan %s not taken: %s", action_plan.uuid, exc)
     return None
 
 
-def run_forever(runtime: Runtime, connect: Callable[[], Watcher],
-                is_leader: Callable[[], bool], stopped: Callable[[], bool]) -> None:
+def run_forever(runtime: Runtime, is_leader: Callable[[], bool],
+                stopped: Callable[[], bool]) -> None:
     """``[drs_trigger] enabled``: on the leader, every ``trigger_interval`` seconds."""
 
     def job() -> None:
         try:
-            task_id = apply_recommended(runtime, connect())
+            task_id = apply_recommended(runtime)
         except WatcherError as exc:
             LOG.warning("DRS trigger: %s; trying again in %ss", exc,
                         runtime.conf.drs_trigger.trigger_interval)

@@ -46,8 +46,7 @@ def _errors_and_remotes() -> Iterator[None]:
            "would run, what it refuses and the task that took it.")
 def plans(context: RequestContext) -> dict[str, Any]:
     with _errors_and_remotes():
-        runtime = _runtime()
-        return {"action_plans": drs_trigger.preview(runtime, watcher.connect(runtime.conf))}
+        return {"action_plans": drs_trigger.preview(_runtime())}
 
 
 APPLY_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
@@ -62,6 +61,4 @@ def apply(context: RequestContext, body: dict[str, Any], plan: str) -> dict[str,
     except ValueError:
         raise APIError(400, f"{plan!r} is not an action plan UUID") from None
     with _errors_and_remotes():
-        runtime = _runtime()
-        return drs_trigger.request_apply(runtime, watcher.connect(runtime.conf), uuid,
-                                         _by(context))
+        return drs_trigger.request_apply(_runtime(), uuid, _by(context))

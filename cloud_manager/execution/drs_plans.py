@@ -11,7 +11,6 @@ from cloud_manager.execution.balancing_inventory import why_not_movable
 from cloud_manager.model.actions import Plan
 from cloud_manager.model.cloud import Instance
 from cloud_manager.runtime import Runtime
-from cloud_manager.watcher import Watcher
 
 # Parallel server reads (an action plan names a few dozen instances at most).
 READ_THREADS = 6
@@ -24,9 +23,9 @@ class DrsPlan:
     nova_migration_mark: int
 
 
-def read_drs_plan(runtime: Runtime, watcher: Watcher, uuid: str) -> DrsPlan:
+def read_drs_plan(runtime: Runtime, uuid: str) -> DrsPlan:
     """The action plan ``uuid``, and what AOS makes of it against Nova's servers now."""
-    action_plan = watcher.action_plan(uuid)
+    action_plan = runtime.watcher.action_plan(uuid)
     nova = runtime.nova
     with ThreadPoolExecutor(max_workers=READ_THREADS) as pool:
         mark = pool.submit(nova.newest_live_migration_id)

@@ -50,7 +50,6 @@ from cloud_manager.nova import NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
 from cloud_manager.watcher import WatcherError
-from cloud_manager.watcher import connect as connect_watcher
 
 LOG = logging.getLogger(__name__)
 
@@ -203,7 +202,7 @@ class TaskExecutor:
                 if db_api.items(session, task.id):
                     return None
         if task.kind == TaskKind.DRS:
-            read_drs = read_drs_plan(self.runtime, connect_watcher(self.runtime.conf),
+            read_drs = read_drs_plan(self.runtime,
                                      action_plan_of(task.host) or "")
             return read_drs.plan, read_drs.nova_migration_mark
         if task.kind == TaskKind.BALANCING:

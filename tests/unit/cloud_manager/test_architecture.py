@@ -33,7 +33,7 @@ _ROOMS = {
     f"{CM}.watcher": ("drs",),
     f"{CM}.agent": ("agent_report",),
     f"{CM}.task_queue": ("module",),
-    f"{CM}.runtime": ("module", "nova", "cinder", "power", "task_queue"),
+    f"{CM}.runtime": ("module", "nova", "cinder", "power", "task_queue", "watcher"),
     # services: the node service layer, the executor, periodic jobs
     f"{CM}.nodes": ("runtime", "db", "ha", "model"),
     f"{CM}.execution": ("runtime", "db", "ha", "model", "balancing", "inventory", "nova", "power",
@@ -50,7 +50,7 @@ _ROOMS = {
                   "conf", "module", "power", "drs_trigger", "watcher"),
     f"{CM}.tasks": ("execution", "runtime", "task_queue"),
     f"{CM}.cmd": ("module", "runtime", "nova", "power", "tasks", "tracker", "agent", "listener",
-                  "api", "balancer", "node_sync", "storage_sync", "drs_trigger", "watcher"),
+                  "api", "balancer", "node_sync", "storage_sync", "drs_trigger"),
     # the CLI talks to the API only: no database, no runtime
     f"{CM}.cli": ("model", "conf", "power", "balancing"),
 }
