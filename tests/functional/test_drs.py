@@ -69,6 +69,8 @@ def test_the_trigger_applies_a_recommended_plan_live_once_and_refuses_the_rest(
         sandbox, hosts, cm, watcher, boot):  # noqa: F811 - fixtures imported above
     conn = sandbox.conn("admin")
     h0, h1, h2 = hosts[:3]
+    for service in ("api", "worker"):  # they start while servers boot and Watcher audits
+        cm.start(service)
     live, cold = boot(h0), boot(h0)
     audit = watcher.audit.create(
         audit_type="ONESHOT", goal="unclassified", strategy="actuator",
@@ -85,8 +87,6 @@ def test_the_trigger_applies_a_recommended_plan_live_once_and_refuses_the_rest(
     plan = watcher.action_plan.list(audit=audit.uuid)[0]
     assert plan.state == "RECOMMENDED"
 
-    for service in ("api", "worker"):
-        cm.start(service)
     wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
     shown = {p["Uuid"]: p for p in _json("drs", "plans")}[plan.uuid]
     assert shown["Applicable"] is True and shown["Task"] is None
