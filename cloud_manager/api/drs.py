@@ -14,9 +14,9 @@ from typing import Any
 from aos.api.app import APIError, RequestContext
 from aos.api.policy import operation
 from cloud_manager import drs_trigger, watcher
+from cloud_manager.api.balancing import _errors_and_nova
 from cloud_manager.api.policies import ADMIN, READER, RULES
-from cloud_manager.api.routes import API, _by, _errors, _runtime
-from cloud_manager.nova import NovaError
+from cloud_manager.api.routes import API, _by, _runtime
 
 RULES.extend([
     operation("cloud_manager:drs:plans", READER,
@@ -31,14 +31,12 @@ RULES.extend([
 @contextlib.contextmanager
 def _errors_and_remotes() -> Iterator[None]:
     try:
-        with _errors():
+        with _errors_and_nova():
             yield
     except watcher.WatcherConfigError as exc:
         raise APIError(503, f"DRS is not configured: {exc}") from None
     except watcher.WatcherError as exc:
         raise APIError(502, str(exc)) from None
-    except NovaError as exc:
-        raise APIError(502, f"OpenStack answered: {exc}") from None
 
 
 @API.route("/v1/drs/plans", rule="cloud_manager:drs:plans",

@@ -7,7 +7,7 @@ import argparse
 from typing import Any
 
 from cloud_manager.cli import common
-from cloud_manager.cli.tasks import wait_for_task
+from cloud_manager.cli.tasks import start_task
 
 PLAN_FIELDS = ("uuid", "audit_state", "strategy", "applicable", "task", "migrations",
                "refused")
@@ -59,9 +59,5 @@ class DrsApply(common.ShowCommand):
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        task = common.call(self.app, "POST",
-                           common.path("v1", "drs", "plans", parsed_args.plan, "apply"), {})
-        if not parsed_args.wait:
-            return task
-        task_path = common.path("v1", "tasks", task["id"])
-        return wait_for_task(lambda: common.call(self.app, "GET", task_path), 2.0, None)
+        return start_task(self.app, common.path("v1", "drs", "plans", parsed_args.plan, "apply"),
+                          parsed_args.wait)

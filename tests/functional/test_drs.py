@@ -4,32 +4,16 @@ the ``openstack aos drs`` CLI against the real API."""
 
 from __future__ import annotations
 
-import json
-import subprocess
 import uuid
 
 import pytest
 
+from tests.functional.test_balancing import API_PORT, _cli, _json
 from tests.functional.test_instance_ha import cm, hosts  # noqa: F401 - fixtures
-from tools.aos_sandbox.aos_services import BIN, wait_for
+from tools.aos_sandbox.aos_services import wait_for
 from tools.aos_sandbox.client import force_delete_servers
 
 pytestmark = pytest.mark.functional
-
-API_PORT = 19364
-URL = f"http://127.0.0.1:{API_PORT}"
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(BIN / "openstack"), "--os-auth-type", "none",
-                           "--os-cloud-manager-url", URL, "aos", *args],
-                          capture_output=True, text=True, timeout=120)
-
-
-def _json(*args: str):
-    done = _cli(*args, "-f", "json")
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
 
 
 @pytest.fixture

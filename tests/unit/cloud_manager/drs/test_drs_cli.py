@@ -38,7 +38,7 @@ def serve(aos_env):
         runtime = app.extensions["runtime"]
         runtime.dispatch_task = lambda _id: None
         servers.append(_Serving(app))
-        return f"http://127.0.0.1:{servers[-1].port}", runtime
+        return f"http://127.0.0.1:{servers[-1].port}", runtime, app.test_client()
 
     yield start
     for server in servers:
@@ -46,7 +46,7 @@ def serve(aos_env):
 
 
 def test_plans_and_a_manual_apply_as_json(serve):
-    url, runtime = serve()
+    url, runtime, client = serve()
     nova, watcher = BalancingNova(HOSTS), MemoryWatcher()
     runtime.__dict__.update(nova=nova, watcher=watcher)
     nova.add_server("vm0", "c1")
@@ -69,15 +69,18 @@ def test_plans_and_a_manual_apply_as_json(serve):
     assert watcher.plans[PLAN].state == "CANCELLED"
     again = one_line_error(aos(url, "drs", "apply", PLAN))
     assert again.startswith(f"409: action plan {PLAN} was taken by task ")
-    assert one_line_error(aos(url, "drs", "apply", "not-a-uuid")) == \
-        "400: 'not-a-uuid' is not an action plan UUID"
+    bad = client.post("/v1/drs/plans/not-a-uuid/apply", json={})
+    assert (bad.status_code, bad.json["error"]["message"]) == (
+        400, "'not-a-uuid' is not an action plan UUID")
     missing = "0e9c7c4e-5a0b-4f0e-8f43-61a4b1d8c0aa"
-    assert one_line_error(aos(url, "drs", "apply", missing)) == \
-        f"404: no Watcher action plan '{missing}'"
+    gone = client.post(f"/v1/drs/plans/{missing}/apply", json={})
+    assert (gone.status_code, gone.json["error"]["message"]) == (
+        404, f"no Watcher action plan '{missing}'")
+    assert client.post(f"/v1/drs/plans/{PLAN}/apply", json={"now": 1}).status_code == 400
 
 
 def test_watcher_not_configured_is_503_in_one_line(serve):
-    url, _ = serve()
+    url, _, _ = serve()
     assert one_line_error(aos(url, "drs", "plans")) == (
         "503: DRS is not configured: [openstack] auth_url and [drs] password (or [openstack] "
         "password) must be set to reach Watcher")
@@ -86,8 +89,10 @@ def test_watcher_not_configured_is_503_in_one_line(serve):
 def test_watcher_unreachable_is_502_in_one_line_within_the_timeout(serve):
     """The real adapter against closed ports: Keystone first, then Watcher, never a hang."""
     port = _closed_port()
-    url, _ = serve(f"\n[openstack]\nauth_url = http://127.0.0.1:{port}/v3\npassword = pw\n"
+    url, _, client = serve(f"\n[openstack]\nauth_url = http://127.0.0.1:{port}/v3\npassword = pw\n"
                    f"timeout = 2\n[drs]\nhost = 127.0.0.1\nport = {port}\n")
     line = one_line_error(aos(url, "drs", "apply", PLAN))
     assert line.startswith(f"502: Watcher at http://127.0.0.1:{port} unreachable: "), line
-    assert one_line_error(aos(url, "drs", "plans")).startswith("502: Watcher at ")
+    listed = client.get("/v1/drs/plans")
+    assert listed.status_code == 502
+    assert listed.json["error"]["message"].startswith("Watcher at ")
