@@ -57,5 +57,5 @@ def stop(s: Settings) -> None:
 
 
 def status(s: Settings) -> dict[str, Any]:
-    result = _call("doubles", "status", s.state)
-    return {} if result is None else {"doubles": result}
+    found = {name: _call(name, "status", s.state) for name in ("doubles", "watcher")}
+    return {name: result for name, result in found.items() if result is not None}

@@ -108,6 +108,16 @@ def start(state: Path) -> dict[str, Any]:
             "pids": {svc.name: procs.read_pid(s, svc.name) for svc in wanted}}
 
 
+def status(state: Path) -> dict[str, Any]:
+    """Each daemon's pid, whether the API answers, and its memory (PSS with children)."""
+    s = Settings(state=state)
+    out: dict[str, Any] = {"api_up": services.http_up(f"{URL}/")}
+    for name in (API, ENGINE):
+        pid = procs.read_pid(s, name)
+        out[name] = f"{pid} {procs.session_pss_mb(pid):.0f} MiB" if pid else "-"
+    return out
+
+
 def stop(state: Path) -> None:
     procs.stop_all(Settings(state=state), [API, ENGINE], timeout=10)
 
