@@ -66,7 +66,8 @@ drs_opts = [
                        "Watcher's endpoint (service type infra-optim) from the Keystone "
                        "catalog."),
     cfg.StrOpt("password", secret=True, help="Password of the DRS user."),
-    cfg.PortOpt("port", default=80, help="Port of the DRS system's API (with host)."),
+    cfg.PortOpt("port", default=80, help="Port of the DRS system's API (with host; "
+                "watcher-api listens on 9322 unless configured otherwise)."),
     cfg.StrOpt("username", help="DRS user, authenticated by Keystone in the [openstack] "
                "project and domains (it needs Watcher's admin role to apply action plans). "
                "Unset: the [openstack] service user."),
