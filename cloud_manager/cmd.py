@@ -74,8 +74,9 @@ def _in_background(name: str, loop: Callable[..., None], *args: object) -> None:
 def beat() -> None:
     """The periodic side, on the leader controller only: the node tracker loop, with
     ``[node_sync] enabled`` the inventory's sync (and the reserve pool), with ``[storage_sync]
-    enabled`` Cinder's pools, with ``[balancing] enabled`` the periodic balancing. All hold
-    one lock: one controller acts."""
+    enabled`` Cinder's pools, with ``[balancing] enabled`` the periodic balancing, with
+    ``[drs_trigger] enabled`` Watcher's action plans applied. All hold one lock: one
+    controller acts."""
 
     def main(conf: cfg.ConfigOpts) -> None:
         from aos.coordination import Leadership
@@ -105,6 +106,12 @@ def beat() -> None:
                            leadership.is_leader, stop.is_set)
         if conf.balancing.enabled:
             _in_background("balancing", balancer.run_forever, rt, leadership.is_leader,
+                           stop.is_set)
+        if conf.drs_trigger.enabled:
+            from cloud_manager import drs_trigger
+
+            add_logfile(drs_trigger.LOG, conf.drs_trigger.logfile)
+            _in_background("drs-trigger", drs_trigger.run_forever, rt, leadership.is_leader,
                            stop.is_set)
         if not conf.node_tracker.enabled:
             LOG.warning("[node_tracker] enabled = false: compute nodes are not checked")

@@ -62,19 +62,25 @@ balancing_opts = [
 ]
 
 drs_opts = [
-    cfg.HostAddressOpt("host", help=NOT_YET + "Host where the DRS system runs."),
-    cfg.StrOpt("password", secret=True, help=NOT_YET + "Password of the DRS user."),
-    cfg.PortOpt("port", default=80, help=NOT_YET + "Port of the DRS system."),
-    cfg.StrOpt("username", help=NOT_YET + "DRS user."),
+    cfg.HostAddressOpt("host", help="Host of the DRS system (OpenStack Watcher's API). Unset: "
+                       "Watcher's endpoint (service type infra-optim) from the Keystone "
+                       "catalog."),
+    cfg.StrOpt("password", secret=True, help="Password of the DRS user."),
+    cfg.PortOpt("port", default=80, help="Port of the DRS system's API (with host; "
+                "watcher-api listens on 9322 unless configured otherwise)."),
+    cfg.StrOpt("username", help="DRS user, authenticated by Keystone in the [openstack] "
+               "project and domains (it needs Watcher's admin role to apply action plans). "
+               "Unset: the [openstack] service user."),
 ]
 
 drs_trigger_opts = [
     cfg.BoolOpt("enabled", default=True,
-                help=NOT_YET + "Apply DRS audit results automatically."),
+                help="Apply the live migrations of Watcher's recommended action plans "
+                "automatically (on the leader controller)."),
     cfg.StrOpt("logfile", default="",
-               help=NOT_YET + "Log file of the automatic application of audits."),
+               help="Log file of the automatic application of action plans."),
     cfg.IntOpt("trigger_interval", default=600, min=1,
-               help=NOT_YET + "Seconds between two automatic applications of audit results."),
+               help="Seconds between two looks for recommended action plans."),
 ]
 
 extra_availability_check_opts = [

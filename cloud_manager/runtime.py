@@ -15,6 +15,8 @@ from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
 from cloud_manager.power import PowerDriver, driver_for
 from cloud_manager.task_queue import RUN_TASK, celery_app
+from cloud_manager.watcher import Watcher
+from cloud_manager.watcher import connect as connect_watcher
 
 LOG = logging.getLogger(__name__)
 
@@ -28,6 +30,11 @@ class Runtime(aos_runtime.Runtime):
     @functools.cached_property
     def cinder(self) -> Cinder:
         return Cinder(openstack.connect(self.conf))
+
+    @functools.cached_property
+    def watcher(self) -> Watcher:
+        """The DRS (``[drs]``); raises ``WatcherError`` until Watcher can be found."""
+        return connect_watcher(self.conf)
 
     @functools.cached_property
     def celery(self):

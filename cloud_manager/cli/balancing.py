@@ -18,7 +18,7 @@ from cloud_manager.balancing.hosts import UnknownAggregate
 from cloud_manager.balancing.report import plan_document
 from cloud_manager.balancing.snapshot import SnapshotError, from_snapshot
 from cloud_manager.cli import common
-from cloud_manager.cli.tasks import wait_for_task
+from cloud_manager.cli.tasks import start_task
 
 # The spec's defaults, for offline plans ([balancing] approx; max_migrations).
 DEFAULT_APPROX = 0.1
@@ -134,12 +134,8 @@ class BalancingRun(common.ShowCommand):
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        task = common.call(self.app, "POST",
-                           common.path("v1", "balancing", parsed_args.aggregate, "run"), {})
-        if not parsed_args.wait:
-            return task
-        task_path = common.path("v1", "tasks", task["id"])
-        return wait_for_task(lambda: common.call(self.app, "GET", task_path), 2.0, None)
+        return start_task(self.app, common.path("v1", "balancing", parsed_args.aggregate, "run"),
+                          parsed_args.wait)
 
 
 class BalancingExport(command.Command):

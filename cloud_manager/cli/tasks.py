@@ -76,6 +76,15 @@ class TaskShow(common.ShowCommand):
         return wait_for_task(fetch, parsed_args.poll_interval, parsed_args.timeout)
 
 
+def start_task(app: Any, api_path: str, wait: bool) -> dict[str, Any]:
+    """POST what starts a task; the task as accepted, or with ``wait`` as it ended."""
+    task = common.call(app, "POST", api_path, {})
+    if not wait:
+        return task
+    task_path = common.path("v1", "tasks", task["id"])
+    return wait_for_task(lambda: common.call(app, "GET", task_path), 2.0, None)
+
+
 def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
                   timeout: float | None,
                   sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:

@@ -297,7 +297,7 @@ def end_task(session: Session, row: Task, to_state: TaskState, message: str) -> 
     move_task(session, row, to_state, message, finished_at=db_utcnow(), owner=None,
               lease_until=None, active_node=None)
     alert = to_state != TaskState.DONE
-    what = "balancing" if row.kind == TaskKind.BALANCING else "evacuation"
+    what = {TaskKind.BALANCING: "balancing", TaskKind.DRS: "DRS"}.get(row.kind, "evacuation")
     add_event(session, row.hostname, "alert" if alert else "action",
               f"{what} task {row.id} {to_state}: {message}")
 

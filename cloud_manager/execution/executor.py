@@ -23,6 +23,7 @@ from sqlalchemy import exc as sa_exc
 from cloud_manager.balancing import plan_balancing
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.balancing_inventory import read_balancing_model
+from cloud_manager.execution.drs_plans import read_drs_plan
 from cloud_manager.execution.fencing import Fencer, TaskAborted
 from cloud_manager.execution.host_actions import HostActions
 from cloud_manager.execution.instance_actions import Evacuations, StageRunner
@@ -42,11 +43,13 @@ from cloud_manager.model.task_state import (
     ItemState,
     TaskKind,
     TaskState,
+    action_plan_of,
     aggregate_of,
 )
 from cloud_manager.nova import NovaError
 from cloud_manager.power import PowerError
 from cloud_manager.runtime import Runtime
+from cloud_manager.watcher import WatcherError
 
 LOG = logging.getLogger(__name__)
 
@@ -106,7 +109,7 @@ class TaskExecutor:
             raise
         except TaskAborted as exc:
             return records.end(TaskState.ABORTED, str(exc))
-        except (PowerError, NovaError, NoHandler, InvalidTransition,
+        except (PowerError, NovaError, WatcherError, NoHandler, InvalidTransition,
                 InvalidTaskTransition) as exc:
             LOG.exception("task %s failed", task.id)
             return records.end(TaskState.FAILED, str(exc))
@@ -118,7 +121,7 @@ class TaskExecutor:
             return records.end(TaskState.FAILED, f"cannot run: {type(exc).__name__}: {exc}")
 
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
-        if task.kind == TaskKind.BALANCING:
+        if task.kind in (TaskKind.BALANCING, TaskKind.DRS):
             return self._balance(task, records)
         host_actions = HostActions(
             self.runtime, records, functools.partial(self.service_reporting,
@@ -147,7 +150,7 @@ class TaskExecutor:
         return records.finish(task.host, records.items())
 
     def _balance(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
-        """A balancing task: no fencing and no node state; plan, store, then one live
+        """A balancing or DRS task: no fencing and no node state; plan, store, then one live
         migration at a time, each behind the guard of ``LiveMigrations.send``."""
         planned = self._plan(task)
         if planned is not None:
@@ -159,8 +162,9 @@ class TaskExecutor:
         settings = dataclasses.replace(self.settings, retries=max(conf.migration_retries, 1),
                                        max_in_flight=1, request_threads=1,
                                        max_polls=LIVE_MIGRATION_POLLS)
-        handler = LiveMigrations(self.runtime, records, self.heartbeats,
-                                 aggregate_of(task.host) or task.host, task.created_at,
+        aggregate = None if task.kind == TaskKind.DRS else aggregate_of(task.host) or task.host
+        handler = LiveMigrations(self.runtime, records, self.heartbeats, aggregate,
+                                 task.created_at,
                                  records.migration_mark(),
                                  sum(1 for i in items if i.action == ActionKind.LIVE_MIGRATE))
         StageRunner(records, handler, settings, self.clock, self.sleep).run(items)
@@ -193,10 +197,15 @@ class TaskExecutor:
     def _plan(self, task: ClaimedTask) -> tuple[Plan, int] | None:
         """The plan of a task that has none yet (None when it has one), with the newest Nova
         migration record before it; reading and planner by the task's kind."""
-        if task.kind == TaskKind.BALANCING:
+        if task.kind in (TaskKind.BALANCING, TaskKind.DRS):
             with self.runtime.transaction() as session:
                 if db_api.items(session, task.id):
                     return None
+        if task.kind == TaskKind.DRS:
+            read_drs = read_drs_plan(self.runtime,
+                                     action_plan_of(task.host) or "")
+            return read_drs.plan, read_drs.nova_migration_mark
+        if task.kind == TaskKind.BALANCING:
             conf = self.runtime.conf.balancing
             read = read_balancing_model(self.runtime, self.heartbeats, self.clock,
                                         aggregate_of(task.host))

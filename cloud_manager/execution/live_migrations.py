@@ -1,5 +1,5 @@
-"""``LiveMigrate`` actions of a balancing task: one guard before every request, progress from
-Nova's live-migration records.
+"""``LiveMigrate`` actions of a balancing or DRS task: one guard before every request,
+progress from Nova's live-migration records.
 
 HA always wins: before each migration the aggregate is read again, and the task aborts (the
 item back to pending, nothing sent) when the aggregate lost its flag or one of the two hosts,
@@ -57,18 +57,29 @@ def abort_reason(aggregate_hosts: tuple[str, ...] | None, flagged: bool,
     for role, host in (("source", source), ("target", target)):
         if host not in aggregate_hosts:
             return f"{role} host {host} left the aggregate"
+    return unfit_reason(source, target, unfit)
+
+
+def unfit_reason(source: str | None, target: str, unfit: dict[str, str]) -> str | None:
+    """Why either host may not take part in a migration now (None: both may)."""
+    for role, host in (("source", source), ("target", target)):
         if host in unfit:
             return f"{role} host {host}: {unfit[host]}"
     return None
 
 
 class LiveMigrations:
-    """The ``ActionHandler`` of ``LiveMigrate`` items of one balancing task."""
+    """The ``ActionHandler`` of ``LiveMigrate`` items of one balancing or DRS task.
+
+    ``aggregate``: the balanced aggregate, whose changes abort the task; None for a DRS task
+    (Watcher's audit chose the hosts): only the hosts' fitness is guarded.
+    """
 
     kind = ActionKind.LIVE_MIGRATE
 
     def __init__(self, runtime: Runtime, records: TaskRecords, heartbeats: Heartbeats,
-                 aggregate: str, task_created_at: datetime, mark: int, total: int) -> None:
+                 aggregate: str | None, task_created_at: datetime, mark: int,
+                 total: int) -> None:
         self.runtime, self.records, self.heartbeats = runtime, records, heartbeats
         self.aggregate, self.mark, self.total = aggregate, mark, total
         self.since = task_created_at - CLOCK_SKEW_MARGIN
@@ -87,7 +98,8 @@ class LiveMigrations:
         reason = self._guard(server.host, item.target_host or "")
         if reason is not None:
             self.records.move_item(item, ItemState.PENDING, message=f"not sent: {reason}")
-            raise TaskAborted(f"balancing of {self.aggregate} stopped: {reason}")
+            what = f"balancing of {self.aggregate}" if self.aggregate else "DRS task"
+            raise TaskAborted(f"{what} stopped: {reason}")
         why = why_not_movable(server)
         if why:
             raise NovaError(f"cannot live-migrate {server.name}: {why}")
@@ -106,7 +118,6 @@ class LiveMigrations:
 
     def _guard(self, source: str | None, target: str) -> str | None:
         nova = self.runtime.nova
-        found = next((a for a in nova.aggregates() if a.name == self.aggregate), None)
         unfit = dict(node_exclusions(self.runtime))
         now = db_api.from_timestamp(self.records.clock())
         last_seen = self.heartbeats.last_seen()
@@ -116,5 +127,8 @@ class LiveMigrations:
                     unfit[service.host] = "nova-compute disabled"
                 elif not self.heartbeats.usable_by_nova(service, last_seen, now):
                     unfit[service.host] = "down"
+        if self.aggregate is None:
+            return unfit_reason(source, target, unfit)
+        found = next((a for a in nova.aggregates() if a.name == self.aggregate), None)
         return abort_reason(found.hosts if found else None,
                             bool(found and is_flagged(found.metadata)), source, target, unfit)

@@ -20,6 +20,8 @@ class TaskKind(StrEnum):
     SHUTDOWN = "planned-shutdown"
     # Live migrations inside one host aggregate (``cloud_manager.balancing``); never fenced.
     BALANCING = "balancing"
+    # The live migrations of one Watcher action plan (``cloud_manager.drs``); never fenced.
+    DRS = "drs"
 
 
 # A balancing task is kept on the aggregate, not on a node: its row's hostname is this prefix
@@ -34,6 +36,20 @@ def aggregate_task_target(aggregate: str) -> str:
 def aggregate_of(target: str) -> str | None:
     """The aggregate a task's target names (None: the target is a node)."""
     return target.removeprefix(AGGREGATE_PREFIX) if target.startswith(AGGREGATE_PREFIX) else None
+
+
+# A DRS task is kept on the Watcher action plan it applies: this prefix and the plan's uuid.
+# Its row is never deleted, so a plan is applied once whatever its task's end.
+DRS_PREFIX = "drs:"
+
+
+def drs_task_target(action_plan: str) -> str:
+    return DRS_PREFIX + action_plan
+
+
+def action_plan_of(target: str) -> str | None:
+    """The Watcher action plan a task's target names (None: it names none)."""
+    return target.removeprefix(DRS_PREFIX) if target.startswith(DRS_PREFIX) else None
 
 
 class TaskState(StrEnum):

@@ -1,4 +1,4 @@
-"""Optional add-ons started with the sandbox: cloud doubles and BMC emulators.
+"""Optional add-ons started with the sandbox: cloud doubles, BMC emulators and Watcher.
 
 They are written separately (`aos_sandbox.doubles`, `aos_sandbox.bmc`). When one is missing,
 cannot be imported or lacks the expected function, the sandbox says so and goes on without
@@ -44,14 +44,18 @@ def start(s: Settings, hosts: list[str]) -> dict[str, Any]:
     bmc = _call("bmc", "start", s.state, hosts, SANDBOX_CMD, s.python)
     if bmc is not None:
         out["bmc"] = bmc
+    watcher = _call("watcher", "start", s.state)
+    if watcher is not None:
+        out["watcher"] = watcher
     return out
 
 
 def stop(s: Settings) -> None:
+    _call("watcher", "stop", s.state)
     _call("bmc", "stop", s.state)
     _call("doubles", "stop", s.state)
 
 
 def status(s: Settings) -> dict[str, Any]:
-    result = _call("doubles", "status", s.state)
-    return {} if result is None else {"doubles": result}
+    found = {name: _call(name, "status", s.state) for name in ("doubles", "watcher")}
+    return {name: result for name, result in found.items() if result is not None}

@@ -373,6 +373,7 @@ def test_openapi_lists_every_route(client):
         ("get", "/v1/nodes"), ("get", "/v1/nodes/{hostname}"),
         ("get", "/v1/balancing/{aggregate}/plan"), ("get", "/v1/balancing/{aggregate}/snapshot"),
         ("post", "/v1/balancing/{aggregate}/run"), ("put", "/v1/aggregates/{aggregate}/balancing"),
+        ("get", "/v1/drs/plans"), ("post", "/v1/drs/plans/{plan}/apply"),
         ("patch", "/v1/nodes/{hostname}"), ("post", "/v1/nodes/{hostname}/evacuate"),
         ("post", "/v1/nodes/{hostname}/shutdown"),
         ("get", "/v1/power-devices"), ("post", "/v1/power-devices"),
