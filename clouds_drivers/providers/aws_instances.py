@@ -133,6 +133,18 @@ class AwsInstances(compute.CloudInstances):
                 return None if found.state == compute.GONE else found
         return None
 
+    def tagged(self, key: str, value: str) -> list[compute.CloudInstance]:
+        doing = f"listing the instances tagged {key}={value}"
+        found = []
+        for page in self.provider._pages(
+                doing, self.ec2, "describe_instances",
+                Filters=[{"Name": f"tag:{key}", "Values": [value]},
+                         {"Name": "instance-state-name",
+                          "Values": ["pending", "running", "stopping", "stopped"]}]):
+            found += [instance_of(item) for reservation in page["Reservations"]
+                      for item in reservation["Instances"]]
+        return [item for item in found if item.state != compute.GONE]
+
     def start(self, instance_id: str) -> None:
         self._call(f"starting {instance_id}", "start_instances", InstanceIds=[instance_id])
         self._wait(f"waiting for {instance_id} to run", "instance_running", instance_id)

@@ -60,6 +60,10 @@ class CloudInstances(abc.ABC):
         """The instance, None when the cloud has no such (or only a terminated) one."""
 
     @abc.abstractmethod
+    def tagged(self, key: str, value: str) -> list[CloudInstance]:
+        """The account's live instances whose tag ``key`` is ``value`` (listed in pages)."""
+
+    @abc.abstractmethod
     def start(self, instance_id: str) -> None: ...
 
     @abc.abstractmethod

@@ -110,6 +110,20 @@ class YandexInstances(FolderApi, compute.CloudInstances):
         found = instance_of(item)
         return None if found.state == compute.GONE else found
 
+    def tagged(self, key: str, value: str) -> list[compute.CloudInstance]:
+        """Filtered here: label keys and values are the tags as ``labels_of`` writes them."""
+        ((label, wanted),) = labels_of({key: value}).items()
+        found, token = [], ""
+        while True:
+            page = self._call(f"listing the instances of folder {self.folder_id}",
+                              self.instances.List, instance_service_pb2.ListInstancesRequest(
+                                  folder_id=self.folder_id, page_size=1000, page_token=token))
+            found += [instance_of(item) for item in page.instances
+                      if item.labels.get(label) == wanted]
+            token = page.next_page_token
+            if not token:
+                return [item for item in found if item.state != compute.GONE]
+
     def start(self, instance_id: str) -> None:
         self._operation(f"starting {instance_id}", self.instances.Start,
                         instance_service_pb2.StartInstanceRequest(instance_id=instance_id))

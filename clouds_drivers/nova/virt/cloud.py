@@ -22,7 +22,8 @@ from typing import Any
 
 import os_resource_classes as orc
 from keystoneauth1 import exceptions as ks_exc
-from nova import exception
+from nova import context as nova_context
+from nova import exception, objects
 from nova.compute import power_state, task_states
 from nova.conf import CONF
 from nova.image import glance
@@ -313,9 +314,38 @@ class CloudDriver(driver.ComputeDriver):
         return True
 
     def list_instance_uuids(self) -> list[str]:
-        """Instances this process has seen (the cloud lists per project, Nova asks per host)."""
+        """The instances tagged with this host in the clouds of the projects it serves: those
+        seen since this process started and those Nova's database places here (so a restart
+        loses none, and one left in the cloud after its server's record went is listed for
+        Nova's cleanup). A project whose cloud cannot answer keeps what this process knew."""
         with self._lock:
-            return list(self._known)
+            known = dict(self._known)
+        projects = {project for project, _ in known.values()} | self._projects_placed_here()
+        found: dict[str, tuple[str, str]] = {}
+        for project_id in sorted(projects):
+            try:
+                api = self._api(self._project(project_id))
+                for item in api.tagged(decide.TAG_HOST, self._host):
+                    server = item.tags.get(tags.TAG_ID)
+                    if server:
+                        found[server] = (project_id, item.id)
+            except (decide.Refused, CloudError, CloudsUnavailable) as exc:
+                LOG.warning("instances of project %s on %s not listed from the cloud: %s",
+                            project_id, self._host, exc)
+                found.update({uuid: entry for uuid, entry in known.items()
+                              if entry[0] == project_id})
+        with self._lock:
+            self._known.update(found)
+        return sorted(found)
+
+    def _projects_placed_here(self) -> set[str]:
+        try:
+            placed = objects.InstanceList.get_by_host(nova_context.get_admin_context(),
+                                                      self._host, expected_attrs=[])
+        except Exception as exc:  # noqa: BLE001 - listing must not fail Nova's periodic task
+            LOG.warning("cannot read the instances Nova places on %s: %s", self._host, exc)
+            return set()
+        return {instance.project_id for instance in placed}
 
     def list_instances(self) -> list[str]:
         return self.list_instance_uuids()

@@ -112,3 +112,18 @@ def test_snapshot_image_and_volume_attach_detach(ec2):
 
 def test_find_of_an_unknown_instance_is_none(ec2):
     assert ec2.find("i-0123456789abcdef0") is None
+
+
+def test_instances_are_listed_by_their_host_tag_terminated_ones_not(ec2):
+    def launch(name: str, host: str):
+        return ec2.launch(compute.Launch(
+            name=name, image_id=_image(ec2), instance_type="t3.micro", zone="us-east-2a",
+            tags={"openstack:id": name, "openstack:host": host}))
+
+    here, there, gone = launch("uuid-h1", "aws-compute"), launch("uuid-o1", "other"), \
+        launch("uuid-h2", "aws-compute")
+    ec2.terminate(gone.id)
+    listed = ec2.tagged("openstack:host", "aws-compute")
+    assert [(i.id, i.tags["openstack:id"]) for i in listed] == [(here.id, "uuid-h1")]
+    assert [i.id for i in ec2.tagged("openstack:host", "other")] == [there.id]
+    assert ec2.tagged("openstack:host", "nowhere") == []

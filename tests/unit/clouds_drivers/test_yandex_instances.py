@@ -78,3 +78,23 @@ def test_an_unknown_type_is_refused_before_any_call():
 
 def test_labels_follow_yandex_rules():
     assert labels_of({"openstack:id": "ABC", "Name": "n"}) == {"openstack-id": "abc"}
+
+
+def test_instances_are_listed_by_their_host_label_deleted_ones_not(instances):
+    api, double = instances
+    subnet = _subnet(api, double)
+
+    def launch(name: str, host: str):
+        return api.launch(compute.Launch(
+            name=name, image_id=double["image_id"], instance_type="s3-c2-m8",
+            zone=double["zone"], subnet_id=subnet,
+            tags={"openstack:id": name, "openstack:host": host}))
+
+    here = launch("8f0c2a8e-2222-4c2b-9d8e-5f6a7b8c9d0e", "Yandex-Compute")
+    launch("8f0c2a8e-3333-4c2b-9d8e-5f6a7b8c9d0e", "other")
+    gone = launch("8f0c2a8e-4444-4c2b-9d8e-5f6a7b8c9d0e", "Yandex-Compute")
+    api.terminate(gone.id)
+    listed = api.tagged("openstack:host", "Yandex-Compute")
+    assert [(i.id, i.tags["openstack:id"]) for i in listed] == [
+        (here.id, "8f0c2a8e-2222-4c2b-9d8e-5f6a7b8c9d0e")]
+
