@@ -65,7 +65,8 @@ DISTRIBUTIONS: dict[str, Dist] = {
     "cloud-manager": Dist(
         "cloud_manager",
         "AOS CloudManager: compute-node management and instance high availability",
-        ("aos-core", "oslo.messaging", "pyghmi", "sushy", "paramiko", "requests", "rich"),
+        ("aos-core", "oslo.messaging", "pyghmi", "sushy", "paramiko", "requests", "rich",
+         "isc_dhcp_leases"),
     ),
     "clouds": Dist(
         "clouds",
