@@ -228,7 +228,8 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False, spare_hosts: in
             procs.stop_all(s, [f"compute-{spare}"], timeout=5)
             say(f"{spare}: stopped its nova-compute (a spare host starts bare)")
     extra = plugins.start(s, hosts, spares)
-    _write_contract(s, hosts, spare_hosts=spares, **extra)
+    _write_contract(s, hosts, **extra, spare_hosts={
+        h: {"state_path": str(conffiles.host_state_path(s, h))} for h in spares})
     note(f"up (credentials: {contract.path(s)})")
     return status(s)
 

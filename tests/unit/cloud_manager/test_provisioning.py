@@ -17,22 +17,12 @@ from cloud_manager.execution.executor import TaskExecutor
 from cloud_manager.model.task_state import TaskState
 from cloud_manager.nova import ComputeService
 from tests.unit.cloud_manager.fake_nova import now
+from tests.unit.cloud_manager.test_executor import FakeTime
 
 MAC = "aa:bb:cc:dd:ee:01"
 HOST = "bare1"
 BMC = {"name": "bare1-bmc", "driver": "ipmi", "address": "10.9.0.1", "username": "admin",
        "password": "bmc-secret"}
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 class BareNode:
