@@ -7,7 +7,6 @@ lease file gives its MAC, and ends with the host registered in Nova and in servi
 from __future__ import annotations
 
 import json
-import shutil
 import time
 
 import pytest
@@ -37,12 +36,12 @@ def _dhcp_time(ts: float) -> str:
 
 @pytest.fixture
 def bare_host(sandbox):
-    """The sandbox's first spare host, bare again afterwards: powered off through its BMC,
-    its nova-compute service deleted from Nova (other tests see their computes only) and its
-    state (the node UUID it persisted) removed, as a wiped disk."""
-    spares = sandbox.info.get("spare_hosts") or {}
+    """The sandbox's first spare host, bare again afterwards: powered off through its BMC
+    and its nova-compute service deleted from Nova, so other tests see their computes only
+    (the next `tools/sandbox up` wipes its state)."""
+    spares = sandbox.info.get("spare_hosts") or []
     assert spares, "the sandbox has no spare host (tools/sandbox up --spare-hosts 1)"
-    host = sorted(spares)[0]
+    host = spares[0]
     bmc = sandbox.info["bmc"][host]["ipmi"]
     assert sandbox.compute_service(host) is None, f"{host} is not bare: it is in Nova"
     yield host, bmc
@@ -56,8 +55,6 @@ def bare_host(sandbox):
     service = sandbox.compute_service(host)
     if service is not None:
         conn.compute.delete_service(service)
-    # Nova keeps a deleted compute node's UUID: the next run's node needs a new one.
-    shutil.rmtree(spares[host]["state_path"], ignore_errors=True)
 
 
 def test_a_bare_host_is_added_by_mac_and_ends_in_service(sandbox, bare_host, tmp_path):

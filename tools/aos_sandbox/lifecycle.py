@@ -223,15 +223,25 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False, spare_hosts: in
         resources.result()
     note("OpenStack up")
     spares = spare_names(spare_hosts)
-    for spare in spares:  # bare again: a spare started by an earlier run is stopped
-        if procs.read_pid(s, f"compute-{spare}") is not None:
-            procs.stop_all(s, [f"compute-{spare}"], timeout=5)
-            say(f"{spare}: stopped its nova-compute (a spare host starts bare)")
+    for spare in spares:
+        _make_bare(s, spare)
     extra = plugins.start(s, hosts, spares)
-    _write_contract(s, hosts, **extra, spare_hosts={
-        h: {"state_path": str(conffiles.host_state_path(s, h))} for h in spares})
+    _write_contract(s, hosts, spare_hosts=spares, **extra)
     note(f"up (credentials: {contract.path(s)})")
     return status(s)
+
+
+def _make_bare(s: Settings, host: str) -> None:
+    """A spare host starts bare: a nova-compute left running by an earlier run is stopped;
+    once Nova has no service of it, its state (the node UUID, which Nova never reuses after
+    a service delete) is wiped, as a new disk."""
+    if procs.read_pid(s, f"compute-{host}") is not None:
+        procs.stop_all(s, [f"compute-{host}"], timeout=5)
+        say(f"{host}: stopped its nova-compute (a spare host starts bare)")
+    sql = ("SELECT host FROM nova.services WHERE `binary`='nova-compute' AND deleted=0 "
+           f"AND host='{host}'")
+    if not infra.mysql_client(s, sql).split():
+        shutil.rmtree(conffiles.host_state_path(s, host), ignore_errors=True)
 
 
 def _write_contract(s: Settings, hosts: list[str], **extra: Any) -> None:
