@@ -17,8 +17,9 @@ default_opts = [
     cfg.ListOpt(
         "dhcp_leases",
         default=["/var/lib/dhcp/dhcpd/state/dhcpd.leases", "/var/lib/dhcp/dhcpd.leases"],
-        help=NOT_YET + "Paths of the DHCP server's .leases files (used to find PXE-booted "
-        "nodes).",
+        help="Paths of the ISC DHCP server's .leases files: `node add` finds the address a "
+        "PXE-booted node leased there. Missing files are skipped; none readable fails the "
+        "provisioning task.",
     ),
 ]
 
@@ -210,7 +211,20 @@ power_opts = [
 
 pxe_opts = [
     cfg.StrOpt("conf_dir", default="/var/lib/tftpboot/pxelinux.cfg/",
-               help=NOT_YET + "Directory of PXE configuration files."),
+               help="Directory of PXE configuration files: `node add` writes the node's "
+               "per-MAC file (01-aa-bb-cc-dd-ee-ff) there, and a local-boot one once its "
+               "nova-compute registered."),
+    cfg.StrOpt("template", default="",
+               help="File whose text becomes a new node's PXE file, with $hostname, $mac, "
+               "$mac_dashed and $pxe_name filled in ($$ for a literal $). Empty: a built-in "
+               "pxelinux configuration booting aos/vmlinuz and aos/initrd.img."),
+    cfg.IntOpt("lease_timeout", default=900, min=1,
+               help="Seconds `node add` waits, after powering the node on, for its MAC to "
+               "lease an address in [DEFAULT] dhcp_leases."),
+    cfg.IntOpt("compute_timeout", default=3600, min=1,
+               help="Seconds `node add` waits, once the node leased an address, for its "
+               "nova-compute to register and report (the operating system is installed "
+               "meanwhile)."),
 ]
 
 storage_sync_opts = [

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 from aos.crypto import SecretBox
 from aos.db.retry import retry_on_deadlock
 from cloud_manager.db import api as db_api
-from cloud_manager.db.models import Node, PowerDevice
+from cloud_manager.db.models import Node, PowerDevice, Task
 from cloud_manager.ha.evacuation_plan import Strategy
 from cloud_manager.ha.node_state import InvalidTransition, NodeState, mark
 from cloud_manager.ha.priority import resolve_priority
 from cloud_manager.model.inventory import InstanceRecord
-from cloud_manager.model.task_state import TaskKind
+from cloud_manager.model.task_state import TaskKind, TaskState
+from cloud_manager.provisioning.pxe_config import normalize_mac
 from cloud_manager.runtime import Runtime
 
 LOG = logging.getLogger(__name__)
@@ -219,3 +220,93 @@ def _create_task(runtime: Runtime, hostname: str, kind: TaskKind, strategy: Stra
                          f"task {task.id}")
         return {"id": task.id, "kind": task.kind, "hostname": hostname,
                 "state": task.state, "strategy": strategy, "reason": reason}
+
+
+def add_node(runtime: Runtime, hostname: str, mac: str, by: str, *, device: str | None = None,
+             new_device: dict[str, Any] | None = None, reserve: bool = False,
+             dispatch: Callable[[str], None] | None = None) -> tuple[dict, bool]:
+    """Register a bare node by MAC and power device and start its provisioning task; the
+    task's summary, and whether a new task was created.
+
+    ``device`` names an existing power device, ``new_device`` is one to create (the fields
+    of ``add_power_device``). Running it again for the same node and MAC returns the active
+    task, or resumes a failed one with a new task; a node already added, a hostname known to
+    CloudManager otherwise, or a MAC of another node is a Conflict.
+    """
+    mac = normalize_mac(mac)
+    summary, created = _add_node(runtime, hostname, mac, by, device, new_device, reserve)
+    if created:
+        LOG.info("node %s (%s): provisioning task %s created", hostname, mac, summary["id"])
+        try:
+            (dispatch or runtime.dispatch_task)(summary["id"])
+        except Exception as exc:  # noqa: BLE001 - the task is durable; the tracker re-queues it
+            LOG.warning("task %s stored but not queued (%s); the node tracker will queue it",
+                        summary["id"], exc)
+    return summary, created
+
+
+@retry_on_deadlock
+def _add_node(runtime: Runtime, hostname: str, mac: str, by: str, device: str | None,
+              new_device: dict[str, Any] | None, reserve: bool) -> tuple[dict, bool]:
+    with runtime.transaction() as session:
+        owner = db_api.provisioning_by_mac(session, mac)
+        if owner is not None and owner.hostname != hostname:
+            raise db_api.Conflict(f"MAC {mac} is already registered for node {owner.hostname!r}")
+        record = db_api.provisioning(session, hostname)
+        if record is not None and record.mac != mac:
+            raise db_api.Conflict(f"node {hostname!r} was added with MAC {record.mac}, "
+                                  f"not {mac}")
+        if record is None:
+            if db_api.find_node(session, hostname) is not None:
+                raise db_api.Conflict(f"node {hostname!r} is already known to CloudManager "
+                                      "(it runs nova-compute): nothing to provision")
+            db_api.add_bare_node(session, hostname, f"being provisioned (requested by {by})")
+            db_api.add_provisioning(session, hostname, mac, reserve)
+        else:
+            last = db_api.last_task(session, hostname)
+            if last is not None and last.state in db_api.ACTIVE_TASK_STATES:
+                return _summary(last), False
+            if last is not None and last.state == TaskState.DONE:
+                raise db_api.Conflict(f"node {hostname!r} ({mac}) was already added by task "
+                                      f"{last.id}")
+            record.reserve = reserve
+        _bind_device(session, runtime.secrets, hostname, by, device, new_device)
+        where = "the reserve pool" if reserve else "service"
+        task = db_api.create_task(
+            session, hostname=hostname, kind=TaskKind.PROVISIONING,
+            strategy="reserve" if reserve else "service",
+            reason=f"bare node {mac} added by {by}, then into {where}",
+            lease=timedelta(seconds=runtime.conf.host_tasks.task_lease_time))
+        db_api.add_event(session, hostname, "action",
+                         f"provisioning {'resumed' if record else 'requested'} by {by}: MAC "
+                         f"{mac}, then into {where}; task {task.id}")
+        return _summary(task), True
+
+
+def _bind_device(session: Session, secrets: SecretBox, hostname: str, by: str,
+                 device: str | None, new_device: dict[str, Any] | None) -> None:
+    """The node's power device: the one it has, an existing one bound to it, or a new one."""
+    current = db_api.power_device_of(session, hostname)
+    wanted = device or (new_device or {}).get("name")
+    if current is not None:
+        if wanted and wanted != current.name:
+            raise db_api.Conflict(f"node {hostname!r} already has power device "
+                                  f"{current.name!r}")
+        return
+    if new_device is not None:
+        add_power_device(session, secrets, by, **{**new_device, "hostname": hostname})
+        return
+    if device is None:
+        raise db_api.Conflict(f"node {hostname!r} has no power device: name one or "
+                              "describe a new one")
+    row = db_api.power_device(session, device)
+    if row.hostname is not None:
+        raise db_api.Conflict(f"power device {device!r} powers node {row.hostname!r}")
+    row.hostname = hostname
+    db_api.add_event(session, hostname, "action",
+                     action_message(f"power device {row.name} ({row.driver}) bound", by, None))
+
+
+def _summary(task: Task) -> dict:
+    return {"id": task.id, "kind": task.kind, "hostname": task.hostname, "state": task.state,
+            "strategy": task.strategy, "reason": task.reason}

@@ -25,6 +25,7 @@ from cloud_manager.db import api as db
 from cloud_manager.db.models import Node
 from cloud_manager.model.task_state import TaskKind
 from cloud_manager.power import DRIVERS, OPTION_SCHEMAS, PowerError
+from cloud_manager.provisioning.pxe_config import MAC_PATTERN
 from cloud_manager.runtime import Runtime
 
 API = Api("CloudManager", "1", RULES)
@@ -297,6 +298,47 @@ def power_action(context: RequestContext, body: dict[str, Any], name: str) -> di
     except SecretKeyError as exc:
         raise APIError(500, str(exc)) from None
     return {"name": name, "action": action, "power_state": power_state}
+
+
+# --- adding bare nodes ----------------------------------------------------------------------
+
+NODE_ADD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        # As Nova will name it: a path segment, so no slash, space or control character.
+        "hostname": {"type": "string", "minLength": 1, "maxLength": 255,
+                     "pattern": r"^[^/\x00-\x20\x7f]+$"},
+        "mac": {"type": "string", "pattern": MAC_PATTERN},
+        "power_device": {"type": "string", "minLength": 1, "maxLength": 255},
+        # A device to create for the node: power-device create's body without its hostname.
+        "new_power_device": {
+            **POWER_DEVICE_SCHEMA,
+            "properties": {k: v for k, v in POWER_DEVICE_SCHEMA["properties"].items()
+                           if k != "hostname"}},
+        "reserve": {"type": "boolean"},
+    },
+    "required": ["hostname", "mac"],
+    "additionalProperties": False,
+    "oneOf": [{"required": ["power_device"]}, {"required": ["new_power_device"]}],
+}
+
+
+@API.route("/v1/nodes", "POST", rule="cloud_manager:node:add",
+           summary="Add a bare node by MAC and power device: its PXE file is written, it is "
+           "powered on, found in the DHCP leases and followed until its nova-compute "
+           "registers, then put in service or the reserve pool (asynchronous: returns the "
+           "task; the node's active task if it is being added already).",
+           schema=NODE_ADD_SCHEMA, status=202, response=schemas.TASK_SUMMARY)
+def add_node(context: RequestContext, body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        with _errors():
+            summary, _ = nodes.add_node(
+                _runtime(), body["hostname"], body["mac"], _by(context),
+                device=body.get("power_device"), new_device=body.get("new_power_device"),
+                reserve=bool(body.get("reserve")))
+    except SecretKeyError as exc:
+        raise APIError(500, str(exc)) from None
+    return summary
 
 
 # --- tasks and events ----------------------------------------------------------------------

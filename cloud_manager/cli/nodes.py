@@ -1,11 +1,15 @@
-"""``openstack aos node list|show|evacuate|shutdown|maintenance|reserve``."""
+"""``openstack aos node list|show|add|evacuate|shutdown|maintenance|reserve``."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+from osc_lib import exceptions
+
 from cloud_manager.cli import common
+from cloud_manager.cli.power_devices import add_device_options, device_body
+from cloud_manager.cli.tasks import add_wait_options, task_reader, wait_for_task
 from cloud_manager.conf import STRATEGIES
 
 NODE_FIELDS = ("hostname", "state", "reserve", "maintenance", "instances", "free_ram_mb",
@@ -158,3 +162,51 @@ class NodeReserve(_NodeUpdate):
     flag = "reserve"
     on_help = "Add the node to the reserve."
     off_help = "Remove the node from the reserve."
+
+
+class NodeAdd(common.ShowCommand):
+    """Add a bare node by its MAC and power device, and provision it; prints its task.
+
+    CloudManager writes the node's PXE file ([pxe] conf_dir), powers it on, finds the
+    address its MAC leased ([DEFAULT] dhcp_leases) and waits until its nova-compute
+    registers, then puts it in service (or, with --reserve, into the reserve pool). Name an
+    existing power device with --power-device, or describe a new one with --driver and
+    --address (named by --power-device, default <hostname>-power). Running it again for the
+    same node and MAC follows the running task or resumes a failed one.
+    """
+
+    def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
+        parser = super().get_parser(prog_name)
+        parser.add_argument("hostname", metavar="<hostname>",
+                            help="The node's name, as its nova-compute will report it.")
+        parser.add_argument("--mac", required=True, metavar="<mac>",
+                            help="MAC address the node boots from the network with.")
+        parser.add_argument("--power-device", metavar="<name>",
+                            help="Existing power device of the node, or the name of the new "
+                            "one described by --driver and --address.")
+        add_device_options(parser, required=False)
+        parser.add_argument("--reserve", action="store_true",
+                            help="Put the node into the reserve pool (disabled in Nova, "
+                            "kept for evacuations) instead of into service.")
+        add_wait_options(parser)
+        return parser
+
+    def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
+        body: dict[str, Any] = {"hostname": parsed_args.hostname, "mac": parsed_args.mac,
+                                "reserve": parsed_args.reserve}
+        if parsed_args.driver or parsed_args.address:
+            if not (parsed_args.driver and parsed_args.address):
+                raise exceptions.CommandError("a new power device needs both --driver and "
+                                              "--address")
+            name = parsed_args.power_device or f"{parsed_args.hostname}-power"
+            body["new_power_device"] = device_body(self.app, parsed_args, name)
+        elif parsed_args.power_device:
+            body["power_device"] = parsed_args.power_device
+        else:
+            raise exceptions.CommandError("name the node's power device (--power-device) or "
+                                          "describe a new one (--driver and --address)")
+        task = common.call(self.app, "POST", "/v1/nodes", body)
+        if not parsed_args.wait:
+            return task
+        return wait_for_task(task_reader(self.app, task["id"]), parsed_args.poll_interval,
+                             parsed_args.timeout)

@@ -49,40 +49,52 @@ class PowerDeviceCreate(common.ShowCommand):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         _add_name(parser)
-        parser.add_argument("--driver", required=True, choices=DRIVERS,
-                            help="Protocol of the device.")
-        parser.add_argument("--address", required=True, metavar="<host>",
-                            help="Address of the BMC or management host.")
-        parser.add_argument("--port", type=int, metavar="<port>",
-                            help="Port (default: the protocol's).")
-        parser.add_argument("--username", metavar="<user>", help="User on the device.")
-        password = parser.add_mutually_exclusive_group()
-        password.add_argument("--password", metavar="<password>",
-                              help="Password on the device (visible in the process list: "
-                              "prefer --password-prompt).")
-        password.add_argument("--password-prompt", action="store_true",
-                              help="Prompt for the password.")
+        add_device_options(parser, required=True)
         parser.add_argument("--hostname", metavar="<hostname>",
                             help="Compute node this device powers (one device per node).")
-        parser.add_argument("--option", dest="options", metavar="<key=value>", type=_option,
-                            action="append", default=[],
-                            help="Driver option, repeatable (ssh: on, off, status, cycle and "
-                            "soft_off commands, host_key=SHA256:... or known_hosts=PATH; "
-                            "redfish: system_id, verify=true|false|CA-BUNDLE-PATH, default "
-                            "true).")
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        password = parsed_args.password
-        if parsed_args.password_prompt:
-            password = utils.get_password(self.app.stdin)
-        body: dict[str, Any] = {"name": parsed_args.name, "driver": parsed_args.driver,
-                                "address": parsed_args.address}
-        optional = {"port": parsed_args.port, "username": parsed_args.username,
-                    "password": password, "hostname": parsed_args.hostname,
-                    "options": dict(parsed_args.options) or None}
-        body.update({key: value for key, value in optional.items() if value is not None})
+        body = device_body(self.app, parsed_args, parsed_args.name)
+        if parsed_args.hostname:
+            body["hostname"] = parsed_args.hostname
         return common.call(self.app, "POST", "/v1/power-devices", body)
+
+
+def add_device_options(parser: argparse.ArgumentParser, required: bool) -> None:
+    """The options describing a device (``node add`` creates one with them too)."""
+    parser.add_argument("--driver", required=required, choices=DRIVERS,
+                        help="Protocol of the device.")
+    parser.add_argument("--address", required=required, metavar="<host>",
+                        help="Address of the BMC or management host.")
+    parser.add_argument("--port", type=int, metavar="<port>",
+                        help="Port (default: the protocol's).")
+    parser.add_argument("--username", metavar="<user>", help="User on the device.")
+    password = parser.add_mutually_exclusive_group()
+    password.add_argument("--password", metavar="<password>",
+                          help="Password on the device (visible in the process list: "
+                          "prefer --password-prompt).")
+    password.add_argument("--password-prompt", action="store_true",
+                          help="Prompt for the password.")
+    parser.add_argument("--option", dest="options", metavar="<key=value>", type=_option,
+                        action="append", default=[],
+                        help="Driver option, repeatable (ssh: on, off, status, cycle and "
+                        "soft_off commands, host_key=SHA256:... or known_hosts=PATH; "
+                        "redfish: system_id, verify=true|false|CA-BUNDLE-PATH, default "
+                        "true).")
+
+
+def device_body(app: Any, parsed_args: argparse.Namespace, name: str) -> dict[str, Any]:
+    """The API's description of a device from ``add_device_options``' arguments."""
+    password = parsed_args.password
+    if parsed_args.password_prompt:
+        password = utils.get_password(app.stdin)
+    body: dict[str, Any] = {"name": name, "driver": parsed_args.driver,
+                            "address": parsed_args.address}
+    optional = {"port": parsed_args.port, "username": parsed_args.username,
+                "password": password, "options": dict(parsed_args.options) or None}
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
 
 
 class PowerDeviceList(common.ListCommand):

@@ -57,23 +57,29 @@ class TaskShow(common.ShowCommand):
     def get_parser(self, prog_name: str) -> argparse.ArgumentParser:
         parser = super().get_parser(prog_name)
         parser.add_argument("task_id", metavar="<task-id>", help="Task ID.")
-        parser.add_argument("--wait", action="store_true",
-                            help="Wait until the task is final, showing its progress.")
-        parser.add_argument("--poll-interval", type=_positive, default=2.0, metavar="<seconds>",
-                            help="Seconds between two polls with --wait (default: 2).")
-        parser.add_argument("--timeout", type=_positive, metavar="<seconds>",
-                            help="Give up waiting after this many seconds (default: never).")
+        add_wait_options(parser)
         return parser
 
     def record(self, parsed_args: argparse.Namespace) -> dict[str, Any]:
-        path = common.path("v1", "tasks", parsed_args.task_id)
-
-        def fetch() -> dict[str, Any]:
-            return common.call(self.app, "GET", path)
-
+        fetch = task_reader(self.app, parsed_args.task_id)
         if not parsed_args.wait:
             return fetch()
         return wait_for_task(fetch, parsed_args.poll_interval, parsed_args.timeout)
+
+
+def add_wait_options(parser: argparse.ArgumentParser) -> None:
+    """--wait, --poll-interval and --timeout of every command that can follow a task."""
+    parser.add_argument("--wait", action="store_true",
+                        help="Wait until the task is final, showing its progress.")
+    parser.add_argument("--poll-interval", type=_positive, default=2.0, metavar="<seconds>",
+                        help="Seconds between two polls with --wait (default: 2).")
+    parser.add_argument("--timeout", type=_positive, metavar="<seconds>",
+                        help="Give up waiting after this many seconds (default: never).")
+
+
+def task_reader(app: Any, task_id: str) -> Callable[[], dict[str, Any]]:
+    path = common.path("v1", "tasks", task_id)
+    return lambda: common.call(app, "GET", path)
 
 
 def start_task(app: Any, api_path: str, wait: bool) -> dict[str, Any]:
@@ -81,8 +87,7 @@ def start_task(app: Any, api_path: str, wait: bool) -> dict[str, Any]:
     task = common.call(app, "POST", api_path, {})
     if not wait:
         return task
-    task_path = common.path("v1", "tasks", task["id"])
-    return wait_for_task(lambda: common.call(app, "GET", task_path), 2.0, None)
+    return wait_for_task(task_reader(app, task["id"]), 2.0, None)
 
 
 def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
@@ -113,4 +118,8 @@ def wait_for_task(fetch: Callable[[], dict[str, Any]], interval: float,
 
 
 def _describe(task: dict[str, Any]) -> str:
-    return f"{task.get('hostname', '')} {task['state']}"
+    """Host and state; for a task without instances (provisioning) also its last step."""
+    text = f"{task.get('hostname', '')} {task['state']}"
+    if not task.get("total") and task.get("message"):
+        text += f": {task['message']}"
+    return text

@@ -19,6 +19,7 @@ from cloud_manager.db.models import (
     InventorySync,
     Node,
     NodeEvent,
+    NodeProvisioning,
     PowerDevice,
     StoragePool,
     StorageSync,
@@ -86,6 +87,10 @@ def node(session: Session, hostname: str, lock: bool = False) -> Node:
     return found
 
 
+def find_node(session: Session, hostname: str) -> Node | None:
+    return session.scalar(sa.select(Node).where(Node.hostname == hostname))
+
+
 def ensure_nodes(session: Session, hostnames: list[str]) -> dict[str, Node]:
     """Rows for every host Nova knows; a new host starts ``up``."""
     known = {n.hostname: n for n in nodes(session)}
@@ -97,6 +102,32 @@ def ensure_nodes(session: Session, hostnames: list[str]) -> dict[str, Node]:
             add_event(session, hostname, "discovered", "compute node discovered in Nova")
     session.flush()
     return known
+
+
+def add_bare_node(session: Session, hostname: str, reason: str) -> Node:
+    """A node not in Nova yet, held in maintenance while it is provisioned: the tracker and
+    node_sync leave it alone until its provisioning task puts it in service."""
+    row = Node(hostname=hostname, state=NodeState.MAINTENANCE.value, maintenance=True,
+               state_reason=reason, state_since=utcnow())
+    session.add(row)
+    session.flush()
+    return row
+
+
+def provisioning(session: Session, hostname: str) -> NodeProvisioning | None:
+    return session.get(NodeProvisioning, hostname)
+
+
+def provisioning_by_mac(session: Session, mac: str) -> NodeProvisioning | None:
+    return session.scalar(sa.select(NodeProvisioning).where(NodeProvisioning.mac == mac))
+
+
+def add_provisioning(session: Session, hostname: str, mac: str,
+                     reserve: bool) -> NodeProvisioning:
+    row = NodeProvisioning(hostname=hostname, mac=mac, reserve=reserve)
+    session.add(row)
+    session.flush()
+    return row
 
 
 def record_of(row: Node) -> NodeRecord:
@@ -297,7 +328,8 @@ def end_task(session: Session, row: Task, to_state: TaskState, message: str) -> 
     move_task(session, row, to_state, message, finished_at=db_utcnow(), owner=None,
               lease_until=None, active_node=None)
     alert = to_state != TaskState.DONE
-    what = {TaskKind.BALANCING: "balancing", TaskKind.DRS: "DRS"}.get(row.kind, "evacuation")
+    what = {TaskKind.BALANCING: "balancing", TaskKind.DRS: "DRS",
+            TaskKind.PROVISIONING: "provisioning"}.get(TaskKind(row.kind), "evacuation")
     add_event(session, row.hostname, "alert" if alert else "action",
               f"{what} task {row.id} {to_state}: {message}")
 

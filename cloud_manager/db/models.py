@@ -119,6 +119,18 @@ class TaskItem(Base):
     task: Mapped[Task] = relationship(back_populates="items")
 
 
+class NodeProvisioning(Base):
+    """A bare node added by MAC: what its provisioning task needs (the node's power device
+    is its row in ``power_devices``); ``mac`` unique: one machine, one node."""
+
+    __tablename__ = "node_provisioning"
+    hostname: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    mac: Mapped[str] = mapped_column(sa.String(17), unique=True)
+    reserve: Mapped[bool]
+    ip: Mapped[str | None] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class InventoryHost(Base):
     """A compute host as node_sync and the listener last saw it (``model.inventory``).
 

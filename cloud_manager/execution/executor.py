@@ -30,6 +30,7 @@ from cloud_manager.execution.instance_actions import Evacuations, StageRunner
 from cloud_manager.execution.inventory import read_evacuation_inputs
 from cloud_manager.execution.lease import LeaseRenewer
 from cloud_manager.execution.live_migrations import LiveMigrations
+from cloud_manager.execution.provisioning import Provisioner, ProvisioningError, settings_from
 from cloud_manager.execution.records import ClaimedTask, LeaseLost, TaskRecords
 from cloud_manager.execution.settings import TaskSettings
 from cloud_manager.ha.evacuation_plan import Strategy
@@ -110,7 +111,7 @@ class TaskExecutor:
         except TaskAborted as exc:
             return records.end(TaskState.ABORTED, str(exc))
         except (PowerError, NovaError, WatcherError, NoHandler, InvalidTransition,
-                InvalidTaskTransition) as exc:
+                InvalidTaskTransition, ProvisioningError) as exc:
             LOG.exception("task %s failed", task.id)
             return records.end(TaskState.FAILED, str(exc))
         except sa_exc.DBAPIError:
@@ -123,6 +124,10 @@ class TaskExecutor:
     def _run(self, task: ClaimedTask, records: TaskRecords) -> TaskState:
         if task.kind in (TaskKind.BALANCING, TaskKind.DRS):
             return self._balance(task, records)
+        if task.kind == TaskKind.PROVISIONING:
+            return Provisioner(self.runtime, records, self.heartbeats,
+                               settings_from(self.runtime.conf), self.clock, self.monotonic,
+                               self.sleep).run(task)
         host_actions = HostActions(
             self.runtime, records, functools.partial(self.service_reporting,
                                                      usable_by_nova=True),

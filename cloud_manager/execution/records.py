@@ -198,6 +198,38 @@ class TaskRecords:
             LOG.info("node %s", transition)
 
     @retry_on_deadlock
+    def step(self, host: str, message: str, state: TaskState | None = None) -> None:
+        """A step of the task done: the task's message and an event of the node."""
+        with self._owned(state, message=message) as session:
+            db_api.add_event(session, host, "action", f"task {self.task_id}: {message}")
+
+    @retry_on_deadlock
+    def provisioned(self, host: str, reserve: bool, ip: str | None, message: str) -> TaskState:
+        """A provisioning task's end: the node out of maintenance (up) and, if asked, in the
+        reserve pool, with the task done, in one transaction."""
+        with self._owned(node=host) as session:
+            row = db_api.node(session, host)
+            record, transition = db_api.record_of(row), None
+            if record.state == NodeState.MAINTENANCE:
+                record, transition = mark(record, NodeState.UP, f"provisioned by task "
+                                          f"{self.task_id}", self.clock())
+                db_api.save_record(session, row, record, transition)
+            row.maintenance = False
+            if reserve and not row.reserve:
+                row.reserve = True
+                db_api.add_event(session, host, "action", f"reserve on by task {self.task_id}: "
+                                 "added as a reserve node")
+            provisioning = db_api.provisioning(session, host)
+            if provisioning is not None and ip:
+                provisioning.ip = ip
+            db_api.end_task(session, db_api.task(session, self.task_id), TaskState.DONE,
+                            message)
+        if transition is not None:
+            LOG.info("node %s", transition)
+        LOG.info("task %s done: %s", self.task_id, message)
+        return TaskState.DONE
+
+    @retry_on_deadlock
     def leave_reserve(self, host: str, why: str) -> None:
         with self._owned(node=host) as session:
             db_api.node(session, host).reserve = False

@@ -22,6 +22,8 @@ class TaskKind(StrEnum):
     BALANCING = "balancing"
     # The live migrations of one Watcher action plan (``cloud_manager.drs``); never fenced.
     DRS = "drs"
+    # A bare node brought into Nova (PXE file, power on, DHCP lease, nova-compute); never fenced.
+    PROVISIONING = "provisioning"
 
 
 # A balancing task is kept on the aggregate, not on a node: its row's hostname is this prefix
@@ -57,6 +59,7 @@ class TaskState(StrEnum):
     FENCING = "fencing"
     EVACUATING = "evacuating"
     MIGRATING = "migrating"
+    PROVISIONING = "provisioning"
     DONE = "done"
     PARTIAL = "partial"
     FAILED = "failed"
@@ -76,12 +79,15 @@ _T, _I = TaskState, ItemState
 _ENDINGS = frozenset({_T.DONE, _T.PARTIAL, _T.FAILED, _T.ABORTED})
 
 TASK_TRANSITIONS: dict[TaskState, frozenset[TaskState]] = {
-    _T.PENDING: frozenset({_T.FENCING, _T.EVACUATING, _T.MIGRATING, _T.FAILED, _T.ABORTED}),
+    _T.PENDING: frozenset({_T.FENCING, _T.EVACUATING, _T.MIGRATING, _T.PROVISIONING,
+                           _T.FAILED, _T.ABORTED}),
     # A task is evacuating only once its node is fenced (or the task needs no fencing).
     _T.FENCING: frozenset({_T.EVACUATING, _T.FAILED, _T.ABORTED}),
     _T.EVACUATING: _ENDINGS,
     # Balancing: live migrations, with no fencing before them.
     _T.MIGRATING: _ENDINGS,
+    # Provisioning: no items, so never partial.
+    _T.PROVISIONING: frozenset({_T.DONE, _T.FAILED, _T.ABORTED}),
     _T.DONE: frozenset(),
     _T.PARTIAL: frozenset(),
     _T.FAILED: frozenset(),

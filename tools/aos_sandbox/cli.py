@@ -20,6 +20,11 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument(
         "--computes", type=int, default=3, help="number of fake compute hosts (default 3)"
     )
+    up.add_argument(
+        "--spare-hosts", type=int, default=1,
+        help="bare hosts bare1..N: a BMC (off) but no nova-compute until powered on "
+        "(default 1)",
+    )
     up.add_argument("--only", choices=["infra"], help="start only MariaDB + RabbitMQ")
     down = sub.add_parser("down", help="stop every sandbox process")
     down.add_argument(
@@ -66,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd in MUTATING:
             _lock(s)
         if args.cmd == "up":
-            return lifecycle.up(s, computes=args.computes, only_infra=args.only == "infra")
+            return lifecycle.up(s, computes=args.computes, only_infra=args.only == "infra",
+                                spare_hosts=args.spare_hosts)
         if args.cmd == "down":
             return lifecycle.down(s, purge=args.purge)
         if args.cmd == "status":

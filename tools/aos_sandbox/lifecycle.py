@@ -34,12 +34,30 @@ def host_names(n: int) -> list[str]:
     return [f"compute{i}" for i in range(1, n + 1)]
 
 
+# Spare hosts: a BMC (starting out off) but no nova-compute until powered on, as a bare
+# machine waiting to be provisioned (`openstack aos node add`).
+SPARE_PREFIX = "bare"
+
+
+def spare_names(n: int) -> list[str]:
+    return [f"{SPARE_PREFIX}{i}" for i in range(1, n + 1)]
+
+
+def is_spare(host: str) -> bool:
+    return host.startswith(SPARE_PREFIX) and host[len(SPARE_PREFIX):].isdigit()
+
+
+def _compute_pids(s: Settings) -> set[str]:
+    return {p.stem[len("compute-") :] for p in s.run_dir.glob("compute-*.pid")}
+
+
 def known_hosts(s: Settings) -> list[str]:
     """Fake hypervisor hosts of this sandbox: those in sandbox.json plus any with a pid
-    file (the cloud-backed hosts are conffiles.CLOUD_COMPUTES, always started)."""
-    hosts = set(contract.load(s).get("hosts", {}))
-    hosts |= {p.stem[len("compute-") :] for p in s.run_dir.glob("compute-*.pid")}
-    return sorted(hosts - set(conffiles.CLOUD_COMPUTES), key=lambda h: (len(h), h))
+    file (the cloud-backed hosts are conffiles.CLOUD_COMPUTES, always started; spare hosts
+    are not counted even once started)."""
+    hosts = set(contract.load(s).get("hosts", {})) | _compute_pids(s)
+    return sorted((h for h in hosts - set(conffiles.CLOUD_COMPUTES) if not is_spare(h)),
+                  key=lambda h: (len(h), h))
 
 
 def all_hosts(hosts: list[str]) -> list[str]:
@@ -151,7 +169,7 @@ def _live_hosts(s: Settings, since: str | None) -> set[str]:
     return set(infra.mysql_client(s, sql).split())
 
 
-def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
+def up(s: Settings, computes: int = 3, only_infra: bool = False, spare_hosts: int = 1) -> int:
     t0 = time.monotonic()
     started: list[Service] = []
     changed = not all(procs.read_pid(s, name) for name in infra.INFRA)
@@ -204,10 +222,26 @@ def up(s: Settings, computes: int = 3, only_infra: bool = False) -> int:
         note("cinder backends up")
         resources.result()
     note("OpenStack up")
-    extra = plugins.start(s, hosts)
-    _write_contract(s, hosts, **extra)
+    spares = spare_names(spare_hosts)
+    for spare in spares:
+        _make_bare(s, spare)
+    extra = plugins.start(s, hosts, spares)
+    _write_contract(s, hosts, spare_hosts=spares, **extra)
     note(f"up (credentials: {contract.path(s)})")
     return status(s)
+
+
+def _make_bare(s: Settings, host: str) -> None:
+    """A spare host starts bare: a nova-compute left running by an earlier run is stopped;
+    once Nova has no service of it, its state (the node UUID, which Nova never reuses after
+    a service delete) is wiped, as a new disk."""
+    if procs.read_pid(s, f"compute-{host}") is not None:
+        procs.stop_all(s, [f"compute-{host}"], timeout=5)
+        say(f"{host}: stopped its nova-compute (a spare host starts bare)")
+    sql = ("SELECT host FROM nova.services WHERE `binary`='nova-compute' AND deleted=0 "
+           f"AND host='{host}'")
+    if not infra.mysql_client(s, sql).split():
+        shutil.rmtree(conffiles.host_state_path(s, host), ignore_errors=True)
 
 
 def _write_contract(s: Settings, hosts: list[str], **extra: Any) -> None:
@@ -235,7 +269,7 @@ def down(s: Settings, purge: bool = False) -> int:
     plugins.stop(s)
     names = [svc.name for svc in services.control_plane(s)] + [
         f"compute-{h}" for h in all_hosts(known_hosts(s))
-    ]
+    ] + [f"compute-{h}" for h in sorted(_compute_pids(s)) if is_spare(h)]
     procs.stop_all(s, names, timeout=10)
     procs.stop_all(s, infra.INFRA, timeout=20)
     left = procs.leftovers(s)
@@ -274,7 +308,8 @@ def start_host(s: Settings, host: str) -> int:
         services.start(s, svc)
         say(f"{host}: started nova-compute pid {procs.read_pid(s, svc.name)}")
     register_computes(s, [host], since)
-    hosts = sorted(set(known_hosts(s)) | {host}, key=lambda h: (len(h), h))
+    hosts = sorted(set(known_hosts(s)) | (set() if is_spare(host) else {host}),
+                   key=lambda h: (len(h), h))
     _write_contract(s, hosts)
     return 0
 

@@ -33,15 +33,18 @@ def _call(name: str, func: str, *args: Any) -> Any:
         return {"error": repr(err)}
 
 
-def start(s: Settings, hosts: list[str]) -> dict[str, Any]:
-    """Start doubles and BMCs; return the sandbox.json entries for them."""
+def start(s: Settings, hosts: list[str], spare_hosts: list[str] = ()) -> dict[str, Any]:
+    """Start doubles and BMCs (spare hosts' BMCs start out off); return the sandbox.json
+    entries for them."""
     out: dict[str, Any] = {}
     install = _call("doubles", "install", s.state)
     if not (isinstance(install, dict) and "error" in install):
         doubles = _call("doubles", "start", s.state)
         if doubles is not None:
             out["doubles"] = doubles
-    bmc = _call("bmc", "start", s.state, hosts, SANDBOX_CMD, s.python)
+    for host in spare_hosts:
+        _call("bmc", "power_off_at_start", s.state, host)
+    bmc = _call("bmc", "start", s.state, [*hosts, *spare_hosts], SANDBOX_CMD, s.python)
     if bmc is not None:
         out["bmc"] = bmc
     watcher = _call("watcher", "start", s.state)

@@ -35,21 +35,21 @@ def test_configure_is_idempotent_and_never_overwrites(aos_env):
 
 def test_db_list_migrate_and_roll_back_by_number(aos_env):
     listed = migrations("cloud_manager")
-    assert [m["Migration"] for m in listed] == [1, 2, 3, 4, 5, 6, 7, 8]
+    assert [m["Migration"] for m in listed] == [1, 2, 3, 4, 5, 6, 7, 8, 9]
     assert all(m["Description"] for m in listed)
     assert not any(m["Applied"] for m in listed)
 
     up = openstack("aos", "db", "migrate", "-n", "cloud_manager")
     assert up.code == 0, up.err
-    assert "migrated from 0 to 8" in up.out
-    assert current("cloud_manager") == 8
+    assert "migrated from 0 to 9" in up.out
+    assert current("cloud_manager") == 9
     again = openstack("aos", "db", "migrate", "-n", "cloud_manager")
-    assert "already at migration 8" in again.out
+    assert "already at migration 9" in again.out
 
     down = openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "1", "--yes")
     assert down.code == 0, down.err
     rows = migrations("cloud_manager")
-    assert [(m["Applied"], m["Current"]) for m in rows] == [(True, True)] + [(False, False)] * 7
+    assert [(m["Applied"], m["Current"]) for m in rows] == [(True, True)] + [(False, False)] * 8
     assert openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "0",
                      "--yes").code == 0
     assert current("cloud_manager") == 0

@@ -370,7 +370,7 @@ def test_openapi_lists_every_route(client):
     published = {(method, path) for path, methods in document["paths"].items()
                  for method in methods}
     assert published == {
-        ("get", "/v1/nodes"), ("get", "/v1/nodes/{hostname}"),
+        ("get", "/v1/nodes"), ("post", "/v1/nodes"), ("get", "/v1/nodes/{hostname}"),
         ("get", "/v1/balancing/{aggregate}/plan"), ("get", "/v1/balancing/{aggregate}/snapshot"),
         ("post", "/v1/balancing/{aggregate}/run"), ("put", "/v1/aggregates/{aggregate}/balancing"),
         ("get", "/v1/drs/plans"), ("post", "/v1/drs/plans/{plan}/apply"),

@@ -123,6 +123,15 @@ def set_report(state_dir: Path, host: str, report: str | None) -> None:
     path.write_text(report)
 
 
+def power_off_at_start(state_dir: Path, host: str) -> None:
+    """Make `host`'s BMC start out saying "off" (a bare host: nothing runs on it yet); the
+    BMC process reads it when it (re)starts for a new list of hosts."""
+    path = Path(state_dir) / "bmc" / f"{host}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"power": "off", "changed_at": time.time(), "by": "sandbox",
+                                "action": "bare host"}))
+
+
 def stop(state_dir: Path) -> None:
     """Stop the BMC process of `state_dir` if it runs; leaves no process behind."""
     state_dir = Path(state_dir).resolve()

@@ -29,7 +29,7 @@ def test_every_state_has_a_row_and_moves_only_to_known_states():
 
 
 def test_active_and_final_task_states_split_the_states():
-    assert {"pending", "fencing", "evacuating", "migrating"} == ACTIVE_TASK_STATES
+    assert {"pending", "fencing", "evacuating", "migrating", "provisioning"} == ACTIVE_TASK_STATES
     assert {"done", "partial", "failed", "aborted"} == FINAL_TASK_STATES
     assert {"done", "failed", "unplaced", "skipped"} == FINAL_ITEM_STATES
 
@@ -37,6 +37,8 @@ def test_active_and_final_task_states_split_the_states():
 @pytest.mark.parametrize(("from_state", "to_state"), [
     ("fencing", "pending"), ("evacuating", "fencing"), ("pending", "done"),
     ("done", "evacuating"), ("aborted", "pending"),
+    # Provisioning has no items: it never ends partial, and is never fenced.
+    ("provisioning", "partial"), ("provisioning", "fencing"),
 ])
 def test_refused_task_moves(from_state, to_state):
     with pytest.raises(InvalidTaskTransition, match=f"from {from_state} to {to_state}"):
