@@ -198,6 +198,12 @@ class TaskRecords:
             LOG.info("node %s", transition)
 
     @retry_on_deadlock
+    def note(self, host: str, kind: str, message: str) -> None:
+        """An event of the task's node, written only while the task is ours."""
+        with self._owned() as session:
+            db_api.add_event(session, host, kind, message)
+
+    @retry_on_deadlock
     def leave_reserve(self, host: str, why: str) -> None:
         with self._owned(node=host) as session:
             db_api.node(session, host).reserve = False
