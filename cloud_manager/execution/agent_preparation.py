@@ -9,10 +9,13 @@ events say why.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from cloud_manager.agent_client import AgentFailure, AgentNotConfigured
-from cloud_manager.agent_protocol import ShutdownPreparation
 from cloud_manager.runtime import Runtime
+
+if TYPE_CHECKING:
+    from cloud_manager.agent_protocol import ShutdownPreparation
 
 Note = Callable[[str, str], None]
 
