@@ -63,8 +63,15 @@ class AgentClient:
             raise AgentNotConfigured("node agent commands need the message broker: "
                                      "[DEFAULT] transport_url is not set in the controller's "
                                      "configuration")
+        try:
+            transport = protocol.transport(conf.transport_url)
+        except (oslo_messaging.InvalidTransportURL, oslo_messaging.DriverLoadFailure) as exc:
+            # Not the exception's text: it quotes the URL, password included.
+            raise AgentNotConfigured(f"[DEFAULT] transport_url of the controller cannot be "
+                                     f"used for node agent commands ({type(exc).__name__})"
+                                     ) from None
         agent = conf.agent
-        return cls(protocol.transport(conf.transport_url), agent.agent_confirm_timeout,
+        return cls(transport, agent.agent_confirm_timeout,
                    agent.agent_response_timeout, agent.backoff_factor, agent.connect_attempts)
 
     def ping(self, host: str) -> protocol.Pong:

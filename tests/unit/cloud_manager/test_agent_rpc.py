@@ -160,3 +160,12 @@ def test_controller_without_agent_or_broker_refuses_clearly(make_runtime):
     runtime = make_runtime(agent={"enabled": "true"})
     with pytest.raises(AgentNotConfigured, match=r"\[DEFAULT\] transport_url is not set"):
         AgentClient.from_conf(runtime.conf)
+
+
+def test_an_unusable_transport_url_is_refused_without_showing_it(make_runtime):
+    runtime = make_runtime(DEFAULT={"transport_url": "nosuch://aos:hunter2@127.0.0.1/"},
+                           agent={"enabled": "true"})
+    with pytest.raises(AgentNotConfigured) as caught:
+        AgentClient.from_conf(runtime.conf)
+    assert str(caught.value) == ("[DEFAULT] transport_url of the controller cannot be used for "
+                                 "node agent commands (DriverLoadFailure)")
