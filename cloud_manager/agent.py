@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 
 from cloud_manager import agent_endpoint, agent_protocol
 from cloud_manager.agent_endpoint import InstanceSource
 from cloud_manager.agent_report import RUNNING, AgentReport, write_report
+
+if TYPE_CHECKING:
+    from oslo_messaging.server import MessageHandlingServer
 
 LOG = logging.getLogger(__name__)
 
@@ -58,8 +63,10 @@ def nova_instances(conf: cfg.ConfigOpts, host: str) -> InstanceSource:
     return read
 
 
-def serve_commands(conf: cfg.ConfigOpts, instances: InstanceSource):
-    """The started RPC server of this agent, or None without ``[DEFAULT] transport_url``."""
+def serve_commands(conf: cfg.ConfigOpts, instances: InstanceSource,
+                   ) -> tuple[MessageHandlingServer, threading.Thread] | None:
+    """This agent's RPC server and the thread starting it (None without ``[DEFAULT]
+    transport_url``)."""
     if not conf.transport_url:
         LOG.warning("[DEFAULT] transport_url is not set: this agent answers no controller "
                     "commands (it still writes its instance-state file)")
@@ -69,10 +76,16 @@ def serve_commands(conf: cfg.ConfigOpts, instances: InstanceSource):
         agent.host, instances, agent.restart_nova_compute_command,
         agent.stop_nova_compute_command, command_timeout(agent.agent_response_timeout))
     server = agent_endpoint.rpc_server(agent_protocol.transport(conf.transport_url), endpoint)
-    server.start()
-    LOG.info("serving controller commands on topic %s, server %s", agent_protocol.TOPIC,
-             agent.host)
-    return server
+
+    def start() -> None:
+        server.start()
+        LOG.info("serving controller commands on topic %s, server %s", agent_protocol.TOPIC,
+                 agent.host)
+
+    # Connecting waits for the broker; the instance-state file (the heartbeat) must not.
+    starting = threading.Thread(target=start, name="agent-rpc", daemon=True)
+    starting.start()
+    return server, starting
 
 
 def command_timeout(response_timeout: float) -> float:
@@ -87,13 +100,13 @@ def run(conf: cfg.ConfigOpts, stop: Callable[[], bool] = lambda: False) -> None:
               else nova_instances(conf, host))
     LOG.info("node agent for %s writing to %s every %ss", host, storage_path,
              conf.agent.heartbeat_interval)
-    server = serve_commands(conf, source)
+    serving = serve_commands(conf, source)
     try:
         _write_reports(conf, host, storage_path, source, stop)
     finally:
-        if server is not None:
-            server.stop()
-            server.wait()
+        if serving is not None and not serving[1].is_alive():  # started: stop it cleanly
+            serving[0].stop()
+            serving[0].wait()
 
 
 def _write_reports(conf: cfg.ConfigOpts, host: str, storage_path: str, source: InstanceSource,
