@@ -9,6 +9,7 @@ restarted compute for a failure.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -41,6 +42,14 @@ def aos(*args: str):
     return openstack("--os-auth-type", "none", "--os-cloud-manager-url", API, "aos", *args)
 
 
+def timed(what: str, call):
+    """Run ``call``; print how long it took (figures for the report, never asserted)."""
+    started = time.monotonic()
+    result = call()
+    print(f"{what}: {time.monotonic() - started:.2f} s")
+    return result
+
+
 def _serving(cm: CloudManager, host: str) -> bool:
     return "serving controller commands" in cm.output(f"agent-{host}")
 
@@ -61,19 +70,22 @@ def test_agents_report_novas_instances_restart_compute_and_a_stopped_one_is_an_e
         wait_for("both agents on the bus", lambda: _serving(cm, host) and _serving(cm, other),
                  30)
 
-        report = aos("node", "agent", host, "report", "-f", "json")
+        report = timed("openstack aos node agent report (CLI → API → RabbitMQ → agent → Nova)",
+                       lambda: aos("node", "agent", host, "report", "-f", "json"))
         assert report.code == 0, report.err
         assert report.json()["Host"] == host
         assert report.json()["Instances"] == {server.id: "running"}
 
-        restarted = aos("node", "agent", other, "restart-compute", "-f", "json")
+        restarted = timed("openstack aos node agent restart-compute",
+                          lambda: aos("node", "agent", other, "restart-compute", "-f", "json"))
         assert restarted.code == 0, restarted.err
         assert restarted.json()["Returncode"] == 0
         assert f"{other}: started nova-compute pid" in restarted.json()["Output"]
         assert reporting(sandbox, other)
 
         cm.kill(f"agent-{host}")
-        failed = aos("node", "agent", host, "report")
+        failed = timed("node agent report of a stopped agent (2 attempts x 2 s)",
+                       lambda: aos("node", "agent", host, "report"))
         assert failed.code != 0
         assert failed.err.strip().startswith(
             f"504: node agent of {host}: report_instances: no confirmation within 2s, "
