@@ -9,7 +9,9 @@ restarted compute for a failure.
 
 from __future__ import annotations
 
+import json
 import time
+import urllib.request
 import uuid
 
 import pytest
@@ -75,6 +77,12 @@ def test_agents_report_novas_instances_restart_compute_and_a_stopped_one_is_an_e
         assert report.code == 0, report.err
         assert report.json()["Host"] == host
         assert report.json()["Instances"] == {server.id: "running"}
+
+        for _ in range(3):
+            via_api = timed("GET /v1/nodes/HOST/agent/instances (API → RabbitMQ → agent → Nova)",
+                            lambda: json.load(urllib.request.urlopen(
+                                f"{API}/v1/nodes/{host}/agent/instances", timeout=30)))
+        assert via_api["instances"] == {server.id: "running"}
 
         restarted = timed("openstack aos node agent restart-compute",
                           lambda: aos("node", "agent", other, "restart-compute", "-f", "json"))
