@@ -3,22 +3,29 @@
 Every ``[agent] heartbeat_interval`` seconds it writes which instances run on its node to
 ``[extra_availability_check] storage_path`` on shared storage. If the node dies the file stops
 changing; if only nova-compute dies the file keeps changing and the node is not evacuated.
+With ``[DEFAULT] transport_url`` set it also answers the controller's commands over the
+message broker (``cloud_manager.agent_endpoint``).
 """
 
 from __future__ import annotations
 
 import logging
 import subprocess
+import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from oslo_config import cfg
 
+from cloud_manager import agent_endpoint, agent_protocol
+from cloud_manager.agent_endpoint import InstanceSource
 from cloud_manager.agent_report import RUNNING, AgentReport, write_report
 
-LOG = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from oslo_messaging.server import MessageHandlingServer
 
-InstanceSource = Callable[[], dict[str, str]]
+LOG = logging.getLogger(__name__)
 
 
 def libvirt_instances(uri: str) -> InstanceSource:
@@ -56,6 +63,36 @@ def nova_instances(conf: cfg.ConfigOpts, host: str) -> InstanceSource:
     return read
 
 
+def serve_commands(conf: cfg.ConfigOpts, instances: InstanceSource,
+                   ) -> tuple[MessageHandlingServer, threading.Thread] | None:
+    """This agent's RPC server and the thread starting it (None without ``[DEFAULT]
+    transport_url``)."""
+    if not conf.transport_url:
+        LOG.warning("[DEFAULT] transport_url is not set: this agent answers no controller "
+                    "commands (it still writes its instance-state file)")
+        return None
+    agent = conf.agent
+    endpoint = agent_endpoint.AgentEndpoint(
+        agent.host, instances, agent.restart_nova_compute_command,
+        agent.stop_nova_compute_command, command_timeout(agent.agent_response_timeout))
+    server = agent_endpoint.rpc_server(agent_protocol.transport(conf.transport_url), endpoint)
+
+    def start() -> None:
+        server.start()
+        LOG.info("serving controller commands on topic %s, server %s", agent_protocol.TOPIC,
+                 agent.host)
+
+    # Connecting waits for the broker; the instance-state file (the heartbeat) must not.
+    starting = threading.Thread(target=start, name="agent-rpc", daemon=True)
+    starting.start()
+    return server, starting
+
+
+def command_timeout(response_timeout: float) -> float:
+    """A local command ends a little before the controller stops waiting for its answer."""
+    return max(1.0, response_timeout - 2.0)
+
+
 def run(conf: cfg.ConfigOpts, stop: Callable[[], bool] = lambda: False) -> None:
     host = conf.agent.host
     storage_path = conf.extra_availability_check.storage_path
@@ -63,6 +100,17 @@ def run(conf: cfg.ConfigOpts, stop: Callable[[], bool] = lambda: False) -> None:
               else nova_instances(conf, host))
     LOG.info("node agent for %s writing to %s every %ss", host, storage_path,
              conf.agent.heartbeat_interval)
+    serving = serve_commands(conf, source)
+    try:
+        _write_reports(conf, host, storage_path, source, stop)
+    finally:
+        if serving is not None and not serving[1].is_alive():  # started: stop it cleanly
+            serving[0].stop()
+            serving[0].wait()
+
+
+def _write_reports(conf: cfg.ConfigOpts, host: str, storage_path: str, source: InstanceSource,
+                   stop: Callable[[], bool]) -> None:
     instances: dict[str, str] = {}
     while not stop():
         started = time.monotonic()

@@ -25,15 +25,30 @@ default_opts = [
 
 agent_opts = [
     cfg.IntOpt("agent_confirm_timeout", default=10, min=1,
-               help=NOT_YET + "Seconds to wait for the node agent to confirm a request."),
+               help="Seconds a controller waits for a node agent to confirm it is there (a "
+               "ping over the message broker) before each command; tried connect_attempts "
+               "times."),
     cfg.IntOpt("agent_response_timeout", default=60, min=1,
-               help=NOT_YET + "Seconds to wait for the node agent's response."),
+               help="Seconds a controller waits for a node agent's answer to a command; the "
+               "agent stops a local command (e.g. the restart of nova-compute) 2 s before."),
     cfg.FloatOpt("backoff_factor", default=0.3, min=0,
-                 help=NOT_YET + "Growth of the wait between connection attempts to the node "
-                 "agent."),
+                 help="Growth of the wait between attempts to reach a node agent: "
+                 "backoff_factor * 2 ** attempt seconds."),
+    cfg.IntOpt("connect_attempts", default=3, min=1,
+               help="Attempts to get a node agent's confirmation before it counts as "
+               "unavailable."),
+    cfg.StrOpt("restart_nova_compute_command",
+               default="systemctl restart openstack-nova-compute",
+               help="Command the node agent runs (no shell, split like one) when a controller "
+               "asks it to restart nova-compute."),
+    cfg.StrOpt("stop_nova_compute_command", default="systemctl stop openstack-nova-compute",
+               help="Command the node agent runs when a controller asks it to prepare for a "
+               "planned shutdown (nova-compute takes no new work and stops cleanly)."),
     cfg.BoolOpt("enabled", default=False,
                 help="Use the node agent: its heartbeat and instance-state file count as "
-                "evidence that a node is alive."),
+                "evidence that a node is alive; on a controller, ask the node's agent over "
+                "the message broker to prepare a planned shutdown, and allow `openstack aos "
+                "node agent`; on a node, serve those commands (with [DEFAULT] transport_url)."),
     cfg.StrOpt("logfile", default="", help="Log file of aos-cloud-manager-agent."),
     cfg.IntOpt("heartbeat_interval", default=10, min=1,
                help="Seconds between two instance-state files written by the node agent."),

@@ -10,6 +10,7 @@ from oslo_config import cfg
 
 from aos import openstack
 from aos import runtime as aos_runtime
+from cloud_manager.agent_client import AgentClient
 from cloud_manager.cinder import Cinder
 from cloud_manager.module import MODULE
 from cloud_manager.nova import Nova
@@ -35,6 +36,12 @@ class Runtime(aos_runtime.Runtime):
     def watcher(self) -> Watcher:
         """The DRS (``[drs]``); raises ``WatcherError`` until Watcher can be found."""
         return connect_watcher(self.conf)
+
+    @functools.cached_property
+    def agents(self) -> AgentClient:
+        """Commands to node agents; raises ``AgentNotConfigured`` on a controller that has
+        ``[agent] enabled = false`` or no ``[DEFAULT] transport_url``."""
+        return AgentClient.from_conf(self.conf)
 
     @functools.cached_property
     def celery(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aos.api.server import LazyApp, app_factory
 from cloud_manager import runtime
-from cloud_manager.api import balancing, drs, storage  # noqa: F401 - they register their routes
+from cloud_manager.api import agent, balancing, drs, storage  # noqa: F401 - they register routes
 from cloud_manager.api.routes import API
 from cloud_manager.module import MODULE
 

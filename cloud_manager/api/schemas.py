@@ -91,3 +91,9 @@ STORAGE_SYNC = {"type": ["object", "null"], "properties": {
 STORAGE_POOL_DETAIL = {**STORAGE_POOL, "properties": {
     **STORAGE_POOL["properties"], "last_sync": STORAGE_SYNC, "last_good_sync": STORAGE_SYNC},
     "required": [*STORAGE_POOL["required"], "last_sync", "last_good_sync"]}
+
+AGENT_INSTANCES = _object(
+    host=_TEXT, read_at={"type": "number"},
+    instances={"type": "object", "additionalProperties": {"enum": ["running", "stopped"]}})
+AGENT_COMMAND = _object(host=_TEXT, command=array_of(_TEXT), returncode={"type": "integer"},
+                        output=_TEXT, seconds={"type": "number", "minimum": 0})

@@ -22,6 +22,7 @@ from sqlalchemy import exc as sa_exc
 
 from cloud_manager.balancing import plan_balancing
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.agent_preparation import prepare_shutdown
 from cloud_manager.execution.balancing_inventory import read_balancing_model
 from cloud_manager.execution.drs_plans import read_drs_plan
 from cloud_manager.execution.fencing import Fencer, TaskAborted
@@ -185,6 +186,11 @@ class TaskExecutor:
         ``cloud_manager.execution.fencing``). Planning once the node is off also sees what
         really stayed on it after a power cycle or a planned shutdown.
         """
+        if task.kind == TaskKind.SHUTDOWN and self.runtime.conf.agent.enabled:
+            records.progress("asking the node agent to prepare the shutdown",
+                             state=TaskState.FENCING)
+            prepare_shutdown(self.runtime, task.host,
+                             lambda kind, message: records.note(task.host, kind, message))
         records.progress("fencing the node", state=TaskState.FENCING)
         fencer = Fencer(self.runtime, self.settings, records.progress, records.hold,
                         self.service_reporting, self.clock, self.sleep, self.monotonic)

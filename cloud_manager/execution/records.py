@@ -229,6 +229,11 @@ class TaskRecords:
         LOG.info("task %s done: %s", self.task_id, message)
         return TaskState.DONE
 
+    def note(self, host: str, kind: str, message: str) -> None:
+        """An event of the task's node, written only while the task is ours."""
+        with self._owned() as session:
+            db_api.add_event(session, host, kind, message)
+
     @retry_on_deadlock
     def leave_reserve(self, host: str, why: str) -> None:
         with self._owned(node=host) as session:

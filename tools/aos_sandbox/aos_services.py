@@ -31,6 +31,7 @@ from cloud_manager.db import api as db_api
 from cloud_manager.power import driver_for
 
 from .client import Sandbox
+from .config import SANDBOX_CMD
 
 BIN = Path(sys.executable).parent
 
@@ -322,13 +323,23 @@ class CloudManager(Deployment):
         }
 
     def start_agent(self, host: str) -> subprocess.Popen:
-        """A node agent for ``host`` (reads instance states from Nova, as in the sandbox)."""
+        """A node agent for ``host`` (reads instance states from Nova, as in the sandbox).
+
+        It serves the controller's commands over the sandbox's RabbitMQ; its nova-compute is
+        the sandbox's process of that host, so restarting or stopping it goes through
+        ``tools/sandbox`` (kill-host, then start-host, which returns once it reports again).
+        """
         etc = self.root / f"etc-agent-{host}"
         etc.mkdir(exist_ok=True)
+        sandbox = f"{sys.executable} {SANDBOX_CMD}"
         text = (self.etc / "cloud_manager.conf").read_text()
         (etc / "cloud_manager.conf").write_text(
-            text + f"\n[agent]\nenabled = true\nhost = {host}\nheartbeat_interval = 1\n"
-            "instance_source = nova\n")
+            text + f"\n[DEFAULT]\ntransport_url = {self.sandbox.info['transport_url']}\n"
+            f"[agent]\nenabled = true\nhost = {host}\nheartbeat_interval = 1\n"
+            "instance_source = nova\n"
+            f"restart_nova_compute_command = sh -c '{sandbox} kill-host {host}; "
+            f"exec {sandbox} start-host {host}'\n"
+            f"stop_nova_compute_command = {sandbox} kill-host {host}\n")
         return self.start("agent", f"agent-{host}", etc)
 
     # --- state -----------------------------------------------------------------------------

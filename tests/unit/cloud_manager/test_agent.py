@@ -64,3 +64,33 @@ def test_agent_writes_what_libvirt_runs_to_shared_storage(aos_env, libvirt_uri, 
     assert report.instances == {RUNNING_VM: RUNNING, SHUTOFF_VM: "stopped",
                                 PAUSED_VM: "stopped"}
     assert report.running_rate == pytest.approx(100 / 3)
+
+
+def test_agent_answers_controller_commands_from_the_same_source(aos_env, libvirt_uri, tmp_path,
+                                                                monkeypatch):
+    """``run`` serves the RPC endpoint beside the heartbeat; the broker is oslo.messaging's
+    in-process ``fake://`` one, shared with the controller's client."""
+    import threading
+
+    from cloud_manager import agent_protocol
+    from cloud_manager.agent_client import AgentClient
+
+    transport = agent_protocol.transport("fake://")
+    monkeypatch.setattr(agent_protocol, "transport", lambda url: transport)
+    (aos_env["etc"] / "cloud_manager.conf").write_text(
+        "[DEFAULT]\ntransport_url = fake://\n"
+        f"[agent]\nenabled = true\nhost = compute7\ninstance_source = libvirt\n"
+        f"libvirt_uri = {libvirt_uri}\nheartbeat_interval = 1\n"
+        f"[extra_availability_check]\nstorage_path = {tmp_path}\n")
+    conf = aos_conf.load(modules.get("cloud_manager"))
+    stop = threading.Event()
+    running = threading.Thread(target=agent.run, args=(conf, stop.is_set))
+    running.start()
+    try:
+        report = AgentClient(transport, 1, 5, 0.1, 5).report_instances("compute7")
+    finally:
+        stop.set()
+        running.join(10)
+    assert report.instances == read_report(tmp_path, "compute7").instances
+    assert report.instances[RUNNING_VM] == RUNNING
+    assert not running.is_alive()

@@ -381,6 +381,8 @@ def test_openapi_lists_every_route(client):
         ("post", "/v1/power-devices/{name}/action"),
         ("get", "/v1/tasks"), ("get", "/v1/tasks/{task_id}"), ("get", "/v1/events"),
         ("get", "/v1/storage"), ("get", "/v1/storage/{pool}"),
+        ("get", "/v1/nodes/{hostname}/agent/instances"),
+        ("post", "/v1/nodes/{hostname}/agent/restart-compute"),
     }
     assert {route.rule for route in API.routes} == {
         rule.name for rule in RULES if rule.name.startswith("cloud_manager:")}

@@ -281,11 +281,38 @@ def test_storage_list_and_show(server):
         "no storage pool 'ctl@nowhere#x' (storage_sync has not seen it)")
 
 
+def test_node_agent_report_and_an_agent_that_does_not_answer(server):
+    from cloud_manager import agent_protocol
+    from cloud_manager.agent_client import AgentClient
+    from cloud_manager.agent_endpoint import AgentEndpoint, rpc_server
+
+    url, runtime = server
+    add_node(runtime, "compute-1")
+    add_node(runtime, "compute-2")
+    transport = agent_protocol.transport("fake://")
+    runtime.__dict__["agents"] = AgentClient(transport, 0.2, 5, 0.05, 2)
+    agent = rpc_server(transport, AgentEndpoint("compute-1", lambda: {"vm-1": "running"},
+                                                "true", "true", 5))
+    agent.start()
+    try:
+        report = aos(url, "node", "agent", "compute-1", "report", "-f", "json")
+        assert report.code == 0, report.err
+        assert (report.json()["Host"], report.json()["Instances"]) == (
+            "compute-1", {"vm-1": "running"})
+        assert one_line_error(aos(url, "node", "agent", "compute-2", "report")) == (
+            "504: node agent of compute-2: report_instances: no confirmation within 0.2s, 2 "
+            "attempt(s) ([agent] agent_confirm_timeout, connect_attempts): is "
+            "aos-cloud-manager-agent running there with [agent] enabled?")
+    finally:
+        agent.stop()
+        agent.wait()
+
+
 COMMANDS = [
     "node list", "node show", "node evacuate", "node maintenance", "node reserve",
     "power-device create", "power-device list", "power-device show", "power-device delete",
     "power-device on", "power-device off", "power-device status", "task list", "task show",
-    "event list", "storage list", "storage show",
+    "event list", "storage list", "storage show", "node agent",
 ]
 
 

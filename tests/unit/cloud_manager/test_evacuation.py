@@ -293,6 +293,68 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     assert any("(still on after 4 checks 3s apart)" in r for r in reasons), reasons
 
 
+def _agent_of(runtime, host: str, instances, stop_command: str):
+    """The node's agent served over the in-process ``fake://`` broker, and the controller's
+    client on the same broker; returns the server to stop."""
+    from cloud_manager import agent_protocol
+    from cloud_manager.agent_client import AgentClient
+    from cloud_manager.agent_endpoint import AgentEndpoint, rpc_server
+
+    transport = agent_protocol.transport("fake://")
+    runtime.__dict__["agents"] = AgentClient(transport, 0.2, 5, 0.1, 2, sleep=lambda s: None)
+    if instances is None:
+        return None
+    server = rpc_server(transport, AgentEndpoint(host, instances, "true", stop_command, 5))
+    server.start()
+    return server
+
+
+def test_planned_shutdown_asks_the_agent_to_prepare_before_the_power_device(make_runtime,
+                                                                             tmp_path):
+    import sys
+
+    runtime = make_runtime(agent={"enabled": "true"}, power={"shutdown_interval": 1})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=1)
+    marker = tmp_path / "nova-compute-stopped"
+    power_calls_when_asked: list[list[str]] = []
+
+    def instances() -> dict[str, str]:
+        power_calls_when_asked.append(list(power.calls))
+        return {"vm1": "running"}
+
+    server = _agent_of(runtime, "c1", instances, f"{sys.executable} -c \"open('{marker}', 'w')\"")
+    try:
+        task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
+        assert TaskExecutor(runtime, "w1", sleep=lambda s: None).run(task["id"]) == "done"
+    finally:
+        server.stop()
+        server.wait()
+    assert marker.exists() and power_calls_when_asked == [[]]
+    assert power.calls == ["soft_off"]
+    with runtime.transaction() as session:
+        events = [(e.kind, e.message) for e in db_api.events(session, "c1")]
+    assert ("action", "node agent prepared the shutdown: nova-compute stopped; 1 instance(s) "
+            "still on the node (1 running), evacuated once it is off") in events, events
+
+
+def test_planned_shutdown_goes_on_without_an_agent_that_does_not_answer(make_runtime):
+    runtime = make_runtime(agent={"enabled": "true"}, power={"shutdown_interval": 1})
+    runtime.nova.add_server("vm1", "c1", 5)
+    power = _with_power_device(runtime, "c1", soft_off_reads=1)
+    _agent_of(runtime, "c1", None, "")
+
+    task = _request(runtime, "c1", TaskKind.SHUTDOWN, "t")
+    assert TaskExecutor(runtime, "w1", sleep=lambda s: None).run(task["id"]) == "done"
+    assert power.calls == ["soft_off"]
+    assert runtime.nova.servers["vm1"].host != "c1"
+    with runtime.transaction() as session:
+        warnings = [e.message for e in db_api.events(session, "c1", kind="warning")]
+    expected = ("node agent of c1: prepare_shutdown: no confirmation within 0.2s, 2 attempt(s)",
+                "; shutting down without the agent's preparation")
+    assert any(w.startswith(expected[0]) and w.endswith(expected[1]) for w in warnings), warnings
+
+
 def _record_planning_at_power_off(runtime, power: FakePower,
                                   then=lambda: None) -> list[bool]:
     """Make ``power.power_off`` give planning a second to list the node's servers, then run
