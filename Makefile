@@ -35,13 +35,14 @@ test: venv
 	test $$unit = 0 && test $$sandbox = 0
 	$(MAKE) --no-print-directory functional-streams
 
-## The functional tests in two streams at once on the one sandbox: the Clouds ones (cloud
-## hosts, Cinder, Neutron, the Clouds API in the catalog) and the CloudManager ones (the
-## local compute hosts, which its tests kill and fence). Mostly waiting on OpenStack, so
+## The functional tests in two streams at once on the one sandbox: those that leave the local
+## compute hosts alone (cloud hosts, Cinder, Neutron, the APIs, the databases) and the
+## CloudManager ones (the local compute hosts, which its tests kill, fence and migrate between). Mostly waiting on OpenStack, so
 ## together they take about as long as the longer one.
 CLOUDS_TESTS := $(wildcard tests/functional/test_clouds_*.py) tests/functional/test_cloud_doubles.py \
 	tests/functional/test_storage_sync.py tests/functional/test_sandbox_packages.py \
-	tests/functional/test_db_postgresql.py tests/functional/test_api_fuzzing.py
+	tests/functional/test_db_postgresql.py tests/functional/test_db_mariadb.py \
+	tests/functional/test_api_fuzzing.py tests/functional/test_api_auth.py
 CM_TESTS := $(filter-out $(CLOUDS_TESTS) tests/functional/test_db_postgresql.py,$(wildcard tests/functional/test_*.py))
 CLOUDS_LOG := $(VENV)/functional-clouds.log
 functional-streams:
