@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+from unittest import mock
 
 from tests.conftest import venv_bin
 
@@ -47,7 +48,8 @@ def openstack(*args: str, env: dict[str, str] | None = None, in_process: bool = 
     with _environment(environment), _logging_restored(), \
             contextlib.redirect_stdout(_ThreadStream(out, sys.stdout, here)), \
             contextlib.redirect_stderr(_ThreadStream(err, sys.stderr, here)), \
-            _stdin(io.StringIO()), _argv(["openstack", *args]):
+            mock.patch.object(sys, "stdin", io.StringIO()), \
+            mock.patch.object(sys, "argv", ["openstack", *args]):
         try:
             code = shell.main(list(args))
         except SystemExit as exc:
@@ -94,24 +96,6 @@ def _environment(environment: dict[str, str]) -> Iterator[None]:
     finally:
         os.environ.clear()
         os.environ.update(saved)
-
-
-@contextlib.contextmanager
-def _argv(argv: list[str]) -> Iterator[None]:
-    saved, sys.argv = sys.argv, argv
-    try:
-        yield
-    finally:
-        sys.argv = saved
-
-
-@contextlib.contextmanager
-def _stdin(stream: io.StringIO) -> Iterator[None]:
-    saved, sys.stdin = sys.stdin, stream
-    try:
-        yield
-    finally:
-        sys.stdin = saved
 
 
 @contextlib.contextmanager
