@@ -104,9 +104,14 @@ class CloudsClient:
                              f"/v1/clouds/{project_id}/resources/{kind}/{openstack_id}")
 
     def resources(self, project_id: str, kind: str) -> list[dict[str, Any]] | None:
-        """The project's mappings of ``kind``; None when the project is bound to no cloud."""
-        return self._request(f"listing the {kind} mappings of project {project_id}", "GET",
-                             f"/v1/clouds/{project_id}/resources", params={"kind": kind})
+        """The project's mappings of ``kind``; None when the project is bound to no cloud
+        (as for ``project_cloud``, none is without a ``clouds`` service in the catalog)."""
+        try:
+            return self._request(f"listing the {kind} mappings of project {project_id}",
+                                 "GET", f"/v1/clouds/{project_id}/resources",
+                                 params={"kind": kind})
+        except ks_exc.EndpointNotFound:
+            return None
 
     def forget(self, project_id: str, kind: str, openstack_id: str) -> None:
         self._request(f"forgetting {kind} {openstack_id}", "DELETE",

@@ -78,3 +78,32 @@ def test_a_clouds_api_that_cannot_answer_shows_no_zone_and_is_not_hammered():
     api.down = False
     clock.now += 31
     assert found.zone("p1", "s1") == "us-east-2a"
+
+
+class NoCloudsInCatalog:
+    """A keystoneauth adapter whose catalog has no ``clouds`` service (Clouds not installed)."""
+
+    def __init__(self) -> None:
+        self.session, self.auth, self.requests = self, None, 0
+
+    def invalidate(self, auth) -> None:
+        pass
+
+    def request(self, url, method, **kwargs):
+        from keystoneauth1 import exceptions as ks_exc
+
+        self.requests += 1
+        raise ks_exc.EndpointNotFound("no clouds endpoint")
+
+
+def test_without_a_clouds_service_no_project_is_bound_and_reads_go_on():
+    """A subnet made while the Clouds service is not in the catalog (a plain OpenStack with
+    the drivers installed) is read without a zone, never refused."""
+    from clouds_drivers.clouds_api import CloudsClient
+
+    adapter = NoCloudsInCatalog()
+    client = CloudsClient(adapter)
+    assert client.resources("p1", "subnet") is None
+    found = SubnetZones(client, ttl=30, clock=Clock())
+    assert found.zone("p1", "s1") is None and found.zone("p1", "s2") is None
+    assert adapter.requests == 4  # each listing asks twice (once with a fresh token); kept
