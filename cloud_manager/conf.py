@@ -10,8 +10,6 @@ from aos.conf.api import api_opts, database_opts
 from aos.conf.opts import lister
 
 STRATEGIES = ("auto", "reserved_host", "auto_priority", "rh_priority")
-# Help of the options whose feature is not built yet (the samples and docs say so).
-NOT_YET = "Not implemented yet: accepted and ignored. "
 
 default_opts = [
     cfg.ListOpt(
