@@ -1,7 +1,7 @@
 """DRS routes of the CloudManager API: Watcher's recommended action plans with what AOS
 would do of each, and a manual apply (asynchronous: returns the task, followed at
-/v1/tasks/{id}). No such plan: 404; not applicable or taken already: 409; Watcher not
-configured: 503; Watcher or Nova failing: 502.
+/v1/tasks/{id}). No such plan (or not a UUID): 404; not applicable or taken already: 409;
+Watcher not configured: 503; Watcher or Nova failing: 502.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ APPLY_SCHEMA: dict[str, Any] = {"type": "object", "additionalProperties": False}
 def apply(context: RequestContext, body: dict[str, Any], plan: str) -> dict[str, Any]:
     try:
         uuid = str(uuid_lib.UUID(plan))
-    except ValueError:
-        raise APIError(400, f"{plan!r} is not an action plan UUID") from None
+    except ValueError:  # names no plan, like any unknown one (Watcher's plans are UUIDs)
+        raise APIError(404, f"no Watcher action plan {plan!r}: action plans are named by "
+                       "UUID") from None
     with _errors_and_remotes():
         return drs_trigger.request_apply(_runtime(), uuid, _by(context))

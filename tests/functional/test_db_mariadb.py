@@ -65,9 +65,9 @@ def test_head_to_zero_to_head_through_the_cli(mariadb, module):
 
 def test_unknown_migration_changes_nothing_on_mariadb(mariadb):
     assert openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "2").code == 0
-    result = openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "9")
+    result = openstack("aos", "db", "migrate", "-n", "cloud_manager", "--migration", "99")
     assert result.code != 0
-    assert result.err.strip().startswith("unknown migration 9 for module cloud_manager")
+    assert result.err.strip().startswith("unknown migration 99 for module cloud_manager")
     assert current("cloud_manager") == 2
 
 

@@ -71,7 +71,7 @@ def test_plans_and_a_manual_apply_as_json(serve):
     assert again.startswith(f"409: action plan {PLAN} was taken by task ")
     bad = client.post("/v1/drs/plans/not-a-uuid/apply", json={})
     assert (bad.status_code, bad.json["error"]["message"]) == (
-        400, "'not-a-uuid' is not an action plan UUID")
+        404, "no Watcher action plan 'not-a-uuid': action plans are named by UUID")
     missing = "0e9c7c4e-5a0b-4f0e-8f43-61a4b1d8c0aa"
     gone = client.post(f"/v1/drs/plans/{missing}/apply", json={})
     assert (gone.status_code, gone.json["error"]["message"]) == (
