@@ -171,11 +171,23 @@ def _alive(pid: int) -> bool:
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
-        return False
+        # A process in the middle of exiting may refuse /proc reads before it is a zombie:
+        # it is gone only once the kernel says so (else our unreaped child would linger).
+        return _exists(pid)
     if stat.rsplit(")", 1)[1].split()[0] != "Z":
         return True
     _reaped(pid)  # it became a zombie after the first look: reap it now, else it lingers
     return False
+
+
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _reaped(pid: int) -> bool:
