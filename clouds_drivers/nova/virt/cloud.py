@@ -397,6 +397,10 @@ class CloudDriver(driver.ComputeDriver):
                                                                            image_id),
                                            decide.tags(instance.uuid, instance.project_id,
                                                        self._host))
+            # Mapped before the Glance image turns active: whoever sees it active finds its
+            # cloud image in the map, and a failed Glance update leaves no unmapped image.
+            self.projects.client.record(instance.project_id, IMAGE_KIND, image_id,
+                                        cloud_image, {"instance": instance.uuid})
             update_task_state(task_state=task_states.IMAGE_UPLOADING,
                               expected_state=task_states.IMAGE_PENDING_UPLOAD)
             self._image_api.update(
@@ -406,8 +410,6 @@ class CloudDriver(driver.ComputeDriver):
                                 tags.IMAGE_ID_PROPERTY: cloud_image}},
                 data=io.BytesIO(f"{self.cloud} image {cloud_image}\n".encode()),
                 purge_props=False)
-            self.projects.client.record(instance.project_id, IMAGE_KIND, image_id,
-                                        cloud_image, {"instance": instance.uuid})
         LOG.info("snapshot %s of instance %s is %s image %s", image_id, instance.uuid,
                  self.cloud, cloud_image)
 
