@@ -90,5 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     except SetupError as err:
         print(f"[sandbox] ERROR: {err}", file=sys.stderr, flush=True)
+        tail = err.log_tail()
+        if tail:
+            print(f"[sandbox] the end of {err.log}:\n{tail}", file=sys.stderr, flush=True)
         return 1
     return 2

@@ -138,8 +138,18 @@ def register_computes(
     def heartbeating() -> bool:
         return set(hosts) <= _live_hosts(s, since)
 
+    def first_silent() -> str:
+        silent = sorted(set(hosts) - _live_hosts(s, since))
+        return silent[0] if silent else hosts[0]
+
     # A restarted compute still shows its old heartbeat: wait for one from the new process.
-    infra.wait_for(heartbeating, "nova-compute heartbeat of " + ", ".join(hosts), timeout)
+    try:
+        infra.wait_for(heartbeating, "nova-compute heartbeat of " + ", ".join(hosts), timeout)
+    except SetupError as err:
+        host = first_silent()
+        raise SetupError(f"{err.args[0]} (no heartbeat from {host}; its process "
+                         f"{'runs' if procs.read_pid(s, f'compute-{host}') else 'is gone'})",
+                         s.log_dir / f"compute-{host}.log") from None
 
 
 def wait_volume_backends(s: Settings, since: str | None, timeout: float = 120) -> None:

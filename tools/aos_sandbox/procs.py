@@ -236,3 +236,11 @@ class SetupError(RuntimeError):
     def __str__(self) -> str:
         where = f" (see {self.log})" if self.log else ""
         return f"{self.args[0]}{where}"
+
+    def log_tail(self, lines: int = 25) -> str:
+        """The end of the log, for output read where the file is not (a CI log)."""
+        try:
+            text = self.log.read_text(errors="replace") if self.log else ""
+        except OSError:
+            return ""
+        return "\n".join(text.splitlines()[-lines:])
