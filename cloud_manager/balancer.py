@@ -79,6 +79,7 @@ def request_run(runtime: Runtime, aggregate: str, by: str,
     with runtime.transaction() as session:
         if db_api.active_task(session, target) is not None:
             raise db_api.Conflict(f"aggregate {aggregate!r} is being balanced already")
+        db_api.refuse_beside_excluded(session, TaskKind.BALANCING)
         task = db_api.create_task(
             session, hostname=target, kind=TaskKind.BALANCING, strategy="", reason=reason,
             lease=timedelta(seconds=runtime.conf.host_tasks.task_lease_time))

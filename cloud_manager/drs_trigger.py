@@ -22,7 +22,6 @@ from cloud_manager.drs.action_plan import RECOMMENDED, ActionPlan, is_applicable
 from cloud_manager.execution.drs_plans import read_drs_plan
 from cloud_manager.model.actions import Plan
 from cloud_manager.model.task_state import (
-    ACTIVE_TASK_STATES,
     TaskKind,
     drs_task_target,
 )
@@ -87,6 +86,7 @@ def request_apply(runtime: Runtime, uuid: str, by: str,
         if earlier is not None:
             raise db_api.Conflict(f"action plan {action_plan.uuid} was taken by task "
                                   f"{earlier.id} ({earlier.state}): never applied twice")
+        db_api.refuse_beside_excluded(session, TaskKind.DRS)
         if not is_applicable(action_plan):
             raise db_api.Conflict(
                 f"action plan {action_plan.uuid} is {action_plan.state} (audit "
@@ -125,8 +125,7 @@ def apply_recommended(runtime: Runtime,
     for uuid in taken:
         _cancel_in_watcher(watcher, uuid)
     with runtime.transaction() as session:
-        running = [t.id for t in db_api.tasks(session, limit=1000)
-                   if t.kind == TaskKind.DRS and t.state in ACTIVE_TASK_STATES]
+        running = [t.id for t in db_api.active_tasks_of(session, TaskKind.DRS)]
     if running:
         LOG.info("DRS task %s still running; action plans wait", running[0])
         return None

@@ -37,6 +37,7 @@ from cloud_manager.model.inventory import (
 from cloud_manager.model.storage import Capacity, PoolRecord, PoolState
 from cloud_manager.model.task_state import (
     ACTIVE_TASK_STATES,
+    EXCLUDES,
     FINAL_TASK_STATES,
     INITIAL_ITEM_STATES,
     TASK_PREDECESSORS,
@@ -204,6 +205,21 @@ def add_power_device(session: Session, *, name: str, driver: str, address: str,
 def active_task(session: Session, hostname: str) -> Task | None:
     return session.scalar(sa.select(Task).where(Task.hostname == hostname,
                                                 Task.state.in_(ACTIVE_TASK_STATES)))
+
+
+def active_tasks_of(session: Session, kind: str) -> list[Task]:
+    """The active tasks of one kind, oldest first."""
+    return list(session.scalars(sa.select(Task).where(
+        Task.kind == str(kind), Task.state.in_(ACTIVE_TASK_STATES)).order_by(Task.created_at)))
+
+
+def refuse_beside_excluded(session: Session, kind: TaskKind) -> None:
+    """Conflict when a task of a kind that ``kind`` excludes (``EXCLUDES``) is active."""
+    other = EXCLUDES.get(kind)
+    running = active_tasks_of(session, other) if other else []
+    if running:
+        raise Conflict(f"a {other} task is running ({running[0].id}, on "
+                       f"{running[0].hostname}): {kind} waits until it ends")
 
 
 def create_task(session: Session, *, hostname: str, kind: str, strategy: str,

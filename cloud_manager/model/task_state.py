@@ -26,6 +26,12 @@ class TaskKind(StrEnum):
     PROVISIONING = "provisioning"
 
 
+# Kinds that never run beside each other: balancing and DRS both move instances by a picture
+# of the load the other's moves make stale. Only efficiency is at stake (Placement claims each
+# move's destination), so the check runs in the inserting transaction, without a lock.
+EXCLUDES: dict[TaskKind, TaskKind] = {TaskKind.BALANCING: TaskKind.DRS,
+                                      TaskKind.DRS: TaskKind.BALANCING}
+
 # A balancing task is kept on the aggregate, not on a node: its row's hostname is this prefix
 # and the aggregate's name (one active task per aggregate, as per node).
 AGGREGATE_PREFIX = "aggregate:"

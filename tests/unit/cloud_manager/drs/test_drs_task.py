@@ -166,3 +166,25 @@ def test_watcher_unreachable_fails_the_trigger_run_and_a_started_task_cleanly(cl
     with runtime.transaction() as session:
         assert "unreachable" in db_api.task(session, task["id"]).message
     assert nova.live_calls == []
+
+
+def test_a_plan_waits_while_an_aggregate_is_balanced_and_balancing_waits_for_a_plan(cloud):
+    from cloud_manager import balancer
+
+    runtime, nova, watcher = cloud
+    balancing = balancer.request_run(runtime, "rack", "user 1", dispatch=lambda _id: None)
+    watcher.add("p1", _live("a1", "vm0", "c1", "c2"))
+    assert drs_trigger.apply_recommended(runtime, dispatch=lambda _id: None) is None
+    with pytest.raises(db_api.Conflict, match=f"a balancing task is running \\({balancing['id']}"
+                                              ", on aggregate:rack\\): drs waits"):
+        drs_trigger.request_apply(runtime, "p1", "user 1", dispatch=lambda _id: None)
+    assert watcher.plans["p1"].state == "RECOMMENDED" and _tasks(runtime, "p1") == []
+
+    assert _run(runtime, balancing["id"]) == "done"
+    plan_task = drs_trigger.apply_recommended(runtime, dispatch=lambda _id: None)
+    assert plan_task is not None
+    with pytest.raises(db_api.Conflict, match="a drs task is running .*: balancing waits"):
+        balancer.request_run(runtime, "rack", "user 1", dispatch=lambda _id: None)
+    assert balancer.run_due(runtime, now=10 ** 10) == []  # the periodic run skips it too
+    with runtime.transaction() as session:
+        assert [t.id for t in db_api.active_tasks_of(session, "balancing")] == []
