@@ -45,8 +45,15 @@ agent_opts = [
     cfg.BoolOpt("enabled", default=False,
                 help="Use the node agent: its heartbeat and instance-state file count as "
                 "evidence that a node is alive; on a controller, ask the node's agent over "
-                "the message broker to prepare a planned shutdown, and allow `openstack aos "
-                "node agent`; on a node, serve those commands (with [DEFAULT] transport_url)."),
+                "the message broker to prepare a planned shutdown and to restart a silent "
+                "nova-compute, and allow `openstack aos node agent`; on a node, serve those "
+                "commands (with [DEFAULT] transport_url)."),
+    cfg.IntOpt("restart_compute_interval", default=600, min=0,
+               help="On a controller with [agent] enabled: when a node's nova-compute is down "
+               "while its agent is alive, the node tracker asks the agent to restart "
+               "nova-compute, then at most once per this many seconds while it stays down. "
+               "Nodes in maintenance, disabled in Nova (reserve nodes excepted) or with a "
+               "task are left alone. 0: never ask."),
     cfg.StrOpt("logfile", default="", help="Log file of aos-cloud-manager-agent."),
     cfg.IntOpt("heartbeat_interval", default=10, min=1,
                help="Seconds between two instance-state files written by the node agent."),

@@ -14,11 +14,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 from oslo_config import cfg
 
 from cloud_manager import agent_report
+from cloud_manager.agent_client import AgentFailure, AgentNotConfigured
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.host_actions import set_service_state
 from cloud_manager.ha import (
@@ -31,6 +33,7 @@ from cloud_manager.ha import (
     mark,
     observe,
 )
+from cloud_manager.ha.compute_restart import NodeView, RestartCompute, computes_to_restart
 from cloud_manager.ha.incident import IncidentDecision, PastTask, decide_auto_task
 from cloud_manager.ha.recovery import return_to_service
 from cloud_manager.heartbeat import Heartbeats
@@ -69,9 +72,12 @@ def evacuation_policy(conf: cfg.ConfigOpts) -> EvacuationPolicy:
 class NodeTracker:
     def __init__(self, runtime: Runtime, dispatch: Callable[[str], None],
                  clock: Callable[[], float] = time.time,
-                 still_leader: Callable[[], bool] = lambda: True) -> None:
+                 still_leader: Callable[[], bool] = lambda: True,
+                 in_background: Callable[[Callable[[], None]], object] | None = None) -> None:
         """``still_leader`` confirms the coordination lock before each acting step, so a
-        tracker that lost it stops within its loop, not at the next one."""
+        tracker that lost it stops within its loop, not at the next one. ``in_background``
+        runs the requests to node agents (each waits up to the agent's timeouts), so that no
+        agent holds up the loop that watches the other nodes."""
         self.runtime = runtime
         self.still_leader = still_leader
         self.conf = runtime.conf
@@ -85,6 +91,10 @@ class NodeTracker:
         self._probe_errors: dict[str, str] = {}
         # Per node, the last "not asked again" decision recorded as an event.
         self._announced: dict[str, str] = {}
+        # Per node, when its agent was last asked to restart nova-compute (this tracker's).
+        self._restart_asked: dict[str, float] = {}
+        self._in_background = in_background or ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="compute-restart").submit
 
     def check(self) -> None:
         """One loop: probe, decide, record, act."""
@@ -94,6 +104,7 @@ class NodeTracker:
         now_utc = db_api.from_timestamp(now)
         reporting_until = self.heartbeats.reporting_until(last_seen, now_utc)
         watched: dict[str, datetime] = {}
+        views: list[NodeView] = []
         with self.runtime.transaction() as session:
             rows = db_api.ensure_nodes(session, sorted(services or {}))
             for row in rows.values():
@@ -120,9 +131,15 @@ class NodeTracker:
                 db_api.save_record(session, row, record, transition)
                 if transition:
                     LOG.info("node %s", transition)
+                if probes.service_up is False and probes.agent_heartbeat_at is not None:
+                    views.append(NodeView(
+                        row.hostname, record.state, probes,
+                        taken_in_hand=bool(service and not service.enabled and not row.reserve)
+                        or db_api.active_task(session, row.hostname) is not None))
         self._watched = watched
         for step in (self._evacuate_down_hosts,
                      lambda: self._recover_hosts(services or {}),
+                     lambda: self._restart_silent_computes(views, now),
                      self._resume_orphaned_tasks):
             if not self.still_leader():
                 LOG.error("no longer the leader: this loop stops here")
@@ -291,6 +308,39 @@ class NodeTracker:
                                           f"back in {where}: force_down unset", self.clock())
                 db_api.save_record(session, row, record, transition)
                 LOG.info("node %s", transition)
+
+    def _restart_silent_computes(self, views: list[NodeView], now: float) -> None:
+        """Ask the agents of nodes whose nova-compute is down while they are alive to
+        restart it; each request runs in the background and ends as an event."""
+        if not self.conf.agent.enabled:
+            return
+        for restart in computes_to_restart(views, self._restart_asked, now,
+                                           self.conf.agent.restart_compute_interval,
+                                           self.policy.heartbeat_timeout):
+            self._restart_asked[restart.host] = now
+            LOG.warning("node %s: %s; asking its agent to restart nova-compute", restart.host,
+                        restart.reason)
+            self._in_background(lambda restart=restart: self._ask_restart(restart))
+
+    def _ask_restart(self, restart: RestartCompute) -> None:
+        try:
+            result = self.runtime.agents.restart_nova_compute(restart.host)
+        except (AgentFailure, AgentNotConfigured) as exc:
+            kind, outcome = "warning", f"the restart through the agent failed: {exc}"
+        except Exception as exc:  # noqa: BLE001 - a background request must leave a trace
+            kind, outcome = "alert", ("the restart through the agent failed unexpectedly "
+                                      f"({type(exc).__name__}: {exc})")
+        else:
+            kind = "action"
+            outcome = f"nova-compute restarted by the node agent ({result.seconds:g}s)"
+        message = f"{restart.reason}; {outcome}"
+        LOG.log(logging.INFO if kind == "action" else logging.WARNING, "node %s: %s",
+                restart.host, message)
+        try:
+            with self.runtime.transaction() as session:
+                db_api.add_event(session, restart.host, kind, message)
+        except Exception:  # noqa: BLE001 - in the background: the log line is what is left
+            LOG.exception("node %s: the event of the restart was not stored", restart.host)
 
     def _resume_orphaned_tasks(self) -> None:
         with self.runtime.transaction() as session:

@@ -187,7 +187,8 @@ def test_two_hosts_down_over_max_down_hosts_evacuates_nothing(sandbox, hosts, cm
 
 
 @pytest.mark.cm_config(agent={"enabled": "true"}, node_tracker={"max_down_hosts": 2})
-def test_host_with_power_on_and_live_agent_is_not_evacuated(sandbox, hosts, cm, servers):
+def test_host_with_power_on_and_live_agent_is_not_evacuated_and_its_compute_restarted(
+        sandbox, hosts, cm, servers):
     victim = hosts[1]
     placed = servers(victim, [5])
     cm.add_bmc(victim, "ipmi")
@@ -204,6 +205,17 @@ def test_host_with_power_on_and_live_agent_is_not_evacuated(sandbox, hosts, cm, 
     assert cm.tasks(victim) == []
     assert _evacuations(sandbox, placed[0].id) == []
     assert cm.processes["beat"].poll() is None
+
+    # Recovery through the agent: the tracker asked it to restart the silent nova-compute.
+    def restarted():
+        return [e.message for e in cm.events(victim, "action")
+                if "nova-compute restarted by the node agent" in e.message]
+
+    [restart] = wait_for("the agent's restart of nova-compute", restarted, 90)
+    assert restart.startswith("nova-compute is down while the node agent is alive"), restart
+    assert not [e.message for e in cm.events(victim, "warning") if "node agent" in e.message]
+    wait_for(f"{victim} to report again", lambda: reporting(sandbox, victim), 30)
+    assert cm.node_states()[victim] == "up" and cm.tasks(victim) == []
 
 
 @pytest.mark.cm_config(node_tracker={"max_down_hosts": 1},
@@ -263,12 +275,16 @@ SHUTDOWN_API_PORT = 19362
 
 
 @pytest.mark.cm_config(power={"shutdown_interval": 1, "shutdown_max_tick": 20},
-                       api={"port": SHUTDOWN_API_PORT})
+                       api={"port": SHUTDOWN_API_PORT}, agent={"enabled": "true"})
 def test_planned_shutdown_through_the_cli_powers_off_and_moves_the_servers(
         sandbox, hosts, cm, servers):
+    """With the node's agent: it stops nova-compute and says what still runs first."""
     victim = hosts[2]
     placed = servers(victim, [5, 5])
     cm.add_bmc(victim, "redfish")
+    cm.start_agent(victim)
+    wait_for("the agent's first report",
+             lambda: (cm.root / "shared" / f"{victim}.json").exists(), 30)
     cm.start("api")
     cm.start("beat")
     cm.start("worker")
@@ -291,6 +307,9 @@ def test_planned_shutdown_through_the_cli_powers_off_and_moves_the_servers(
         host, status = _host_of(sandbox, server.id)
         assert host != victim and status == "ACTIVE", (host, status)
         assert len(_evacuations(sandbox, server.id)) == 1
+    assert ("action", "node agent prepared the shutdown: nova-compute stopped; 2 instance(s) "
+            "still on the node (2 running), evacuated once it is off") in [
+        (e.kind, e.message) for e in cm.events(victim)]
     down = next(e for e in cm.events(victim, "transition") if e.to_state == "down")
     assert f"planned shutdown: shut down cleanly through power device {victim}-bmc" in (
         down.message)

@@ -320,6 +320,8 @@ class CloudManager(Deployment):
                           "interface": "public"},
             "extra_availability_check": {"storage_path": self.root / "shared"},
             "nova_database": {"url": f"{self.server_url}/nova?charset=utf8mb4"},
+            # Node agents' commands (used only with [agent] enabled).
+            "DEFAULT": {"transport_url": self.sandbox.info["transport_url"]},
         }
 
     def start_agent(self, host: str) -> subprocess.Popen:
@@ -334,8 +336,7 @@ class CloudManager(Deployment):
         sandbox = f"{sys.executable} {SANDBOX_CMD}"
         text = (self.etc / "cloud_manager.conf").read_text()
         (etc / "cloud_manager.conf").write_text(
-            text + f"\n[DEFAULT]\ntransport_url = {self.sandbox.info['transport_url']}\n"
-            f"[agent]\nenabled = true\nhost = {host}\nheartbeat_interval = 1\n"
+            text + f"\n[agent]\nenabled = true\nhost = {host}\nheartbeat_interval = 1\n"
             "instance_source = nova\n"
             f"restart_nova_compute_command = sh -c '{sandbox} kill-host {host}; "
             f"exec {sandbox} start-host {host}'\n"

@@ -14,6 +14,7 @@ from cloud_manager.model.task_state import TaskKind
 from cloud_manager.nodes import request_task
 from cloud_manager.power import PowerError
 from cloud_manager.tracker import NodeTracker, run_forever
+from tests.unit.cloud_manager.agents import agent_of as _agent_of
 from tests.unit.cloud_manager.conftest import HOSTS
 from tests.unit.cloud_manager.fake_nova import FakeNova
 from tests.unit.cloud_manager.fake_nova import now as fake_now
@@ -291,22 +292,6 @@ def test_planned_shutdown_powers_off_a_node_that_does_not_stop(make_runtime):
     with runtime.transaction() as session:
         reasons = [e.message for e in db_api.events(session, "c1")]
     assert any("(still on after 4 checks 3s apart)" in r for r in reasons), reasons
-
-
-def _agent_of(runtime, host: str, instances, stop_command: str):
-    """The node's agent served over the in-process ``fake://`` broker, and the controller's
-    client on the same broker; returns the server to stop."""
-    from cloud_manager import agent_protocol
-    from cloud_manager.agent_client import AgentClient
-    from cloud_manager.agent_endpoint import AgentEndpoint, rpc_server
-
-    transport = agent_protocol.transport("fake://")
-    runtime.__dict__["agents"] = AgentClient(transport, 0.2, 5, 0.1, 2, sleep=lambda s: None)
-    if instances is None:
-        return None
-    server = rpc_server(transport, AgentEndpoint(host, instances, "true", stop_command, 5))
-    server.start()
-    return server
 
 
 def test_planned_shutdown_asks_the_agent_to_prepare_before_the_power_device(make_runtime,
