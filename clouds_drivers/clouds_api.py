@@ -91,6 +91,16 @@ class CloudsClient:
                             secrets=answer["credentials"],
                             options={k: v for k, v in answer.items() if k not in ANSWER_KEYS})
 
+    def bound_projects(self, provider: str) -> list[str]:
+        """The projects with an account in ``provider`` (none without a ``clouds`` service in
+        the catalog, as for ``project_cloud``)."""
+        try:
+            accounts = self._request(f"listing the projects bound to {provider}", "GET",
+                                     "/v1/clouds", params={"provider": provider})
+        except ks_exc.EndpointNotFound:
+            return []
+        return sorted(account["project_id"] for account in accounts or [])
+
     def record(self, project_id: str, kind: str, openstack_id: str, cloud_id: str,
                data: dict[str, Any] | None = None) -> None:
         self._request(f"recording {kind} {openstack_id} as {cloud_id}", "POST",

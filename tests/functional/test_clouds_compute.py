@@ -280,6 +280,33 @@ def test_an_unknown_instance_type_gives_error_with_the_clouds_message(clouds, sa
             admin.compute.delete_flavor(flavor, ignore_missing=True)
 
 
+def test_a_server_deleted_while_its_compute_was_down_is_reaped_from_ec2_when_it_is_back(
+        clouds, sandbox, project, ec2):
+    """Nova deletes a server of a host it sees down in its database only; the EC2 instance
+    runs on. Back, nova-compute's cleanup of running deleted instances (at start, then every
+    running_deleted_instance_poll_interval; action ``reap``) finds it through the driver's
+    listing of the cloud, which covers every project bound to AWS, and destroys it."""
+    with aws_project(clouds, sandbox, project) as aws:
+        conn = aws["conn"]
+        server = wait_status(conn, conn.compute.create_server(
+            name="orphan", image_id=aws["image"], flavor_id=aws["flavor"], networks="none"),
+            "ACTIVE")
+        assert one_instance(ec2, server.id)["State"]["Name"] == "running"
+        sandbox.kill_host(AWS_HOST)
+        try:
+            sandbox.wait_compute_state(AWS_HOST, "down", 60)
+            conn.compute.delete_server(server)
+            conn.compute.wait_for_delete(server, interval=1, wait=60)
+            assert one_instance(ec2, server.id)["State"]["Name"] == "running"
+        finally:
+            sandbox.start_host(AWS_HOST)
+        deadline = time.monotonic() + 120
+        while cloud_instances(ec2, server.id) and time.monotonic() < deadline:
+            time.sleep(1)
+        assert cloud_instances(ec2, server.id) == [], "the EC2 instance outlived its server"
+        assert ("instance", server.id) not in resource_map(clouds, project.id)
+
+
 def test_other_projects_never_land_on_the_cloud_host(clouds, sandbox):
     """The sandbox's own project, not cloud-bound, asking for aws-compute by name (the
     scheduler still filters a requested host): no valid host; left to the scheduler, any

@@ -318,8 +318,8 @@ def start_host(s: Settings, host: str) -> int:
         services.start(s, svc)
         say(f"{host}: started nova-compute pid {procs.read_pid(s, svc.name)}")
     register_computes(s, [host], since)
-    hosts = sorted(set(known_hosts(s)) | (set() if is_spare(host) else {host}),
-                   key=lambda h: (len(h), h))
+    local = not is_spare(host) and host not in conffiles.CLOUD_COMPUTES
+    hosts = sorted(set(known_hosts(s)) | ({host} if local else set()), key=lambda h: (len(h), h))
     _write_contract(s, hosts)
     return 0
 

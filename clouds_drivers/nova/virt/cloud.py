@@ -314,13 +314,16 @@ class CloudDriver(driver.ComputeDriver):
         return True
 
     def list_instance_uuids(self) -> list[str]:
-        """The instances tagged with this host in the clouds of the projects it serves: those
-        seen since this process started and those Nova's database places here (so a restart
-        loses none, and one left in the cloud after its server's record went is listed for
-        Nova's cleanup). A project whose cloud cannot answer keeps what this process knew."""
+        """The instances tagged with this host in the clouds of the projects it serves: every
+        project bound to this cloud, plus those seen since this process started and those
+        Nova's database places here (when the Clouds API cannot list the bound ones). So an
+        instance left in the cloud after its server's record went (deleted while this
+        nova-compute was down) is listed for Nova's cleanup of running deleted instances. A
+        project whose cloud cannot answer keeps what this process knew."""
         with self._lock:
             known = dict(self._known)
-        projects = {project for project, _ in known.values()} | self._projects_placed_here()
+        projects = ({project for project, _ in known.values()} | self._projects_placed_here()
+                    | self._projects_bound_here())
         found: dict[str, tuple[str, str]] = {}
         for project_id in sorted(projects):
             try:
@@ -337,6 +340,13 @@ class CloudDriver(driver.ComputeDriver):
         with self._lock:
             self._known.update(found)
         return sorted(found)
+
+    def _projects_bound_here(self) -> set[str]:
+        try:
+            return set(self.projects.client.bound_projects(self.cloud))
+        except CloudsUnavailable as exc:
+            LOG.warning("projects bound to %s not listed: %s", self.cloud, exc)
+            return set()
 
     def _projects_placed_here(self) -> set[str]:
         try:

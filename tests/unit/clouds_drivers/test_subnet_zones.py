@@ -107,3 +107,33 @@ def test_without_a_clouds_service_no_project_is_bound_and_reads_go_on():
     found = SubnetZones(client, ttl=30, clock=Clock())
     assert found.zone("p1", "s1") is None and found.zone("p1", "s2") is None
     assert adapter.requests == 4  # each listing asks twice (once with a fresh token); kept
+
+
+class AccountsAnswer:
+    """A keystoneauth adapter answering ``GET /v1/clouds`` as the Clouds API does."""
+
+    def __init__(self, accounts) -> None:
+        self.accounts, self.asked = accounts, []
+
+    def request(self, url, method, params=None, **kwargs):
+        import json
+
+        import requests
+
+        self.asked.append((method, url, params))
+        response = requests.Response()
+        response.status_code = 200
+        chosen = [a for a in self.accounts if a["provider"] == params["provider"]]
+        response._content = json.dumps(chosen).encode()
+        return response
+
+
+def test_bound_projects_are_the_accounts_of_one_cloud_and_none_without_the_service():
+    from clouds_drivers.clouds_api import CloudsClient
+
+    adapter = AccountsAnswer([{"project_id": "p2", "provider": "aws"},
+                              {"project_id": "p1", "provider": "aws"},
+                              {"project_id": "p3", "provider": "yandex"}])
+    assert CloudsClient(adapter).bound_projects("aws") == ["p1", "p2"]
+    assert adapter.asked == [("GET", "/v1/clouds", {"provider": "aws"})]
+    assert CloudsClient(NoCloudsInCatalog()).bound_projects("aws") == []
