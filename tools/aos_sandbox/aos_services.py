@@ -142,12 +142,13 @@ def restore_host(sandbox: Sandbox, host: str) -> None:
         sandbox.wait_compute_state(host, "up", 60)
         conn.compute.enable_service(service)
     sandbox.wait_compute_state(host, "up", 60)
-    wait_for(f"{host} to be schedulable", lambda: _schedulable(conn, host), 60, 1)
+    node = sandbox.info["hosts"][host].get("node", host)
+    wait_for(f"{host} to be schedulable", lambda: _schedulable(conn, node), 60, 1)
 
 
-def _schedulable(conn: Any, host: str) -> bool:
-    """No COMPUTE_STATUS_DISABLED trait left on the host's resource provider."""
-    providers = conn.placement.get(f"/resource_providers?name={host}").json()
+def _schedulable(conn: Any, node: str) -> bool:
+    """No COMPUTE_STATUS_DISABLED trait left on the resource provider of the host's node."""
+    providers = conn.placement.get(f"/resource_providers?name={node}").json()
     uuid = providers["resource_providers"][0]["uuid"]
     traits = conn.placement.get(f"/resource_providers/{uuid}/traits",
                                 microversion="1.6").json()["traits"]

@@ -11,6 +11,16 @@ from .config import HOST, REGION, Settings
 # In a host's state_path: while this file exists, live migrations out of the host keep
 # running (the fake hypervisor's long memory copy; see fakevirt.py).
 HOLD_LIVE_MIGRATIONS = "hold-live-migrations"
+#: The sandbox host whose hypervisor (node) name is not its service host, as in most libvirt
+#: clouds (an FQDN against a short name): Placement names its provider by the node name, Nova
+#: its service and servers by the host, and CloudManager must map one to the other.
+RENAMED_NODE_HOST = "compute3"
+NODE_DOMAIN = "sandbox.test"
+
+
+def node_name(host: str) -> str:
+    """The hypervisor hostname the sandbox's fake driver reports for ``host``."""
+    return f"{host}.{NODE_DOMAIN}" if host == RENAMED_NODE_HOST else host
 
 
 def credentials(s: Settings, who: str) -> dict[str, str]:

@@ -3,8 +3,9 @@
 Nova's own FakeDriver is built for nova's unit tests: it invents a random node UUID per
 process (so a restarted compute looks like a new node) and keeps a live-migrated guest in
 the source host's memory (so migrating back fails with InstanceExists). This driver fixes
-both: node name = CONF.host, node UUID persisted in CONF.state_path, the guest forgotten on
-the source after live migration. Sizes come from AOS_SANDBOX_COMPUTE_* variables.
+both: node UUID persisted in CONF.state_path, the guest forgotten on the source after live
+migration. The node name is CONF.host, but for one host an FQDN (``contract.node_name``).
+Sizes come from AOS_SANDBOX_COMPUTE_* variables.
 
 A test can hold live migrations out of a host as a long copy of memory would: while the file
 ``contract.HOLD_LIVE_MIGRATIONS`` exists in the source's state_path, its migrations stay running
@@ -21,7 +22,7 @@ import nova.conf
 from nova.virt import fake
 from nova.virt import node as virt_node
 
-from .contract import HOLD_LIVE_MIGRATIONS
+from .contract import HOLD_LIVE_MIGRATIONS, node_name
 
 CONF = nova.conf.CONF
 # The longest a held migration waits: a test that forgets its hold cannot hang a compute.
@@ -41,7 +42,7 @@ class SandboxFakeDriver(fake.FakeDriver):
 
     def init_host(self, host):
         super().init_host(host)
-        self._set_nodes([host])
+        self._set_nodes([node_name(host)])
 
     def _node_uuid(self) -> str:
         return str(virt_node.get_local_node_uuid())

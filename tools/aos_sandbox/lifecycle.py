@@ -267,6 +267,7 @@ def _write_contract(s: Settings, hosts: list[str], **extra: Any) -> None:
             "pid": procs.read_pid(s, f"compute-{h}"),
             "state_path": str(conffiles.host_state_path(s, h)),
             "log": str(s.log_dir / f"compute-{h}.log"),
+            "node": contract.node_name(h),
         }
 
     cloud_hosts = {h: {**info(h), "compute_driver": driver}
