@@ -20,8 +20,8 @@ from datetime import UTC, datetime, timedelta
 from oslo_config import cfg
 
 from cloud_manager import agent_report
-from cloud_manager.agent_client import AgentFailure, AgentNotConfigured
 from cloud_manager.db import api as db_api
+from cloud_manager.execution.compute_restart import restart_through_agent
 from cloud_manager.execution.host_actions import set_service_state
 from cloud_manager.ha import (
     RECOVERABLE_STATES,
@@ -33,7 +33,7 @@ from cloud_manager.ha import (
     mark,
     observe,
 )
-from cloud_manager.ha.compute_restart import NodeView, RestartCompute, computes_to_restart
+from cloud_manager.ha.compute_restart import NodeView, computes_to_restart
 from cloud_manager.ha.incident import IncidentDecision, PastTask, decide_auto_task
 from cloud_manager.ha.recovery import return_to_service
 from cloud_manager.heartbeat import Heartbeats
@@ -320,27 +320,8 @@ class NodeTracker:
             self._restart_asked[restart.host] = now
             LOG.warning("node %s: %s; asking its agent to restart nova-compute", restart.host,
                         restart.reason)
-            self._in_background(lambda restart=restart: self._ask_restart(restart))
-
-    def _ask_restart(self, restart: RestartCompute) -> None:
-        try:
-            result = self.runtime.agents.restart_nova_compute(restart.host)
-        except (AgentFailure, AgentNotConfigured) as exc:
-            kind, outcome = "warning", f"the restart through the agent failed: {exc}"
-        except Exception as exc:  # noqa: BLE001 - a background request must leave a trace
-            kind, outcome = "alert", ("the restart through the agent failed unexpectedly "
-                                      f"({type(exc).__name__}: {exc})")
-        else:
-            kind = "action"
-            outcome = f"nova-compute restarted by the node agent ({result.seconds:g}s)"
-        message = f"{restart.reason}; {outcome}"
-        LOG.log(logging.INFO if kind == "action" else logging.WARNING, "node %s: %s",
-                restart.host, message)
-        try:
-            with self.runtime.transaction() as session:
-                db_api.add_event(session, restart.host, kind, message)
-        except Exception:  # noqa: BLE001 - in the background: the log line is what is left
-            LOG.exception("node %s: the event of the restart was not stored", restart.host)
+            self._in_background(
+                lambda restart=restart: restart_through_agent(self.runtime, restart))
 
     def _resume_orphaned_tasks(self) -> None:
         with self.runtime.transaction() as session:
