@@ -3,11 +3,13 @@
 cloud image registered by ``openstack aos clouds images register`` shows its cloud location;
 image data uploaded to ``aws_store`` lands in the configured bucket of moto's S3 and reads
 back through Glance; a project without an AWS account is refused in one line; ``openstack aos
-clouds images upload --wait`` takes a Glance image to S3 and VM Import (the AWS double's) and
-registers the AMI back in Glance."""
+clouds images upload --wait`` takes a Glance image to S3 and VM Import (the AWS double's), or
+to Object Storage (the AWS double's S3 stands in) and Yandex Compute's image create (the
+Yandex double's), and registers the cloud image back in Glance."""
 
 from __future__ import annotations
 
+import struct
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -16,7 +18,9 @@ import boto3
 import pytest
 
 from tests.functional.clouds_harness import Clouds, ok, registered_clouds_api, spec_project
+from tests.functional.yandex_vpc import YandexVpc
 from tools.aos_sandbox.client import connect
+from tools.aos_sandbox.doubles.aws import YANDEX_BUCKET, YANDEX_STORAGE_KEY
 
 pytestmark = pytest.mark.functional
 
@@ -160,5 +164,62 @@ def test_upload_to_aws_makes_an_ami_registered_back(clouds: Clouds, sandbox, aws
         again = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project", PROJECT,
                                     image["id"], "-f", "json"))
         assert again["Id"] == done["Id"] and again["State"] == "done"
+    finally:
+        glance.delete(f"/images/{image['id']}")
+
+
+YANDEX_PROJECT = "yandex-images"
+
+
+@pytest.fixture(scope="module")
+def yandex_project(clouds: Clouds, sandbox, tmp_path_factory) -> Iterator[str]:
+    """A Yandex-bound project as the guide makes it (the admin holds a role in it)."""
+    vpc = YandexVpc(sandbox.info["doubles"]["yandex"])
+    with spec_project(clouds, YANDEX_PROJECT) as project_id:
+        key = tmp_path_factory.mktemp("yandex-key") / "private.key"
+        ok(clouds.openstack(*vpc.bind_args(YANDEX_PROJECT, key)))
+        yield project_id
+
+
+def qcow2(payload: bytes, virtual_size: int = 1 << 20) -> bytes:
+    """A qcow2 (v3) header and ``payload``: Glance inspects what a ``bare`` image claims to
+    be, and Yandex imports qcow2, not raw."""
+    header = struct.pack(">4sIQIIQIIQQIIQQQQII", b"QFI\xfb", 3, 0, 0, 16, virtual_size, 0, 1,
+                         0x30000, 0x10000, 1, 0, 0, 0, 0, 0, 4, 104)
+    return header + bytes(8) + payload
+
+
+def test_upload_to_yandex_makes_an_image_registered_back(clouds: Clouds, sandbox,
+                                                         yandex_project: str) -> None:
+    glance = _glance(sandbox, YANDEX_PROJECT)
+    data = qcow2(b"AOS image for Yandex " + uuid.uuid4().bytes * 256)
+    image = glance.post("/images", json={"name": "for-yandex", "disk_format": "qcow2",
+                                         "container_format": "bare"}).json()
+    try:
+        put = glance.put(f"/images/{image['id']}/file", data=data,
+                         headers={"Content-Type": "application/octet-stream"}, raise_exc=False)
+        assert put.status_code == 204, put.text
+        done = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project",
+                                   YANDEX_PROJECT, image["id"], "--wait", "--timeout", "120",
+                                   "-f", "json"))
+        assert (done["State"], done["Progress"]) == ("done", 100), done
+        storage = boto3.client("s3", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
+                               region_name="us-east-1", aws_access_key_id=YANDEX_STORAGE_KEY[0],
+                               aws_secret_access_key=YANDEX_STORAGE_KEY[1])
+        stored = storage.get_object(Bucket=YANDEX_BUCKET, Key=f"aos-uploads/{image['id']}")
+        assert stored["Body"].read() == data
+        from yandex.cloud.compute.v1 import image_service_pb2
+        from yandex.cloud.compute.v1.image_service_pb2_grpc import ImageServiceStub
+
+        vpc = YandexVpc(sandbox.info["doubles"]["yandex"])
+        made = vpc.sdk.client(ImageServiceStub).Get(
+            image_service_pb2.GetImageRequest(image_id=done["Cloud image id"]))
+        assert (made.folder_id, made.status) == (vpc.folder, made.READY)
+        registered = _glance(sandbox).get(f"/images/{done['Glance image id']}").json()
+        assert (registered["aos_cloud"], registered["aos_cloud_image_id"]) == (
+            "yandex", made.id)
+        assert registered["status"] == "active" and registered["owner"] == yandex_project
+        assert registered["locations"][0]["url"].startswith("yandex://")
+        assert made.id in registered["locations"][0]["url"]
     finally:
         glance.delete(f"/images/{image['id']}")
