@@ -98,3 +98,41 @@ def test_the_trigger_applies_a_recommended_plan_live_once_and_refuses_the_rest(
     missing = _cli("drs", "apply", str(uuid.uuid4()))
     assert missing.returncode == 1 and missing.stderr.startswith("404: no Watcher action plan")
     assert len(cm.tasks(f"drs:{plan.uuid}")) == 1
+
+
+@pytest.mark.cm_config(api={"port": API_PORT}, host_tasks={"poll_interval": 1})
+def test_a_host_maintenance_audit_has_its_servers_moved_live_by_drs_apply(
+        sandbox, hosts, cm, watcher, boot):  # noqa: F811 - fixtures imported above
+    """Watcher's host_maintenance strategy (goal cluster_maintaining, no metrics needed), as an
+    operator runs it before working on a host: its plan disables the host in Nova and migrates
+    the host's servers to the backup node. ``drs apply --wait`` runs the live migrations; the
+    service state is left to the operator (a warning, nothing sent)."""
+    conn = sandbox.conn("admin")
+    source, backup = hosts[0], hosts[1]
+    wait_for("Watcher's host_maintenance strategy", lambda: any(
+        s.name == "host_maintenance" for s in watcher.strategy.list()), 60)
+    cm.start("api")
+    cm.start("worker")
+    servers = [boot(source), boot(source)]
+    audit = watcher.audit.create(
+        audit_type="ONESHOT", goal="cluster_maintaining", strategy="host_maintenance",
+        name=f"drs-{uuid.uuid4().hex[:6]}",
+        parameters={"maintenance_node": source, "backup_node": backup})
+    wait_for("the audit to end", lambda: watcher.audit.get(audit.uuid).state
+             in ("SUCCEEDED", "FAILED"), 90)
+    assert watcher.audit.get(audit.uuid).state == "SUCCEEDED"
+    plan = watcher.action_plan.list(audit=audit.uuid)[0]
+
+    wait_for("the API", lambda: _cli("task", "list").returncode == 0, 30)
+    shown = {p["Uuid"]: p for p in _json("drs", "plans")}[plan.uuid]
+    assert sorted(m["instance"] for m in shown["Migrations"]) == sorted(s.id for s in servers)
+    assert all((m["source"], m["target"]) == (source, backup) for m in shown["Migrations"])
+    applied = _json("drs", "apply", plan.uuid, "--wait")
+    task = cm.wait_task_final(f"drs:{plan.uuid}", timeout=120)
+    assert task.state == "done", (task.message, applied)
+    for server in servers:
+        moved = conn.compute.get_server(server.id)
+        assert (moved.compute_host, moved.status) == (backup, "ACTIVE")
+    warnings = [e.message for e in cm.events(f"drs:{plan.uuid}", "warning")]
+    assert any("change_nova_service_state" in w for w in warnings), warnings
+    assert sandbox.compute_service(source).status == "enabled"
