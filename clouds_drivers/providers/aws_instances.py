@@ -1,22 +1,25 @@
 """EC2 instances of one account for the Nova driver (``CloudInstances`` over boto3).
 
 Each instance gets its own key pair (``openstack-<instance id>``) made from the OpenStack key
-pair's public key and deleted with the instance, so nothing outlives a server. Waits use
-botocore's waiters with a bounded number of polls: a stuck instance is a CloudError, not a
-hang.
+pair's public key and deleted with the instance, so nothing outlives a server. Waits poll
+DescribeInstances a bounded number of times and hand back what the last poll saw (a launch
+costs no describe after the one that finds it running): a stuck instance is a CloudError,
+not a hang. The root volume mapping of an AMI is read once per AMI and size.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import copy
 from dataclasses import dataclass
 from typing import Any
 
+import tenacity
 from botocore.exceptions import BotoCoreError, ClientError, WaiterError
 
 from clouds_drivers.providers import compute
-from clouds_drivers.providers.aws import AwsProvider, cloud_error, tag_list
+from clouds_drivers.providers.aws import AwsProvider, tag_list
 from clouds_drivers.providers.base import Account, CloudError
 
 KEY_PREFIX = "openstack-"
@@ -53,21 +56,31 @@ class AwsInstances(compute.CloudInstances):
         self.provider = provider
         self.ec2 = provider.client("ec2", account)
         self.waits = waits or Waits()
+        #: (AMI, root size) → its root volume mapping
+        self._roots: dict[tuple[str, int], dict[str, Any]] = {}
 
     def _call(self, doing: str, operation: str, **kwargs: Any) -> dict[str, Any]:
         return self.provider._call(doing, getattr(self.ec2, operation), **kwargs)
 
-    def _wait(self, doing: str, waiter: str, instance_id: str) -> None:
-        try:
-            self.ec2.get_waiter(waiter).wait(
-                InstanceIds=[instance_id],
-                WaiterConfig={"Delay": self.waits.delay, "MaxAttempts": self.waits.attempts})
-        except WaiterError as exc:
-            reason = exc.last_response.get("Error", {}).get("Message") if isinstance(
-                exc.last_response, dict) else None
-            raise CloudError(f"{doing}: {reason or exc.reason}") from None
-        except (ClientError, BotoCoreError) as exc:
-            raise cloud_error(exc, doing) from None
+    def _wait(self, doing: str, instance_id: str, wanted: str) -> compute.CloudInstance:
+        """Poll until the instance is ``wanted`` (a normalised state); the instance then.
+        Gone (terminated) or still not there after ``waits.attempts`` polls: CloudError."""
+        def gone_or_wanted(found: compute.CloudInstance | None) -> bool:
+            return found is None or found.state in (wanted, compute.GONE)
+
+        def failed(state: tenacity.RetryCallState) -> compute.CloudInstance:
+            found = state.outcome.result()
+            raise CloudError(f"{doing}: still {found.state} after {state.attempt_number} "
+                             f"polls {self.waits.delay}s apart")
+
+        found = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.waits.attempts),
+            wait=tenacity.wait_fixed(self.waits.delay),
+            retry=tenacity.retry_if_not_result(gone_or_wanted),
+            retry_error_callback=failed)(self._describe, instance_id)
+        if found is None or found.state != wanted:
+            raise CloudError(f"{doing}: the instance is gone")
+        return found
 
     # --- lifecycle --------------------------------------------------------------------------
 
@@ -104,22 +117,28 @@ class AwsInstances(compute.CloudInstances):
                 self._delete_key(spec.name)
             raise
         try:
-            self._wait(f"waiting for {item['InstanceId']} to run", "instance_running",
-                       item["InstanceId"])
+            return self._wait(f"waiting for {item['InstanceId']} to run", item["InstanceId"],
+                              compute.RUNNING)
         except CloudError:
             self.terminate(item["InstanceId"])
             raise
-        return self.find(item["InstanceId"]) or instance_of(item)
 
     def _root_volume(self, image_id: str, size_gb: int) -> dict[str, Any]:
-        """The AMI's root EBS volume at ``size_gb``, or at its snapshot's size if larger."""
-        images = self._call(f"looking up {image_id}", "describe_images",
-                            ImageIds=[image_id])["Images"]
-        if not images:
-            raise CloudError(f"no image {image_id} in the account's region")
-        return root_volume_mapping(images[0], size_gb)
+        """The AMI's root EBS volume at ``size_gb``, or at its snapshot's size if larger (an
+        AMI never changes: read once)."""
+        if (image_id, size_gb) not in self._roots:
+            images = self._call(f"looking up {image_id}", "describe_images",
+                                ImageIds=[image_id])["Images"]
+            if not images:
+                raise CloudError(f"no image {image_id} in the account's region")
+            self._roots[image_id, size_gb] = root_volume_mapping(images[0], size_gb)
+        return copy.deepcopy(self._roots[image_id, size_gb])
 
     def find(self, instance_id: str) -> compute.CloudInstance | None:
+        found = self._describe(instance_id)
+        return None if found is None or found.state == compute.GONE else found
+
+    def _describe(self, instance_id: str) -> compute.CloudInstance | None:
         try:
             answer = self._call(f"looking up {instance_id}", "describe_instances",
                                 InstanceIds=[instance_id])
@@ -127,11 +146,8 @@ class AwsInstances(compute.CloudInstances):
             if exc.not_found:
                 return None
             raise
-        for reservation in answer["Reservations"]:
-            for item in reservation["Instances"]:
-                found = instance_of(item)
-                return None if found.state == compute.GONE else found
-        return None
+        items = [item for r in answer["Reservations"] for item in r["Instances"]]
+        return instance_of(items[0]) if items else None
 
     def tagged(self, key: str, value: str) -> list[compute.CloudInstance]:
         doing = f"listing the instances tagged {key}={value}"
@@ -147,11 +163,11 @@ class AwsInstances(compute.CloudInstances):
 
     def start(self, instance_id: str) -> None:
         self._call(f"starting {instance_id}", "start_instances", InstanceIds=[instance_id])
-        self._wait(f"waiting for {instance_id} to run", "instance_running", instance_id)
+        self._wait(f"waiting for {instance_id} to run", instance_id, compute.RUNNING)
 
     def stop(self, instance_id: str) -> None:
         self._call(f"stopping {instance_id}", "stop_instances", InstanceIds=[instance_id])
-        self._wait(f"waiting for {instance_id} to stop", "instance_stopped", instance_id)
+        self._wait(f"waiting for {instance_id} to stop", instance_id, compute.STOPPED)
 
     def reboot(self, instance_id: str) -> None:
         self._call(f"rebooting {instance_id}", "reboot_instances", InstanceIds=[instance_id])

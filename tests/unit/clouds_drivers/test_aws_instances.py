@@ -127,3 +127,37 @@ def test_instances_are_listed_by_their_host_tag_terminated_ones_not(ec2):
     assert [(i.id, i.tags["openstack:id"]) for i in listed] == [(here.id, "uuid-h1")]
     assert [i.id for i in ec2.tagged("openstack:host", "other")] == [there.id]
     assert ec2.tagged("openstack:host", "nowhere") == []
+
+
+def _calls(api: AwsInstances) -> list[str]:
+    """The EC2 operations ``api`` sends from now on, in order."""
+    sent: list[str] = []
+    api.ec2.meta.events.register("before-call.ec2.*",
+                                 lambda model, **kw: sent.append(model.name))
+    return sent
+
+
+def test_a_launch_costs_one_describe_and_the_images_mapping_is_read_once(ec2):
+    image = _image(ec2)
+    sent = _calls(ec2)
+    first = ec2.launch(compute.Launch(name="uuid-6", image_id=image, instance_type="t3.micro",
+                                      zone="us-east-2a", root_disk_gb=8))
+    assert first.state == compute.RUNNING
+    assert sent == ["DescribeImages", "RunInstances", "DescribeInstances"]
+    sent.clear()
+    ec2.launch(compute.Launch(name="uuid-7", image_id=image, instance_type="t3.micro",
+                              zone="us-east-2a", root_disk_gb=8))
+    assert sent == ["RunInstances", "DescribeInstances"]
+
+
+def test_an_instance_that_never_runs_is_terminated_with_a_clear_error(ec2, monkeypatch):
+    stuck = compute.CloudInstance(id="i-x", state=compute.PENDING, private_ip=None, tags={})
+    real = ec2._describe
+    monkeypatch.setattr(ec2, "_describe", lambda instance_id: stuck)
+    with pytest.raises(CloudError, match=r"to run: still pending after 3 polls 0s apart"):
+        ec2.launch(compute.Launch(name="uuid-8", image_id=_image(ec2),
+                                  instance_type="t3.micro", zone="us-east-2a"))
+    monkeypatch.setattr(ec2, "_describe", real)
+    left = ec2.ec2.describe_instances(Filters=[{"Name": "instance-state-name",
+                                                "Values": ["pending", "running"]}])
+    assert left["Reservations"] == []
