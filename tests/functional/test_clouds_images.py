@@ -135,19 +135,32 @@ def test_project_without_aws_account_cannot_upload_there(sandbox, clouds: Clouds
         glance.delete(f"/images/{image['id']}")
 
 
+def _glance_image(glance: Any, disk_format: str, data: bytes) -> dict[str, Any]:
+    """A Glance image of the project holding ``data`` (deleted by the caller)."""
+    image = glance.post("/images", json={"name": f"for-upload-{disk_format}",
+                                         "disk_format": disk_format,
+                                         "container_format": "bare"}).json()
+    put = glance.put(f"/images/{image['id']}/file", data=data,
+                     headers={"Content-Type": "application/octet-stream"}, raise_exc=False)
+    assert put.status_code == 204, put.text
+    return image
+
+
+def _uploaded(clouds: Clouds, project: str, image: dict[str, Any]) -> dict[str, Any]:
+    """``openstack aos clouds images upload --wait`` of the image: its upload, done."""
+    done = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project", project,
+                               image["id"], "--wait", "--timeout", "120", "-f", "json"))
+    assert (done["State"], done["Progress"]) == ("done", 100), done
+    return done
+
+
 def test_upload_to_aws_makes_an_ami_registered_back(clouds: Clouds, sandbox, aws_project: str,
                                                     s3) -> None:
     glance = _glance(sandbox, PROJECT)
     data = b"AOS image to import " + uuid.uuid4().bytes * 256
-    image = glance.post("/images", json={"name": "for-import", "disk_format": "raw",
-                                         "container_format": "bare"}).json()
+    image = _glance_image(glance, "raw", data)
     try:
-        put = glance.put(f"/images/{image['id']}/file", data=data,
-                         headers={"Content-Type": "application/octet-stream"}, raise_exc=False)
-        assert put.status_code == 204, put.text
-        done = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project", PROJECT,
-                                   image["id"], "--wait", "--timeout", "120", "-f", "json"))
-        assert (done["State"], done["Progress"]) == ("done", 100), done
+        done = _uploaded(clouds, PROJECT, image)
         uploaded = s3.get_object(Bucket=AWS_BUCKET, Key=f"aos-uploads/{image['id']}")
         assert uploaded["Body"].read() == data
         ec2 = boto3.client("ec2", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
@@ -193,16 +206,9 @@ def test_upload_to_yandex_makes_an_image_registered_back(clouds: Clouds, sandbox
                                                          yandex_project: str) -> None:
     glance = _glance(sandbox, YANDEX_PROJECT)
     data = qcow2(b"AOS image for Yandex " + uuid.uuid4().bytes * 256)
-    image = glance.post("/images", json={"name": "for-yandex", "disk_format": "qcow2",
-                                         "container_format": "bare"}).json()
+    image = _glance_image(glance, "qcow2", data)
     try:
-        put = glance.put(f"/images/{image['id']}/file", data=data,
-                         headers={"Content-Type": "application/octet-stream"}, raise_exc=False)
-        assert put.status_code == 204, put.text
-        done = ok(clouds.openstack("aos", "clouds", "images", "upload", "--project",
-                                   YANDEX_PROJECT, image["id"], "--wait", "--timeout", "120",
-                                   "-f", "json"))
-        assert (done["State"], done["Progress"]) == ("done", 100), done
+        done = _uploaded(clouds, YANDEX_PROJECT, image)
         storage = boto3.client("s3", endpoint_url=sandbox.info["doubles"]["aws"]["endpoint_url"],
                                region_name="us-east-1", aws_access_key_id=YANDEX_STORAGE_KEY[0],
                                aws_secret_access_key=YANDEX_STORAGE_KEY[1])
