@@ -12,6 +12,8 @@ import contextlib
 import logging
 from collections.abc import Callable
 
+import tenacity
+
 from cloud_manager import agent_report
 from cloud_manager.db import api as db_api
 from cloud_manager.execution.settings import TaskSettings
@@ -141,18 +143,18 @@ def wait_for_power_off(driver: PowerDriver, host: str, attempts: int, interval: 
     A failed read is one more check, not a failed fencing: BMCs drop connections, and the next
     read usually works. It is reported as "unknown (why)" if it is the last one.
     """
-    state = "unknown"
-    for attempt in range(attempts + 1):
-        if attempt:
-            sleep(interval)
+    def read() -> str:
         try:
             state = driver.power_state()
         except PowerError as exc:
             LOG.warning("cannot read the power state of %s (%s); checking again", host, exc)
-            state = f"unknown ({exc})"
-        if state == "off":
-            break
+            return f"unknown ({exc})"
         if state == "unknown":  # a transition or an unclear answer: never taken as off
             LOG.warning("%s: %s; checking again", host, driver.unknown_reason)
-            state = f"unknown ({driver.unknown_reason})"
-    return state
+            return f"unknown ({driver.unknown_reason})"
+        return state
+
+    return tenacity.Retrying(
+        stop=tenacity.stop_after_attempt(attempts + 1), wait=tenacity.wait_fixed(interval),
+        retry=tenacity.retry_if_not_result(lambda state: state == "off"), sleep=sleep,
+        retry_error_callback=lambda last: last.outcome.result())(read)
