@@ -38,7 +38,7 @@ TOPIC = "versioned_notifications"
 # oslo.messaging's default "openstack": a listener bound there hears nothing of Nova.
 NOVA_EXCHANGE = "nova"
 # Messages handed over at once, and the longest wait to fill a batch (seconds).
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 BATCH_TIMEOUT = 0.2
 
 

@@ -410,14 +410,14 @@ def _instance_record(row: InventoryInstance) -> InstanceRecord:
         changed_at=row.changed_at)
 
 
-def _fill_instance(row: InventoryInstance, record: InstanceRecord) -> None:
-    row.name, row.host, row.node = record.name[:255], record.host, record.node
-    row.state, row.task_state = record.state, record.task_state
-    row.ram_mb, row.vcpus, row.disk_gb = record.ram_mb, record.vcpus, record.disk_gb
-    row.az, row.deleted, row.changed_at = record.az, record.deleted, record.changed_at
-    row.details = json.dumps({"metadata": dict(record.metadata),
-                              "flavor_extra_specs": dict(record.flavor_extra_specs)},
-                             sort_keys=True)
+def _instance_values(record: InstanceRecord) -> dict[str, Any]:
+    return {"id": record.id, "name": record.name[:255], "host": record.host,
+            "node": record.node, "state": record.state, "task_state": record.task_state,
+            "ram_mb": record.ram_mb, "vcpus": record.vcpus, "disk_gb": record.disk_gb,
+            "az": record.az, "deleted": record.deleted, "changed_at": record.changed_at,
+            "details": json.dumps({"metadata": dict(record.metadata),
+                                   "flavor_extra_specs": dict(record.flavor_extra_specs)},
+                                  sort_keys=True)}
 
 
 def inventory_instances(session: Session, ids: Iterable[str] | None = None,
@@ -437,19 +437,22 @@ def inventory_instances(session: Session, ids: Iterable[str] | None = None,
 
 
 def write_instances(session: Session, records: Iterable[InstanceRecord]) -> int:
-    """Insert or replace each record; how many were written."""
+    """Insert or replace each record; how many were written. Bulk statements, not one ORM
+    object per row: the listener writes hundreds at once (bench/listener)."""
     by_id = {record.id: record for record in records}
-    rows: dict[str, InventoryInstance] = {}
+    existing: set[str] = set()
     for chunk in _chunks(sorted(by_id)):
-        rows.update((row.id, row) for row in session.scalars(
-            sa.select(InventoryInstance).where(InventoryInstance.id.in_(chunk))))
-    for key, record in by_id.items():
-        row = rows.get(key)
-        if row is None:
-            row = InventoryInstance(id=key)
-            session.add(row)
-        _fill_instance(row, record)
-    session.flush()
+        existing.update(session.scalars(sa.select(InventoryInstance.id)
+                                        .where(InventoryInstance.id.in_(chunk))))
+    new = [_instance_values(r) for key, r in by_id.items() if key not in existing]
+    replaced = [_instance_values(r) for key, r in by_id.items() if key in existing]
+    if new:
+        session.execute(sa.insert(InventoryInstance), new)
+    if replaced:
+        session.execute(sa.update(InventoryInstance), replaced)
+        for row in list(session.identity_map.values()):  # loaded earlier: read them again
+            if isinstance(row, InventoryInstance) and row.id in existing:
+                session.expire(row)
     return len(by_id)
 
 
