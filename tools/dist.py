@@ -80,7 +80,7 @@ DISTRIBUTIONS: dict[str, Dist] = {
     "clouds-drivers": Dist(
         "clouds_drivers",
         "AOS Clouds drivers for Nova, Cinder, Glance and Neutron",
-        ("boto3", "yandexcloud", "grpcio", "cryptography"),
+        ("boto3", "yandexcloud", "grpcio", "cryptography", "tenacity"),
         # Nova imports compute drivers under nova.virt only: this hook maps the spec's
         # clouds_drivers.nova.virt.… there (clouds_drivers/nova/virt_alias.py).
         root_files=("clouds_drivers/nova/clouds_drivers_virt_alias.pth",),

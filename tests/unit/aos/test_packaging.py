@@ -195,7 +195,7 @@ def test_wheels_name_the_derived_requirements_and_entry_points(wheels):
     assert "aos-core==" + meta["Version"] in (cm.get_all("Requires-Dist") or [])
     drivers, _ = _wheel_metadata(wheels["clouds-drivers"])
     assert {Requirement(r).name for r in drivers.get_all("Requires-Dist")} == {
-        "boto3", "yandexcloud", "grpcio", "cryptography"}
+        "boto3", "yandexcloud", "grpcio", "cryptography", "tenacity"}
 
 
 class FreshVenv:
