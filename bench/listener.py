@@ -12,8 +12,9 @@ instance. Figures: publish_s (all sent), reflected_s (all in the database, from 
 send), lag_s (reflected after the last send) and the rate count / reflected_s; the target is
 2,000/s. That rate cannot exceed the publishers' own, so a second phase measures the
 listener alone: with the listener stopped, ``count`` more notifications wait in its queue;
-it is started again and drain_rate is those notifications over the time from the first to
-the last in the inventory (its start-up left out). The baseline, in the same run, is the
+it is started again (``--listeners`` processes, as that many controllers would run, sharing
+one queue) and drain_rate is those notifications over the time from the first to the last in
+the inventory (start-up left out). The baseline, in the same run, is the
 same notifications handled one message per transaction (the listener's previous shape), fed
 to the same endpoint code in-process from a list (no broker): its rate is an upper bound of
 that shape.
@@ -83,6 +84,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=20000)
     parser.add_argument("--publishers", type=int, default=4)
+    parser.add_argument("--listeners", type=int, default=1,
+                        help="listener processes (as on that many controllers: they share "
+                        "one queue); the drain phase runs with them all")
     parser.add_argument("--baseline-count", type=int, default=2000,
                         help="notifications handled one per transaction for the baseline")
     args = parser.parse_args()
@@ -104,14 +108,16 @@ def main() -> None:
             reflected = time.monotonic()
             cm.kill("listener")
             publish(url, payloads(args.count, "c"), args.publishers)  # queued meanwhile
-            cm.start("listener")
+            for n in range(args.listeners):
+                cm.start("listener", f"listener-{n}")
             wait_for("the first queued notification in the inventory",
                      lambda: stored(cm, "c") > 0, timeout=120, interval=0.02)
             first = time.monotonic()
             wait_for("every queued notification in the inventory",
                      lambda: stored(cm, "c") >= args.count, timeout=600, interval=0.05)
             drain_s = time.monotonic() - first
-            cm.kill("listener")
+            for n in range(args.listeners):
+                cm.kill(f"listener-{n}")
             base_items = payloads(args.baseline_count, "b")
             base_s = one_per_transaction(cm, base_items)
         finally:
@@ -124,7 +130,8 @@ def main() -> None:
     print(f"reflected_s {reflected_s:.2f}  lag_s {reflected - published:.2f}  "
           f"rate {rate:.0f}/s  (target >= 2000/s: {'met' if rate >= 2000 else 'NOT met'})")
     drain_rate = args.count / drain_s
-    print(f"drain: {args.count} queued, first to last in the inventory {drain_s:.2f}s = "
+    print(f"drain ({args.listeners} listener process(es)): {args.count} queued, first to "
+          f"last in the inventory {drain_s:.2f}s = "
           f"{drain_rate:.0f}/s (target >= 2000/s: {'met' if drain_rate >= 2000 else 'NOT met'})")
     print(f"baseline one transaction per message: {args.baseline_count} in {base_s:.2f}s "
           f"= {base_rate:.0f}/s; ratio listener/baseline {rate / base_rate:.1f}x")
