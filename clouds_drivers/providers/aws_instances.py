@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -84,7 +85,8 @@ class AwsInstances(compute.CloudInstances):
 
     # --- lifecycle --------------------------------------------------------------------------
 
-    def launch(self, spec: compute.Launch) -> compute.CloudInstance:
+    def launch(self, spec: compute.Launch,
+               started: Callable[[str], None] | None = None) -> compute.CloudInstance:
         doing = f"launching {spec.instance_type} from {spec.image_id} in {spec.zone}"
         kwargs: dict[str, Any] = {
             "ImageId": spec.image_id, "InstanceType": spec.instance_type,
@@ -117,9 +119,11 @@ class AwsInstances(compute.CloudInstances):
                 self._delete_key(spec.name)
             raise
         try:
+            if started is not None:
+                started(item["InstanceId"])
             return self._wait(f"waiting for {item['InstanceId']} to run", item["InstanceId"],
                               compute.RUNNING)
-        except CloudError:
+        except Exception:
             self.terminate(item["InstanceId"])
             raise
 

@@ -8,6 +8,7 @@ imports Nova). States are normalised to a few words the driver maps to Nova's po
 from __future__ import annotations
 
 import abc
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 #: Normalised instance states.
@@ -52,8 +53,12 @@ class CloudInstances(abc.ABC):
     cloud: str
 
     @abc.abstractmethod
-    def launch(self, spec: Launch) -> CloudInstance:
-        """Create the instance and wait until it runs; on failure nothing is left behind."""
+    def launch(self, spec: Launch,
+               started: Callable[[str], None] | None = None) -> CloudInstance:
+        """Create the instance and wait until it runs; on failure nothing is left behind.
+
+        ``started`` is given the cloud's id as soon as the cloud has named the instance,
+        before the wait: the caller can record it while the instance boots."""
 
     @abc.abstractmethod
     def find(self, instance_id: str) -> CloudInstance | None:

@@ -113,8 +113,12 @@ class FolderApi:
             raise cloud_error(exc, doing) from None
 
     def _operation(self, doing: str, method: Callable[..., Any], request: Any,
-                   response_type: Any = None) -> Any:
+                   response_type: Any = None,
+                   started: Callable[[Any], None] | None = None) -> Any:
+        """Call, hand the operation to ``started`` (if given), wait for its result."""
         operation = self._call(doing, method, request)
+        if started is not None:
+            started(operation)
         try:
             return self.sdk.wait_operation_and_get_result(
                 operation, response_type=response_type, timeout=self.timeout * 10).response

@@ -10,6 +10,7 @@ the provider's timeout.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from yandex.cloud.compute.v1 import (
@@ -71,7 +72,8 @@ class YandexInstances(FolderApi, compute.CloudInstances):
         self.instances = self.sdk.client(InstanceServiceStub)
         self.images = self.sdk.client(ImageServiceStub)
 
-    def launch(self, spec: compute.Launch) -> compute.CloudInstance:
+    def launch(self, spec: compute.Launch,
+               started: Callable[[str], None] | None = None) -> compute.CloudInstance:
         platform, cores, memory = preset(spec.instance_type)
         image = self._call(f"looking up image {spec.image_id}", self.images.Get,
                            image_service_pb2.GetImageRequest(image_id=spec.image_id))
@@ -94,9 +96,15 @@ class YandexInstances(FolderApi, compute.CloudInstances):
                     image_id=spec.image_id,
                     size=max(image.min_disk_size, GIB, spec.root_disk_gb * GIB))),
             network_interface_specs=[nic])
+        def named(operation: Any) -> None:
+            if started is not None:
+                metadata = instance_service_pb2.CreateInstanceMetadata()
+                operation.metadata.Unpack(metadata)
+                started(metadata.instance_id)
+
         made = self._operation(f"creating {spec.instance_type} from {spec.image_id} in "
                                f"{spec.zone}", self.instances.Create, request,
-                               instance_pb2.Instance)
+                               instance_pb2.Instance, started=named)
         return instance_of(made)
 
     def find(self, instance_id: str) -> compute.CloudInstance | None:

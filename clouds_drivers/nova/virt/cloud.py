@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import functools
 import io
 import logging
 import threading
 import time
 from collections.abc import Iterator
+from concurrent import futures
 from typing import Any
 
 import os_resource_classes as orc
@@ -85,6 +87,9 @@ class CloudDriver(driver.ComputeDriver):
         #: project id → (its credentials, the cloud API built with them): clients are dear.
         self._apis: dict[str, tuple[dict[str, str], compute.CloudInstances]] = {}
         self._image_api = glance.API()
+        #: Writes a launch's resource-map record while the instance boots (see spawn).
+        self._recorder = futures.ThreadPoolExecutor(max_workers=8,
+                                                    thread_name_prefix="clouds-record")
 
     # --- what each cloud provides -------------------------------------------------------------
 
@@ -199,22 +204,7 @@ class CloudDriver(driver.ComputeDriver):
         started = time.monotonic()
         try:
             project = self._project(instance.project_id)
-            api = self._api(project)
-            spec = self._launch_spec(context, instance, project, network_info)
-            try:
-                made = api.launch(spec)
-            except CloudError as exc:
-                if not (spec.subnet_id and decide.is_stale_subnet(exc.code)):
-                    raise
-                # The subnet was re-created since it was cached: ask again, once.
-                self._subnets.clear()
-                made = api.launch(self._launch_spec(context, instance, project, network_info))
-            try:
-                self.projects.client.record(instance.project_id, INSTANCE_KIND, instance.uuid,
-                                            made.id, {"host": self._host})
-            except Exception:
-                api.terminate(made.id)
-                raise
+            made = self._launch_recorded(context, instance, project, network_info)
         except (decide.Refused, CloudError, CloudsUnavailable) as exc:
             raise exception.BuildAbortException(instance_uuid=instance.uuid,
                                                 reason=f"{self.cloud}: {exc}") from None
@@ -224,6 +214,43 @@ class CloudDriver(driver.ComputeDriver):
                  time.monotonic() - started)
         if not power_on:
             self.power_off(instance)
+
+    def _launch_recorded(self, context: Any, instance: Any, project: ProjectCloud,
+                         network_info: Any) -> compute.CloudInstance:
+        """Launch the instance and record it in the Clouds resource map.
+
+        The record is written while the instance boots, from the moment the cloud names it:
+        it adds nothing to the wait for "running", and an instance whose nova-compute dies
+        during that wait is in the map for the next one (and for Nova's destroy) to find.
+        An instance that cannot be recorded is terminated."""
+        api = self._api(project)
+        record = functools.partial(self.projects.client.record, instance.project_id,
+                                   INSTANCE_KIND, instance.uuid, data={"host": self._host})
+        recording: list[futures.Future] = []
+
+        def named(cloud_id: str) -> None:
+            recording.append(self._recorder.submit(record, cloud_id))
+
+        spec = self._launch_spec(context, instance, project, network_info)
+        try:
+            try:
+                made = api.launch(spec, started=named)
+            except CloudError as exc:
+                if not (spec.subnet_id and decide.is_stale_subnet(exc.code)):
+                    raise
+                # The subnet was re-created since it was cached: ask again, once.
+                self._subnets.clear()
+                made = api.launch(self._launch_spec(context, instance, project, network_info),
+                                  started=named)
+        finally:
+            futures.wait(recording)  # no write of this launch outlives it
+        try:
+            for done in recording:
+                done.result()
+        except Exception:
+            api.terminate(made.id)
+            raise
+        return made
 
     def _launch_spec(self, context: Any, instance: Any, project: ProjectCloud,
                      network_info: Any) -> compute.Launch:

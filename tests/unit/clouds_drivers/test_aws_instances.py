@@ -161,3 +161,31 @@ def test_an_instance_that_never_runs_is_terminated_with_a_clear_error(ec2, monke
     left = ec2.ec2.describe_instances(Filters=[{"Name": "instance-state-name",
                                                 "Values": ["pending", "running"]}])
     assert left["Reservations"] == []
+
+
+def test_launch_names_the_instance_to_started_before_it_runs(ec2):
+    """The driver records the id while the instance boots: it must get it before the wait."""
+    image = _image(ec2)
+    sent = _calls(ec2)
+    seen = []
+
+    def started(instance_id: str) -> None:
+        seen.append((instance_id, list(sent)))
+
+    made = ec2.launch(compute.Launch(name="uuid-9", image_id=image,
+                                     instance_type="t3.micro", zone="us-east-2a"),
+                      started=started)
+    assert made.state == compute.RUNNING
+    assert seen == [(made.id, ["RunInstances"])]  # the wait's DescribeInstances came after
+
+
+def test_a_launch_whose_started_fails_is_terminated(ec2):
+    def started(instance_id: str) -> None:
+        raise RuntimeError("cannot record")
+
+    with pytest.raises(RuntimeError, match="cannot record"):
+        ec2.launch(compute.Launch(name="uuid-10", image_id=_image(ec2),
+                                  instance_type="t3.micro", zone="us-east-2a"), started=started)
+    left = ec2.ec2.describe_instances(Filters=[{"Name": "instance-state-name",
+                                                "Values": ["pending", "running"]}])
+    assert left["Reservations"] == []

@@ -46,7 +46,9 @@ def test_launch_power_console_image_disk_and_delete(instances):
                           user_data=b"#cloud-config\n",
                           tags={"openstack:id": "8f0c2a8e-1111-4c2b-9d8e-5f6a7b8c9d0e",
                                 "openstack:project": "p1", "Name": "x"})
-    made = api.launch(spec)
+    named: list[str] = []
+    made = api.launch(spec, started=named.append)
+    assert named == [made.id]  # from the operation's metadata, before its result
     assert made.state == compute.RUNNING and made.private_ip == "10.5.1.17"
     assert made.tags["openstack:id"] == spec.name
     api.stop(made.id)
