@@ -161,6 +161,10 @@ listener_opts = [
     cfg.StrOpt("nova_transport_url", secret=True,
                help="Nova's message bus. Unset: [DEFAULT] transport_url with its virtual host "
                "replaced by nova_rabbit_vhost."),
+    cfg.IntOpt("workers", default=2, min=1,
+               help="Listener processes on this controller. They share one queue with each "
+               "other and with the listeners of the other controllers, so a burst of "
+               "notifications is written by all of them at once (a newer word always wins)."),
 ]
 
 node_sync_opts = [

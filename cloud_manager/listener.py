@@ -12,13 +12,16 @@ the newest word per instance, so a burst of notifications costs a few writes, no
 from __future__ import annotations
 
 import logging
+import multiprocessing
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import cotyledon
 import oslo_messaging
 from oslo_config import cfg
 
+from aos.db.retry import retry_on_conflict
 from cloud_manager.db import api as db_api
 from cloud_manager.db.models import utcnow
 from cloud_manager.inventory.notifications import (
@@ -30,6 +33,7 @@ from cloud_manager.inventory.notifications import (
     parse_timestamp,
     service_of,
 )
+from cloud_manager.model.inventory import InstanceRecord, ServiceRecord
 from cloud_manager.runtime import Runtime, build
 
 LOG = logging.getLogger(__name__)
@@ -73,16 +77,21 @@ def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> int:
         message = event_message(note, instance, service)
         if message is not None:
             events.append(message)
-    incoming = newest(instances)
-    with runtime.transaction() as session:
-        stored = db_api.inventory_instances(session, ids=incoming)
-        written = db_api.write_instances(session, instance_updates(stored, incoming))
-        db_api.write_service_states(session,
-                                    newest(services, lambda s: s.host).values())
-        for host, message in events:
-            db_api.add_event(session, host, "nova", message)
+    written = _store(runtime, newest(instances), newest(services, lambda s: s.host), events)
     for host, message in events:
         LOG.info("%s: %s", host, message)
+    return written
+
+
+@retry_on_conflict  # the listeners of other controllers (or workers) write the same rows
+def _store(runtime: Runtime, instances: Mapping[str, InstanceRecord],
+           services: Mapping[str, ServiceRecord], events: list[tuple[str, str]]) -> int:
+    with runtime.transaction() as session:
+        stored = db_api.inventory_instances(session, ids=instances)
+        written = db_api.write_instances(session, instance_updates(stored, instances))
+        db_api.write_service_states(session, services.values())
+        for host, message in events:
+            db_api.add_event(session, host, "nova", message)
     return written
 
 
@@ -119,15 +128,40 @@ def notification_listener(transport: Any, runtime: Runtime) -> Any:
         pool="aos-cloud-manager", batch_size=BATCH_SIZE, batch_timeout=BATCH_TIMEOUT)
 
 
+class ListenerProcess(cotyledon.Service):
+    """One of ``[listener] workers`` processes: its own broker connection and database
+    engine, made after the fork."""
+
+    name = "nova-notifications"
+    #: Seconds a worker has to stop (a batch not acknowledged comes again) before it is
+    #: killed, also when the master died and the bus is unreachable.
+    graceful_shutdown_timeout = 10
+
+    def __init__(self, worker_id: int, conf: cfg.ConfigOpts) -> None:
+        super().__init__(worker_id)
+        self.conf = conf
+        self.listener: Any = None
+
+    def run(self) -> None:
+        # oslo.messaging registers its own transport_url on the conf it gets, which collides
+        # with AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
+        transport = oslo_messaging.get_notification_transport(
+            cfg.ConfigOpts(), url=nova_transport_url(self.conf))
+        self.listener = notification_listener(transport, build(self.conf))
+        self.listener.start()
+        LOG.info("worker %d listening to Nova notifications on exchange %s, topic %s",
+                 self.worker_id, NOVA_EXCHANGE, TOPIC)
+        self.listener.wait()
+
+    def terminate(self) -> None:
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener.wait()
+
+
 def run(conf: cfg.ConfigOpts) -> None:
-    # oslo.messaging registers its own transport_url on the conf it gets, which collides with
-    # AOS's [DEFAULT] transport_url (DuplicateOptError): it gets a conf of its own.
-    transport = oslo_messaging.get_notification_transport(cfg.ConfigOpts(),
-                                                          url=nova_transport_url(conf))
-    listener = notification_listener(transport, build(conf))
-    listener.start()
-    LOG.info("listening to Nova notifications on exchange %s, topic %s", NOVA_EXCHANGE, TOPIC)
-    try:
-        listener.wait()
-    finally:
-        listener.stop()
+    nova_transport_url(conf)  # a missing option fails here, once, not in every worker
+    # Forked, not spawned: the workers take the loaded configuration as it is.
+    manager = cotyledon.ServiceManager(mp_context=multiprocessing.get_context("fork"))
+    manager.add(ListenerProcess, workers=conf.listener.workers, args=(conf,))
+    manager.run()

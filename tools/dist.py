@@ -66,7 +66,7 @@ DISTRIBUTIONS: dict[str, Dist] = {
         "cloud_manager",
         "AOS CloudManager: compute-node management and instance high availability",
         ("aos-core", "oslo.messaging", "pyghmi", "sushy", "paramiko", "requests", "rich",
-         "python-watcherclient", "isc_dhcp_leases"),
+         "python-watcherclient", "isc_dhcp_leases", "cotyledon"),
     ),
     "clouds": Dist(
         "clouds",

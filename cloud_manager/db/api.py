@@ -437,8 +437,12 @@ def inventory_instances(session: Session, ids: Iterable[str] | None = None,
 
 
 def write_instances(session: Session, records: Iterable[InstanceRecord]) -> int:
-    """Insert or replace each record; how many were written. Bulk statements, not one ORM
-    object per row: the listener writes hundreds at once (bench/listener)."""
+    """Insert each record, or replace the stored one unless that holds a newer word
+    (``changed_at``): several writers (the listeners of every controller, node_sync) never
+    put an older word over a newer one. How many records were given. Bulk statements, not one
+    ORM object per row: the listener writes hundreds at once (bench/listener). A row another
+    writer inserted meanwhile is an IntegrityError: the caller's transaction goes again
+    (``aos.db.retry.retry_on_conflict``)."""
     by_id = {record.id: record for record in records}
     existing: set[str] = set()
     for chunk in _chunks(sorted(by_id)):
@@ -449,7 +453,15 @@ def write_instances(session: Session, records: Iterable[InstanceRecord]) -> int:
     if new:
         session.execute(sa.insert(InventoryInstance), new)
     if replaced:
-        session.execute(sa.update(InventoryInstance), replaced)
+        table = InventoryInstance.__table__
+        columns = [name for name in replaced[0] if name != "id"]
+        session.execute(
+            sa.update(table)
+            .where(table.c.id == sa.bindparam("key"),
+                   table.c.changed_at <= sa.bindparam("newer_than"))
+            .values({name: sa.bindparam(f"new_{name}") for name in columns}),
+            [{"key": v["id"], "newer_than": v["changed_at"],
+              **{f"new_{name}": v[name] for name in columns}} for v in replaced])
         for row in list(session.identity_map.values()):  # loaded earlier: read them again
             if isinstance(row, InventoryInstance) and row.id in existing:
                 session.expire(row)

@@ -82,3 +82,48 @@ def test_any_other_error_is_raised_at_once(no_wait):
     with pytest.raises(sa_exc.OperationalError, match="Lost connection"):
         transaction()
     assert len(calls) == 1
+
+
+def duplicate_key(orig: Exception) -> sa_exc.IntegrityError:
+    return sa_exc.IntegrityError("INSERT INTO inventory_instances ...", {}, orig)
+
+
+@pytest.mark.parametrize(("error", "expected"), [
+    (duplicate_key(pymysql.err.IntegrityError(1062, "Duplicate entry 'i1' for key 'PRIMARY'")),
+     True),
+    (duplicate_key(pymysql.err.IntegrityError(1452, "Cannot add or update a child row")), False),
+    (duplicate_key(type("PostgreSQLError", (Exception,), {"pgcode": "23505"})("duplicate")),
+     True),
+    (duplicate_key(type("PostgreSQLError", (Exception,), {"pgcode": "23503"})("foreign key")),
+     False),
+])
+def test_a_row_inserted_first_by_another_transaction_is_a_conflict(error, expected):
+    assert retry.is_duplicate_key(error) is expected
+    assert retry.is_conflict(error) is expected
+
+
+def test_a_conflict_runs_the_transaction_again_and_a_deadlock_too(no_wait):
+    errors = [duplicate_key(pymysql.err.IntegrityError(1062, "Duplicate entry")),
+              mysql_error(1213, DEADLOCK)]
+
+    @retry.retry_on_conflict
+    def transaction() -> str:
+        if errors:
+            raise errors.pop(0)
+        return "updated"
+
+    assert transaction() == "updated"
+    assert errors == []
+
+
+def test_retry_on_deadlock_leaves_a_duplicate_key_to_its_caller(no_wait):
+    calls = []
+
+    @retry_on_deadlock
+    def transaction() -> None:
+        calls.append(1)
+        raise duplicate_key(pymysql.err.IntegrityError(1062, "Duplicate entry"))
+
+    with pytest.raises(sa_exc.IntegrityError):
+        transaction()
+    assert len(calls) == 1

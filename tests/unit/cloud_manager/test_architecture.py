@@ -48,7 +48,7 @@ _ROOMS = {
                         "pxe_files", "dhcp_leases", "agent_client"),
     f"{CM}.tracker": ("nodes", "execution", "runtime", "db", "ha", "model", "nova", "power",
                       "heartbeat", "agent_report"),
-    f"{CM}.listener": ("runtime", "db", "inventory"),
+    f"{CM}.listener": ("runtime", "db", "model", "inventory"),
     f"{CM}.node_sync": ("nodes", "runtime", "db", "ha", "model", "inventory", "nova"),
     f"{CM}.storage_sync": ("runtime", "db", "model", "inventory", "cinder"),
     f"{CM}.balancer": ("runtime", "db", "model", "balancing", "execution", "heartbeat", "nova"),

@@ -5,6 +5,8 @@ import socket
 import subprocess
 import time
 
+import psutil
+
 from tests.conftest import venv_bin
 
 
@@ -24,9 +26,14 @@ def test_listener_keeps_running_with_aos_transport_url_set(aos_env, tmp_path):
             assert proc.poll() is None, log.read_text() if log.exists() else "no log"
             assert time.monotonic() < deadline, "the listener never tried the message bus"
             time.sleep(0.5)
+        workers = psutil.Process(proc.pid).children()
+        assert len(workers) == 2, "[listener] workers = 2 by default"
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
+    # A master killed outright takes its workers with it (none left consuming alone).
+    gone, alive = psutil.wait_procs(workers, timeout=30)
+    assert alive == []
 
 
 def test_notifications_sent_on_novas_exchange_reach_the_inventory(make_runtime):
@@ -68,3 +75,31 @@ def test_notifications_sent_on_novas_exchange_reach_the_inventory(make_runtime):
         consumer.stop()
         consumer.wait()
     assert sorted(found) == [f"i{n}" for n in range(5)]
+
+
+def _record(instance_id: str, host: str, at: str):
+    from datetime import datetime
+
+    from cloud_manager.model.inventory import InstanceRecord
+
+    return InstanceRecord(id=instance_id, name=instance_id, host=host, state="active",
+                          changed_at=datetime.fromisoformat(at), ram_mb=512)
+
+
+def test_an_older_word_never_replaces_a_newer_one_whoever_writes_it(make_runtime):
+    """Two listeners (controllers or workers) that read the same stored row before either
+    wrote: the one holding the older notification must not undo the newer."""
+    from cloud_manager.db import api as db_api
+
+    runtime = make_runtime()
+    with runtime.transaction() as session:
+        db_api.write_instances(session, [_record("i1", "c1", "2026-12-01T10:00:00")])
+    with runtime.transaction() as session:  # the newer word (moved to c2) lands first
+        db_api.write_instances(session, [_record("i1", "c2", "2026-12-01T10:00:05")])
+    with runtime.transaction() as session:  # then the older one, read-before-write skipped
+        db_api.write_instances(session, [_record("i1", "c3", "2026-12-01T10:00:03"),
+                                         _record("i2", "c3", "2026-12-01T10:00:03")])
+    with runtime.transaction() as session:
+        stored = db_api.inventory_instances(session)
+    assert (stored["i1"].host, stored["i2"].host) == ("c2", "c3")
+
