@@ -13,9 +13,10 @@ guide does, then:
   (credentials, resource map) and Neutron look-up included;
 - boto3_s, the baseline, in the same run: what the driver asks of EC2 for one server, called
   directly with boto3 on the same moto (import the key pair, RunInstances in the same subnet
-  with a fixed IP, wait until running, describe), then cleaned up;
+  with a fixed IP, wait until running, describe), then cleaned up; ``--parallel`` at a time
+  by the threads of one process, as the driver's spawns share one nova-compute;
 - boot_s: end to end, from the create request to Nova's ACTIVE, servers booted ``--parallel``
-  at a time; delete_s: from the delete request until Nova no longer lists it.
+  at a time (default 1); delete_s: from the delete request until Nova no longer lists it.
 
 The ratio is the median driver_spawn_s over the median boto3_s (target: at most 1.3).
 """
@@ -91,39 +92,43 @@ def spawn_times(log: Path, server_ids: set[str]) -> dict[str, float]:
             if m.group(1) in server_ids}
 
 
-def boto3_baseline(ec2: Any, subnet_id: str, count: int, public_key: str) -> list[float]:
-    """The EC2 calls of one spawn, made directly, one instance after another."""
-    times, made = [], []
+def boto3_baseline(ec2: Any, subnet_id: str, count: int, public_key: str,
+                   parallel: int) -> list[float]:
+    """The EC2 calls of one spawn, made directly, ``parallel`` instances at a time by the
+    threads of one process (as one nova-compute's builds share it)."""
+    made: list[tuple[str, str]] = []
+
+    def one(i: int) -> float:
+        name = f"bench-direct-{uuid.uuid4()}"
+        started = time.monotonic()
+        ec2.import_key_pair(KeyName=f"openstack-{name}", PublicKeyMaterial=public_key.encode())
+        item = ec2.run_instances(
+            ImageId=aws_project.SPEC_AMI, InstanceType=aws_project.INSTANCE_TYPE,
+            MinCount=1, MaxCount=1, ClientToken=name, SubnetId=subnet_id,
+            PrivateIpAddress=f"10.80.{2 + i // 200}.{10 + i % 200}",
+            KeyName=f"openstack-{name}", UserData="",
+            TagSpecifications=[{"ResourceType": "instance",
+                                "Tags": [{"Key": "openstack:id", "Value": name}]}],
+        )["Instances"][0]
+        made.append((item["InstanceId"], f"openstack-{name}"))
+        ec2.get_waiter("instance_running").wait(
+            InstanceIds=[item["InstanceId"]], WaiterConfig={"Delay": 3, "MaxAttempts": 100})
+        ec2.describe_instances(InstanceIds=[item["InstanceId"]])
+        return time.monotonic() - started
+
     try:
-        for i in range(count):
-            name = f"bench-direct-{uuid.uuid4()}"
-            started = time.monotonic()
-            ec2.import_key_pair(KeyName=f"openstack-{name}",
-                                PublicKeyMaterial=public_key.encode())
-            item = ec2.run_instances(
-                ImageId=aws_project.SPEC_AMI, InstanceType=aws_project.INSTANCE_TYPE,
-                MinCount=1, MaxCount=1, ClientToken=name, SubnetId=subnet_id,
-                PrivateIpAddress=f"10.80.{2 + i // 200}.{10 + i % 200}",
-                KeyName=f"openstack-{name}", UserData="",
-                TagSpecifications=[{"ResourceType": "instance",
-                                    "Tags": [{"Key": "openstack:id", "Value": name}]}],
-            )["Instances"][0]
-            ec2.get_waiter("instance_running").wait(
-                InstanceIds=[item["InstanceId"]], WaiterConfig={"Delay": 3, "MaxAttempts": 100})
-            ec2.describe_instances(InstanceIds=[item["InstanceId"]])
-            times.append(time.monotonic() - started)
-            made.append((item["InstanceId"], f"openstack-{name}"))
+        with ThreadPoolExecutor(max_workers=parallel) as pool:
+            return list(pool.map(one, range(count)))
     finally:
         for instance_id, key in made:
             ec2.terminate_instances(InstanceIds=[instance_id])
             ec2.delete_key_pair(KeyName=key)
-    return times
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--servers", type=int, default=50)
-    parser.add_argument("--parallel", type=int, default=5)
+    parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args()
     sandbox = Sandbox.load()
     log = Path(sandbox.info["cloud_hosts"][aws_project.AWS_HOST]["log"])
@@ -175,7 +180,8 @@ def _run(sandbox: Sandbox, admin: Any, project: Any, log: Path, args: Any) -> in
         direct_subnet = ec2.describe_subnets(Filters=[
             {"Name": "cidr-block", "Values": ["10.80.2.0/24"]}])["Subnets"][0]["SubnetId"]
         try:
-            direct = boto3_baseline(ec2, direct_subnet, args.servers, public_key)
+            direct = boto3_baseline(ec2, direct_subnet, args.servers, public_key,
+                                    args.parallel)
         finally:
             ec2.delete_subnet(SubnetId=direct_subnet)
     finally:
