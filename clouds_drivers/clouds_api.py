@@ -91,6 +91,15 @@ class CloudsClient:
                             secrets=answer["credentials"],
                             options={k: v for k, v in answer.items() if k not in ANSWER_KEYS})
 
+    def bindings(self) -> dict[str, str]:
+        """Every cloud-bound project and its provider, from one listing of the accounts
+        (none without a ``clouds`` service in the catalog, as for ``project_cloud``)."""
+        try:
+            accounts = self._request("listing the cloud-bound projects", "GET", "/v1/clouds")
+        except ks_exc.EndpointNotFound:
+            return {}
+        return {account["project_id"]: account["provider"] for account in accounts or []}
+
     def bound_projects(self, provider: str) -> list[str]:
         """The projects with an account in ``provider`` (none without a ``clouds`` service in
         the catalog, as for ``project_cloud``)."""

@@ -1,5 +1,8 @@
 """Which cloud a project is bound to, and its short-lived credentials, cached briefly.
 
+``ProjectBindings`` serves the schedulers' filters, which need only the binding;
+``ProjectClouds`` the drivers, which need the credentials too.
+
 Nova asks for the same project many times a minute (every power-state sync, every
 scheduling request); the Clouds API issues credentials valid for an hour, so an answer is
 kept ``ttl`` seconds. When the Clouds API cannot answer, the last answer is used for up to
@@ -9,12 +12,14 @@ safe (the scheduler filter passes no host, the compute driver fails the operatio
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from clouds_drivers.clouds_api import CloudsClient, CloudsUnavailable, ProjectCloud
 
+LOG = logging.getLogger(__name__)
 DEFAULT_TTL = 300.0
 DEFAULT_STALE_TTL = 1800.0
 #: Seconds a scheduler filter trusts a binding: a project bound with ``clouds add`` is routed
@@ -58,3 +63,44 @@ class ProjectClouds:
         """Drop the answer (credentials the cloud refused are asked for again)."""
         with self._lock:
             self._answers.pop(project_id, None)
+
+
+class ProjectBindings:
+    """Every project's cloud, from one listing of the Clouds API's accounts read again every
+    ``ttl`` seconds: the scheduler filters' answer.
+
+    When the Clouds API cannot answer, the last listing stands, however old: bindings are made
+    and removed only through that API, so during its outage nothing changes but what was
+    bound in the last ``ttl`` seconds before it. Scheduling in the whole cloud (evacuations
+    included) thus never waits for the Clouds API; only a scheduler that never had a listing
+    refuses, since it cannot tell a cloud-bound project from another.
+    """
+
+    def __init__(self, client: CloudsClient, ttl: float = BINDING_TTL,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.client = client
+        self.ttl = ttl
+        self.clock = clock
+        self._listing: dict[str, str] | None = None
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def provider_of(self, project_id: str) -> str | None:
+        """The project's cloud; None when it is bound to none. CloudsUnavailable only
+        before a first listing."""
+        return self._current().get(project_id)
+
+    def _current(self) -> dict[str, str]:
+        with self._lock:
+            now = self.clock()
+            if self._listing is not None and now - self._read_at < self.ttl:
+                return self._listing
+            try:
+                self._listing = self.client.bindings()
+            except CloudsUnavailable as exc:
+                if self._listing is None:
+                    raise
+                LOG.warning("%s; the bindings read %.0f s ago stand until it answers",
+                            exc, now - self._read_at)
+            self._read_at = now  # asked again after ttl, answered or not
+            return self._listing

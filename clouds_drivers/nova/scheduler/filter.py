@@ -3,12 +3,13 @@ control node): servers of a cloud-bound project land only on that cloud's comput
 (those whose driver reports ``hypervisor_type`` ``aws`` or ``yandex``); servers of every
 other project never land there.
 
-A project's binding comes from the Clouds API (nova.conf ``[clouds]``, as for the drivers),
-kept ``project_clouds.BINDING_TTL`` seconds. When the Clouds API cannot answer, the last
-answer is used for a while (``project_clouds``); for a project never seen, no host passes
-and the boot fails with NoValidHost: placing a server of a project that may be cloud-bound
-on a local hypervisor (or the reverse) would run it where its owner did not ask, and a
-refused boot can simply be retried.
+Bindings come from the Clouds API (nova.conf ``[clouds]``, as for the drivers): one listing
+of every project's cloud, read again after ``project_clouds.BINDING_TTL`` seconds
+(``ProjectBindings``). When the Clouds API cannot answer, the last listing stands, so an
+outage of the Clouds API never stops scheduling in the rest of the cloud (an evacuation
+included). A scheduler that never had a listing passes no host: placing a server of a project
+that may be cloud-bound on a local hypervisor (or the reverse) would run it where its owner
+did not ask, and a refused boot can simply be retried.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from nova.scheduler import filters
 from clouds_drivers import service_conf
 from clouds_drivers.clouds_api import CloudsUnavailable
 from clouds_drivers.nova.scheduler import placement_rule
-from clouds_drivers.project_clouds import BINDING_TTL, ProjectClouds
+from clouds_drivers.project_clouds import ProjectBindings
 
 LOG = logging.getLogger(__name__)
 
@@ -36,14 +37,13 @@ class CloudProjectFilter(filters.BaseHostFilter):
 
     def __init__(self) -> None:
         super().__init__()
-        self._projects: ProjectClouds | None = None
+        self._projects: ProjectBindings | None = None
         self._lock = threading.Lock()
 
-    def _bindings(self) -> ProjectClouds:
+    def _bindings(self) -> ProjectBindings:
         with self._lock:
             if self._projects is None:
-                self._projects = ProjectClouds(service_conf.clouds_client(CONF),
-                                               ttl=BINDING_TTL)
+                self._projects = ProjectBindings(service_conf.clouds_client(CONF))
             return self._projects
 
     def host_passes(self, host_state: Any, spec_obj: Any) -> bool:

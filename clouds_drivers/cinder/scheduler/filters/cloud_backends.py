@@ -2,10 +2,10 @@
 volumes land only on its cloud's backends, other projects' never do.
 
 A backend's cloud is the ``aos_cloud`` capability its driver reports; a project's is its
-account in the Clouds API, kept ``project_clouds.BINDING_TTL`` seconds as Nova's
-CloudProjectFilter keeps it (the last answer is used a while when the API is down). For a
-project the Clouds API cannot tell about, no backend passes: a wrong guess either way would
-put a volume in the wrong place.
+account in the Clouds API, from the listing Nova's CloudProjectFilter reads too
+(``project_clouds.ProjectBindings``: the last listing stands while the API is down). Before a
+first listing, no backend passes: a wrong guess either way would put a volume in the wrong
+place.
 """
 
 from __future__ import annotations
@@ -20,16 +20,16 @@ from oslo_config import cfg
 from clouds_drivers import service_conf
 from clouds_drivers.cinder import decide
 from clouds_drivers.clouds_api import CloudsUnavailable
-from clouds_drivers.project_clouds import BINDING_TTL, ProjectClouds
+from clouds_drivers.project_clouds import ProjectBindings
 
 LOG = logging.getLogger(__name__)
 
 
 @functools.cache
-def _bindings() -> ProjectClouds:
-    """One per scheduler process (Cinder makes a filter object per request), so answers and
-    the Keystone token outlive a request."""
-    return ProjectClouds(service_conf.clouds_client(cfg.CONF), ttl=BINDING_TTL)
+def _bindings() -> ProjectBindings:
+    """One per scheduler process (Cinder makes a filter object per request), so the listing
+    and the Keystone token outlive a request."""
+    return ProjectBindings(service_conf.clouds_client(cfg.CONF))
 
 
 class CloudBackendsFilter(filters.BaseBackendFilter):
