@@ -41,6 +41,7 @@ from tools.aos_sandbox.aos_services import (
     drop_database,
     keystone_auth,
     register_endpoints,
+    unregister,
     wait_for,
 )
 from tools.aos_sandbox.client import Sandbox, connect
@@ -149,6 +150,7 @@ def main() -> int:
                 aws_project.clean(admin, project.id)
                 admin.identity.delete_project(project, ignore_missing=True)
         finally:
+            unregister(admin)
             clouds.stop_all()
             drop_database(sandbox, clouds.database)
 

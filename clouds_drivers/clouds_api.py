@@ -91,6 +91,16 @@ class CloudsClient:
                             secrets=answer["credentials"],
                             options={k: v for k, v in answer.items() if k not in ANSWER_KEYS})
 
+    def binding(self, project_id: str) -> str | None:
+        """The project's cloud provider; None if it is not cloud-bound (or there is no
+        ``clouds`` service in the catalog)."""
+        try:
+            account = self._request(f"looking up the cloud of project {project_id}", "GET",
+                                    f"/v1/clouds/{project_id}")
+        except ks_exc.EndpointNotFound:
+            return None
+        return account["provider"] if account else None
+
     def bindings(self) -> dict[str, str]:
         """Every cloud-bound project and its provider, from one listing of the accounts
         (none without a ``clouds`` service in the catalog, as for ``project_cloud``)."""

@@ -25,6 +25,8 @@ DEFAULT_STALE_TTL = 1800.0
 #: Seconds a scheduler filter trusts a binding: a project bound with ``clouds add`` is routed
 #: to its cloud within this time (the first request after binding asks afresh).
 BINDING_TTL = 30.0
+#: Seconds between two listings of every binding (the schedulers' word during an outage).
+LISTING_TTL = 300.0
 
 
 class ProjectClouds:
@@ -66,41 +68,76 @@ class ProjectClouds:
 
 
 class ProjectBindings:
-    """Every project's cloud, from one listing of the Clouds API's accounts read again every
-    ``ttl`` seconds: the scheduler filters' answer.
+    """Which cloud each project is bound to: the scheduler filters' answer.
 
-    When the Clouds API cannot answer, the last listing stands, however old: bindings are made
-    and removed only through that API, so during its outage nothing changes but what was
-    bound in the last ``ttl`` seconds before it. Scheduling in the whole cloud (evacuations
-    included) thus never waits for the Clouds API; only a scheduler that never had a listing
-    refuses, since it cannot tell a cloud-bound project from another.
+    A project is asked about on its own when its answer is older than ``ttl`` (a project bound
+    just now reaches its cloud at its first request after that), and every ``listing_ttl`` the
+    whole listing of bindings is read beside it. When the Clouds API cannot answer, the newer
+    of the project's last answer and the last listing stands, however old: bindings are made
+    and removed only through that API, so nothing newer exists to miss, and scheduling in the
+    whole cloud (evacuations included) never waits for it. After a failure the API is asked
+    again only ``ttl`` later, so an unreachable API costs one timeout per ``ttl``, not one
+    per request. Only a project neither answered nor listed yet cannot be told.
     """
 
     def __init__(self, client: CloudsClient, ttl: float = BINDING_TTL,
+                 listing_ttl: float = LISTING_TTL,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
         self.ttl = ttl
+        self.listing_ttl = listing_ttl
         self.clock = clock
-        self._listing: dict[str, str] | None = None
-        self._read_at = 0.0
+        self._answers: dict[str, tuple[float, str | None]] = {}
+        self._listing: tuple[float, dict[str, str]] | None = None
+        self._listing_tried_at = -listing_ttl
+        self._failed: tuple[float, CloudsUnavailable] | None = None
         self._lock = threading.Lock()
 
     def provider_of(self, project_id: str) -> str | None:
-        """The project's cloud; None when it is bound to none. CloudsUnavailable only
-        before a first listing."""
-        return self._current().get(project_id)
-
-    def _current(self) -> dict[str, str]:
+        """The project's cloud; None when it is bound to none. CloudsUnavailable when the
+        Clouds API cannot answer and it has never told about this project."""
+        now = self.clock()
         with self._lock:
-            now = self.clock()
-            if self._listing is not None and now - self._read_at < self.ttl:
-                return self._listing
-            try:
-                self._listing = self.client.bindings()
-            except CloudsUnavailable as exc:
-                if self._listing is None:
-                    raise
-                LOG.warning("%s; the bindings read %.0f s ago stand until it answers",
-                            exc, now - self._read_at)
-            self._read_at = now  # asked again after ttl, answered or not
-            return self._listing
+            cached = self._answers.get(project_id)
+            failed = self._failed
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        if failed is not None and now - failed[0] < self.ttl:
+            return self._last_word(project_id, failed[1])
+        try:
+            answer = self.client.binding(project_id)
+        except CloudsUnavailable as exc:
+            with self._lock:
+                self._failed = (now, exc)
+            return self._last_word(project_id, exc)
+        with self._lock:
+            self._answers[project_id] = (now, answer)
+            self._failed = None
+        self._read_listing(now)
+        return answer
+
+    def _read_listing(self, now: float) -> None:
+        """Every ``listing_ttl``, the whole listing (tried once then, answered or not)."""
+        with self._lock:
+            if now - self._listing_tried_at < self.listing_ttl:
+                return
+            self._listing_tried_at = now
+        try:
+            listing = self.client.bindings()
+        except CloudsUnavailable as exc:
+            LOG.warning("%s; the bindings are listed again in %.0f s", exc, self.listing_ttl)
+            return
+        with self._lock:
+            self._listing = (now, listing)
+
+    def _last_word(self, project_id: str, exc: CloudsUnavailable) -> str | None:
+        with self._lock:
+            words = [self._answers[project_id]] if project_id in self._answers else []
+            if self._listing is not None:
+                words.append((self._listing[0], self._listing[1].get(project_id)))
+        if not words:
+            raise exc
+        said_at, provider = max(words, key=lambda word: word[0])
+        LOG.warning("%s; project %s: the word of %.0f s ago stands (%s)", exc, project_id,
+                    self.clock() - said_at, provider or "no cloud")
+        return provider

@@ -22,6 +22,7 @@ from tools.aos_sandbox.aos_services import (
     image_uploads,
     keystone_auth,
     openstack_section,
+    unregister,
 )
 
 BIN = Path(sys.executable).parent
@@ -119,14 +120,6 @@ def clouds_api(sandbox: Any, root: Path, worker: bool = False) -> Iterator[Cloud
         yield clouds
     finally:
         clouds.stop()
-
-
-def unregister(admin: Any) -> None:
-    """Remove the ``clouds`` service and its endpoints from the Keystone catalog."""
-    for service in admin.identity.services(type="clouds"):
-        for endpoint in admin.identity.endpoints(service_id=service.id):
-            admin.identity.delete_endpoint(endpoint)
-        admin.identity.delete_service(service)
 
 
 @contextlib.contextmanager

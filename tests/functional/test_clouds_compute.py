@@ -337,6 +337,30 @@ def test_other_projects_never_land_on_the_cloud_host(clouds, sandbox):
             admin.compute.delete_server(server, force=True)
 
 
+def test_local_projects_are_scheduled_while_the_clouds_api_is_down(clouds, sandbox, project):
+    """The Clouds API stopped (still in the catalog): a project the scheduler never asked
+    about on its own boots on a local hypervisor from the last listing of bindings, instead
+    of failing with No valid host (an evacuation would fail the same way)."""
+    admin = sandbox.conn("admin")
+    flavor = admin.compute.find_flavor("m1.tiny") or next(iter(admin.compute.flavors()))
+    image = admin.image.find_image("cirros")
+    first = admin.compute.create_server(name="local-before", image_id=image.id,
+                                        flavor_id=flavor.id, networks="none")
+    try:
+        wait_status(admin, first, "ACTIVE")  # the scheduler had a word from the API
+    finally:
+        admin.compute.delete_server(first, force=True)
+    clouds.stop()
+    try:
+        server = project.conn.compute.create_server(name="local-during", image_id=image.id,
+                                                    flavor_id=flavor.id, networks="none")
+        wait_status(admin, server, "ACTIVE")
+        assert admin.compute.get_server(server.id).compute_host != AWS_HOST
+        admin.compute.delete_server(server, force=True)
+    finally:
+        clouds.start()
+
+
 def test_a_yandex_project_reaches_yandex_compute_only(clouds, sandbox, project, tmp_path,
                                                       monkeypatch):
     """The Yandex-bound project: CloudProjectFilter sends its server to yandex-compute

@@ -124,6 +124,15 @@ def register_endpoints(sandbox: Sandbox) -> None:
                                          region_id=sandbox.info["region"])
 
 
+def unregister(admin: Any) -> None:
+    """Remove the ``clouds`` service and its endpoints from the Keystone catalog (a catalog
+    naming a Clouds API that no longer runs leaves the scheduler filters without bindings)."""
+    for service in admin.identity.services(type="clouds"):
+        for endpoint in admin.identity.endpoints(service_id=service.id):
+            admin.identity.delete_endpoint(endpoint)
+        admin.identity.delete_service(service)
+
+
 def restore_host(sandbox: Sandbox, host: str) -> None:
     """Power the host on, start its nova-compute, unset force_down, enable it (after a kill)."""
     bmc = sandbox.info["bmc"][host]["ipmi"]

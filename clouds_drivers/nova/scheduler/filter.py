@@ -3,13 +3,14 @@ control node): servers of a cloud-bound project land only on that cloud's comput
 (those whose driver reports ``hypervisor_type`` ``aws`` or ``yandex``); servers of every
 other project never land there.
 
-Bindings come from the Clouds API (nova.conf ``[clouds]``, as for the drivers): one listing
-of every project's cloud, read again after ``project_clouds.BINDING_TTL`` seconds
-(``ProjectBindings``). When the Clouds API cannot answer, the last listing stands, so an
-outage of the Clouds API never stops scheduling in the rest of the cloud (an evacuation
-included). A scheduler that never had a listing passes no host: placing a server of a project
-that may be cloud-bound on a local hypervisor (or the reverse) would run it where its owner
-did not ask, and a refused boot can simply be retried.
+Bindings come from the Clouds API (nova.conf ``[clouds]``, as for the drivers), through
+``project_clouds.ProjectBindings``: a project is asked about when its answer is older than
+``BINDING_TTL``, and while the Clouds API cannot answer the newest word about it stands (its
+last answer or the last listing of all bindings), so an outage of the Clouds API never stops
+scheduling in the rest of the cloud (an evacuation included). A project with no word at all
+passes no host: placing a server of a project that may be cloud-bound on a local hypervisor
+(or the reverse) would run it where its owner did not ask, and a refused boot can simply be
+retried.
 """
 
 from __future__ import annotations

@@ -52,56 +52,65 @@ def test_clouds_api_down_uses_the_last_answer_for_a_while_then_fails():
         cache.get("never-seen")
 
 
-class Listing:
-    """A Clouds client answering the accounts listing, or failing when told to."""
+class Bindings:
+    """A Clouds client answering one project's binding and the listing, or failing."""
 
     def __init__(self) -> None:
         self.bound = {"p1": "aws", "p2": "yandex"}
         self.down = False
-        self.calls = 0
+        self.asked: list[str] = []
+
+    def binding(self, project_id):
+        self.asked.append(project_id)
+        if self.down:
+            raise CloudsUnavailable("the Clouds API cannot be reached")
+        return self.bound.get(project_id)
 
     def bindings(self):
-        self.calls += 1
+        self.asked.append("*")
         if self.down:
             raise CloudsUnavailable("the Clouds API cannot be reached")
         return dict(self.bound)
 
 
-def test_one_listing_answers_every_project_for_ttl():
+def _bindings(client, now):
+    return ProjectBindings(client, ttl=30, listing_ttl=300, clock=lambda: now[0])
+
+
+def test_a_project_bound_just_now_is_asked_about_at_its_first_request():
     now = [0.0]
-    client = Listing()
-    bindings = ProjectBindings(client, ttl=30, clock=lambda: now[0])
-    assert [bindings.provider_of(p) for p in ("p1", "p2", "local")] == ["aws", "yandex", None]
-    assert client.calls == 1
-    client.bound["p3"] = "aws"  # bound meanwhile: seen once the listing is read again
-    now[0] = 29
-    assert bindings.provider_of("p3") is None
-    now[0] = 31
+    client = Bindings()
+    bindings = _bindings(client, now)
+    assert bindings.provider_of("local") is None
+    client.bound["p3"] = "aws"  # `clouds add` right after the listing was read
+    now[0] = 1
     assert bindings.provider_of("p3") == "aws"
-    assert client.calls == 2
+    assert client.asked == ["local", "*", "p3"]
+    now[0] = 20
+    assert bindings.provider_of("p3") == "aws" and bindings.provider_of("local") is None
+    assert client.asked == ["local", "*", "p3"]  # both answered less than ttl ago
 
 
-def test_an_outage_of_the_clouds_api_keeps_the_last_listing_however_long():
+def test_an_outage_keeps_the_newest_word_however_old_for_every_project():
     """Scheduling of local projects (an evacuation too) must not stop with the Clouds API."""
     now = [0.0]
-    client = Listing()
-    bindings = ProjectBindings(client, ttl=30, clock=lambda: now[0])
-    bindings.provider_of("p1")
+    client = Bindings()
+    bindings = _bindings(client, now)
+    bindings.provider_of("p1")  # answered, and the listing read beside it
     client.down = True
     now[0] = 86_400
-    assert (bindings.provider_of("p1"), bindings.provider_of("local")) == ("aws", None)
-    now[0] = 86_401  # asked again only after ttl, not at every request
-    bindings.provider_of("p2")
-    assert client.calls == 2
-    client.down = False
+    # never asked on its own, but in the listing: p2; in neither list nor answers: unbound
+    assert [bindings.provider_of(p) for p in ("p1", "p2", "local")] == ["aws", "yandex", None]
+    assert client.asked == ["p1", "*", "p1"]  # one failed ask, then none until ttl
     now[0] = 86_431
-    del client.bound["p1"]  # unbound: seen once the API answers again
+    client.down = False
+    del client.bound["p1"]  # unbound (clouds delete) once the API is back
     assert bindings.provider_of("p1") is None
 
 
-def test_without_any_listing_yet_no_project_can_be_told():
-    client = Listing()
+def test_without_any_word_yet_a_project_cannot_be_told():
+    client = Bindings()
     client.down = True
-    bindings = ProjectBindings(client, ttl=30, clock=lambda: 0.0)
+    bindings = _bindings(client, [0.0])
     with pytest.raises(CloudsUnavailable):
         bindings.provider_of("local")

@@ -2,10 +2,10 @@
 volumes land only on its cloud's backends, other projects' never do.
 
 A backend's cloud is the ``aos_cloud`` capability its driver reports; a project's is its
-account in the Clouds API, from the listing Nova's CloudProjectFilter reads too
-(``project_clouds.ProjectBindings``: the last listing stands while the API is down). Before a
-first listing, no backend passes: a wrong guess either way would put a volume in the wrong
-place.
+account in the Clouds API, asked and kept as Nova's CloudProjectFilter does
+(``project_clouds.ProjectBindings``: the newest word stands while the API is down). For a
+project with no word at all, no backend passes: a wrong guess either way would put a volume
+in the wrong place.
 """
 
 from __future__ import annotations
