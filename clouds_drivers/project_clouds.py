@@ -27,6 +27,8 @@ DEFAULT_STALE_TTL = 1800.0
 BINDING_TTL = 30.0
 #: Seconds between two listings of every binding (the schedulers' word during an outage).
 LISTING_TTL = 300.0
+#: A failed question that took this long (seconds) is not asked again for ``BINDING_TTL``.
+SLOW_FAILURE = 2.0
 
 
 class ProjectClouds:
@@ -75,9 +77,11 @@ class ProjectBindings:
     whole listing of bindings is read beside it. When the Clouds API cannot answer, the newer
     of the project's last answer and the last listing stands, however old: bindings are made
     and removed only through that API, so nothing newer exists to miss, and scheduling in the
-    whole cloud (evacuations included) never waits for it. After a failure the API is asked
-    again only ``ttl`` later, so an unreachable API costs one timeout per ``ttl``, not one
-    per request. Only a project neither answered nor listed yet cannot be told.
+    whole cloud (evacuations included) never waits for it. After a slow failure (a hung API,
+    not a refused connection) the API is asked again only ``ttl`` later, so it costs one
+    timeout per ``ttl``, not one per host of every request; a quick failure is asked again at
+    once, so a project bound right after the API came back is seen. Only a project neither
+    answered nor listed yet cannot be told.
     """
 
     def __init__(self, client: CloudsClient, ttl: float = BINDING_TTL,
@@ -107,8 +111,10 @@ class ProjectBindings:
         try:
             answer = self.client.binding(project_id)
         except CloudsUnavailable as exc:
-            with self._lock:
-                self._failed = (now, exc)
+            failed_at = self.clock()
+            if failed_at - now >= SLOW_FAILURE:  # a hung API, not a refused connection
+                with self._lock:
+                    self._failed = (failed_at, exc)
             return self._last_word(project_id, exc)
         with self._lock:
             self._answers[project_id] = (now, answer)

@@ -55,14 +55,17 @@ def test_clouds_api_down_uses_the_last_answer_for_a_while_then_fails():
 class Bindings:
     """A Clouds client answering one project's binding and the listing, or failing."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: list[float]) -> None:
         self.bound = {"p1": "aws", "p2": "yandex"}
         self.down = False
+        self.hang = 0.0
+        self.now = now
         self.asked: list[str] = []
 
     def binding(self, project_id):
         self.asked.append(project_id)
         if self.down:
+            self.now[0] += self.hang  # a refused connection is quick, a hung API is not
             raise CloudsUnavailable("the Clouds API cannot be reached")
         return self.bound.get(project_id)
 
@@ -79,7 +82,7 @@ def _bindings(client, now):
 
 def test_a_project_bound_just_now_is_asked_about_at_its_first_request():
     now = [0.0]
-    client = Bindings()
+    client = Bindings(now)
     bindings = _bindings(client, now)
     assert bindings.provider_of("local") is None
     client.bound["p3"] = "aws"  # `clouds add` right after the listing was read
@@ -94,23 +97,40 @@ def test_a_project_bound_just_now_is_asked_about_at_its_first_request():
 def test_an_outage_keeps_the_newest_word_however_old_for_every_project():
     """Scheduling of local projects (an evacuation too) must not stop with the Clouds API."""
     now = [0.0]
-    client = Bindings()
+    client = Bindings(now)
     bindings = _bindings(client, now)
     bindings.provider_of("p1")  # answered, and the listing read beside it
     client.down = True
     now[0] = 86_400
     # never asked on its own, but in the listing: p2; in neither list nor answers: unbound
     assert [bindings.provider_of(p) for p in ("p1", "p2", "local")] == ["aws", "yandex", None]
-    assert client.asked == ["p1", "*", "p1"]  # one failed ask, then none until ttl
-    now[0] = 86_431
+    assert client.asked == ["p1", "*", "p1", "p2", "local"]  # refused at once: asked each time
     client.down = False
+    client.bound["p3"] = "aws"  # bound as soon as the API is back: seen at once
+    assert bindings.provider_of("p3") == "aws"
     del client.bound["p1"]  # unbound (clouds delete) once the API is back
+    now[0] += 31
     assert bindings.provider_of("p1") is None
 
 
+def test_a_hung_clouds_api_is_asked_again_only_after_ttl():
+    now = [0.0]
+    client = Bindings(now)
+    bindings = _bindings(client, now)
+    bindings.provider_of("p1")
+    client.down, client.hang = True, 30.0  # each question waits for its timeout
+    now[0] = 1_000
+    assert [bindings.provider_of(p) for p in ("p1", "p2", "local")] == ["aws", "yandex", None]
+    assert client.asked == ["p1", "*", "p1"]  # one timeout, then the newest word until ttl
+    now[0] += 31
+    bindings.provider_of("p2")
+    assert client.asked[-1] == "p2"
+
+
 def test_without_any_word_yet_a_project_cannot_be_told():
-    client = Bindings()
+    now = [0.0]
+    client = Bindings(now)
     client.down = True
-    bindings = _bindings(client, [0.0])
+    bindings = _bindings(client, now)
     with pytest.raises(CloudsUnavailable):
         bindings.provider_of("local")
