@@ -28,7 +28,6 @@ from cloud_manager.inventory.notifications import (
     Notification,
     event_message,
     instance_of,
-    instance_updates,
     newest,
     parse_timestamp,
     service_of,
@@ -64,9 +63,9 @@ def notification(message: Mapping[str, Any]) -> Notification:
                         timestamp=parse_timestamp(metadata.get("timestamp"), utcnow()))
 
 
-def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> int:
-    """Write what the notifications say into the inventory (a newer stored word wins) and
-    the node events they are worth; how many instances were written."""
+def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> None:
+    """Write what the notifications say into the inventory (a newer stored word wins:
+    ``db_api.write_instances``) and the node events they are worth."""
     instances, services, events = [], [], []
     for note in notes:
         instance, service = instance_of(note), service_of(note)
@@ -77,22 +76,19 @@ def apply_notifications(runtime: Runtime, notes: Iterable[Notification]) -> int:
         message = event_message(note, instance, service)
         if message is not None:
             events.append(message)
-    written = _store(runtime, newest(instances), newest(services, lambda s: s.host), events)
+    _store(runtime, newest(instances), newest(services, lambda s: s.host), events)
     for host, message in events:
         LOG.info("%s: %s", host, message)
-    return written
 
 
 @retry_on_conflict  # the listeners of other controllers (or workers) write the same rows
 def _store(runtime: Runtime, instances: Mapping[str, InstanceRecord],
-           services: Mapping[str, ServiceRecord], events: list[tuple[str, str]]) -> int:
+           services: Mapping[str, ServiceRecord], events: list[tuple[str, str]]) -> None:
     with runtime.transaction() as session:
-        stored = db_api.inventory_instances(session, ids=instances)
-        written = db_api.write_instances(session, instance_updates(stored, instances))
+        db_api.write_instances(session, instances.values())
         db_api.write_service_states(session, services.values())
         for host, message in events:
             db_api.add_event(session, host, "nova", message)
-    return written
 
 
 class NovaNotifications:

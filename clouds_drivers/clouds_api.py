@@ -104,21 +104,22 @@ class CloudsClient:
     def bindings(self) -> dict[str, str]:
         """Every cloud-bound project and its provider, from one listing of the accounts
         (none without a ``clouds`` service in the catalog, as for ``project_cloud``)."""
-        try:
-            accounts = self._request("listing the cloud-bound projects", "GET", "/v1/clouds")
-        except ks_exc.EndpointNotFound:
-            return {}
-        return {account["project_id"]: account["provider"] for account in accounts or []}
+        return {account["project_id"]: account["provider"]
+                for account in self._accounts("listing the cloud-bound projects")}
 
     def bound_projects(self, provider: str) -> list[str]:
         """The projects with an account in ``provider`` (none without a ``clouds`` service in
         the catalog, as for ``project_cloud``)."""
+        return sorted(account["project_id"] for account in self._accounts(
+            f"listing the projects bound to {provider}", provider=provider))
+
+    def _accounts(self, doing: str, **filters: str) -> list[dict[str, Any]]:
+        """The accounts (none without a ``clouds`` service in the catalog)."""
         try:
-            accounts = self._request(f"listing the projects bound to {provider}", "GET",
-                                     "/v1/clouds", params={"provider": provider})
+            accounts = self._request(doing, "GET", "/v1/clouds", params=filters or None)
         except ks_exc.EndpointNotFound:
             return []
-        return sorted(account["project_id"] for account in accounts or [])
+        return accounts or []
 
     def record(self, project_id: str, kind: str, openstack_id: str, cloud_id: str,
                data: dict[str, Any] | None = None) -> None:

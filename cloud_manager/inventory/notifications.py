@@ -103,14 +103,6 @@ def newest(records: Iterable[Record], key: Callable[[Record], str] = lambda r: r
     return out
 
 
-def instance_updates(stored: Mapping[str, InstanceRecord],
-                     incoming: Mapping[str, InstanceRecord]) -> list[InstanceRecord]:
-    """The incoming records to write: those newer than what is stored (a notification that
-    arrives after a sync read a later state must not undo it)."""
-    return [record for key, record in incoming.items()
-            if (known := stored.get(key)) is None or record.changed_at >= known.changed_at]
-
-
 def event_message(note: Notification, instance: InstanceRecord | None,
                   service: ServiceRecord | None) -> tuple[str, str] | None:
     """(host, message) of the node event a notification is worth; None for most of them."""

@@ -103,3 +103,26 @@ def test_an_older_word_never_replaces_a_newer_one_whoever_writes_it(make_runtime
         stored = db_api.inventory_instances(session)
     assert (stored["i1"].host, stored["i2"].host) == ("c2", "c3")
 
+
+
+def test_an_older_notification_does_not_undo_a_newer_stored_state(make_runtime):
+    from datetime import datetime, timedelta
+
+    from cloud_manager.db import api as db_api
+    from cloud_manager.inventory.notifications import Notification
+    from cloud_manager.listener import apply_notifications
+    from tools.nova_notifications import instance_payload
+
+    def note(event_type, payload, seconds):
+        return Notification(event_type, payload,
+                            datetime(2026, 12, 1, 12, 0, 0) + timedelta(seconds=seconds))
+
+    runtime = make_runtime()
+    apply_notifications(runtime, [note("instance.delete.end",
+                                       instance_payload("u1", "c1", state="deleted"), 10)])
+    apply_notifications(runtime, [note("instance.power_off.end", instance_payload("u1", "c1"), 3),
+                                  note("instance.create.end", instance_payload("u2", "c1"), 3)])
+    with runtime.transaction() as session:
+        stored = db_api.inventory_instances(session)
+    assert stored["u1"].deleted
+    assert sorted(stored) == ["u1", "u2"]

@@ -6,7 +6,6 @@ from cloud_manager.inventory.notifications import (
     Notification,
     event_message,
     instance_of,
-    instance_updates,
     newest,
     parse_timestamp,
     service_of,
@@ -67,15 +66,6 @@ def test_a_live_migrations_source_does_not_pull_the_instance_back():
                  instance_payload("u1", "c1", task_state="migrating"), 6)
     assert instance_of(stale) is None
     assert newest(filter(None, map(instance_of, [arrived, stale])))["u1"].host == "c2"
-
-
-def test_an_older_notification_does_not_undo_a_newer_stored_state():
-    stored = {"u1": instance_of(note("instance.delete.end",
-                                     instance_payload("u1", "c1", state="deleted"), 10))}
-    late = newest([instance_of(note("instance.power_off.end", instance_payload("u1", "c1"), 3))])
-    assert instance_updates(stored, late) == []
-    newer = newest([instance_of(note("instance.create.end", instance_payload("u2", "c1"), 3))])
-    assert [r.id for r in instance_updates(stored, newer)] == ["u2"]
 
 
 def test_evacuations_and_service_changes_are_worth_a_node_event():
