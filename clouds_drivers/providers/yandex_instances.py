@@ -96,15 +96,15 @@ class YandexInstances(FolderApi, compute.CloudInstances):
                     image_id=spec.image_id,
                     size=max(image.min_disk_size, GIB, spec.root_disk_gb * GIB))),
             network_interface_specs=[nic])
+
         def named(operation: Any) -> None:
-            if started is not None:
-                metadata = instance_service_pb2.CreateInstanceMetadata()
-                operation.metadata.Unpack(metadata)
-                started(metadata.instance_id)
+            metadata = instance_service_pb2.CreateInstanceMetadata()
+            operation.metadata.Unpack(metadata)
+            started(metadata.instance_id)
 
         made = self._operation(f"creating {spec.instance_type} from {spec.image_id} in "
                                f"{spec.zone}", self.instances.Create, request,
-                               instance_pb2.Instance, started=named)
+                               instance_pb2.Instance, started=named if started else None)
         return instance_of(made)
 
     def find(self, instance_id: str) -> compute.CloudInstance | None:

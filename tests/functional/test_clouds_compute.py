@@ -354,9 +354,11 @@ def test_local_projects_are_scheduled_while_the_clouds_api_is_down(clouds, sandb
     try:
         server = project.conn.compute.create_server(name="local-during", image_id=image.id,
                                                     flavor_id=flavor.id, networks="none")
-        wait_status(admin, server, "ACTIVE")
-        assert admin.compute.get_server(server.id).compute_host != AWS_HOST
-        admin.compute.delete_server(server, force=True)
+        try:
+            wait_status(admin, server, "ACTIVE")
+            assert admin.compute.get_server(server.id).compute_host != AWS_HOST
+        finally:
+            admin.compute.delete_server(server, force=True)
     finally:
         clouds.start()
 
